@@ -1,0 +1,48 @@
+#include "fhir/codec.h"
+
+namespace onedoor::fhir {
+
+ReadResult read(const Model& model, Format format, std::string_view text, const ReadOptions& opts) {
+  return format == Format::kXml ? readXml(model, text, opts) : readJson(model, text, opts);
+}
+
+std::string write(const Node& resource, Format format, const WriteOptions& opts) {
+  return format == Format::kXml ? writeXml(resource, opts) : writeJson(resource, opts);
+}
+
+Format sniffFormat(std::string_view text) {
+  for (char c : text) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    return c == '<' ? Format::kXml : Format::kJson;
+  }
+  return Format::kJson;
+}
+
+bool isValidFhirString(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 && c != '\t' && c != '\r' && c != '\n') return false;
+      ++i;
+      continue;
+    }
+    int len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    std::uint32_t cp = c & (0xFF >> (len + 1));
+    for (int k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace onedoor::fhir
