@@ -199,7 +199,9 @@ class JsonReader {
           const char* want = e.type->json_kind == JsonKind::kBoolean ? "a boolean"
                              : e.type->json_kind == JsonKind::kNumber ? "a number"
                                                                       : "a string";
-          error(*v, path, "a " + e.type->name + " must be " + want + ", not " + kindName(v->kind),
+          error(*v, path,
+                "a FHIR " + e.type->name + " is written as " + want + " in JSON, not " +
+                    kindName(v->kind),
                 "value");
           return;
         }

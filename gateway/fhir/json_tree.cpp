@@ -29,6 +29,7 @@ class JsonTreeBuilder {
   }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
     pending_key_ = {s, n};
+    pending_key_offset_ = static_cast<std::uint32_t>(stream_.Tell());
     return true;
   }
   bool StartObject() { return open(JsonTree::Kind::kObject); }
@@ -55,7 +56,10 @@ class JsonTreeBuilder {
     if (!stack_.empty()) {
       Frame& f = stack_.back();
       JsonTree::Item& parent = items[f.index - 1];
-      if (parent.kind == JsonTree::Kind::kObject) items[idx - 1].key = pending_key_;
+      if (parent.kind == JsonTree::Kind::kObject) {
+        items[idx - 1].key = pending_key_;
+        items[idx - 1].key_offset = pending_key_offset_;
+      }
       if (f.last == 0) {
         parent.first = idx;
       } else {
@@ -85,6 +89,7 @@ class JsonTreeBuilder {
   std::uint32_t max_depth_;
   std::vector<Frame> stack_;
   std::string_view pending_key_;
+  std::uint32_t pending_key_offset_ = 0;
   bool depth_exceeded_ = false;
 };
 

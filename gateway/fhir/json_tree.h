@@ -28,7 +28,10 @@ class JsonTree {
     std::uint32_t first = 0;  // index + 1 of the first child; 0 = none
     std::uint32_t next = 0;   // index + 1 of the next sibling; 0 = none
     std::uint32_t count = 0;  // number of children
-    std::uint32_t offset = 0; // byte offset in the source just after the value's first token
+    // Byte offset in the source: the first character of a string or number, just after '{' or
+    // '[' for containers, just after a literal (RapidJSON reports scalars before it advances).
+    std::uint32_t offset = 0;
+    std::uint32_t key_offset = 0;  // the opening quote of the member name
   };
 
   // Parses `text`. On failure the Status message names the problem and its line:column.

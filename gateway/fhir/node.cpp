@@ -60,6 +60,14 @@ Node* Node::set(std::string_view json_name, std::string v) {
   return n;
 }
 
+Node* Node::addResource(std::string_view json_name, Node resource) {
+  Node* slot = add(json_name);
+  if (slot == nullptr) return nullptr;
+  slot->type = resource.type;
+  slot->children = std::move(resource.children);
+  return slot;
+}
+
 Node& Node::addUntyped(std::string n) {
   children.emplace_back(std::move(n), nullptr, nullptr);
   return children.back();

@@ -49,6 +49,8 @@ class Node {
   Node* add(std::string_view json_name);
   // Adds (or, for a non-repeating element, replaces) a primitive child with a value.
   Node* set(std::string_view json_name, std::string value);
+  // Adds a resource-valued child (contained, Bundle.entry.resource ...) holding `resource`.
+  Node* addResource(std::string_view json_name, Node resource);
   // Adds an untyped child (non-FHIR trees).
   Node& addUntyped(std::string n);
   void removeChildren(std::string_view n);

@@ -1,0 +1,24 @@
+#pragma once
+// Subcommands of the `onedoor` binary. Each parses its own options (Poco::Util::OptionSet),
+// prints `--help`, and returns the process exit code: 0 success, 1 problems in the input or
+// configuration, 2 wrong usage.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace onedoor::app {
+
+struct Command {
+  std::string name;
+  std::string summary;
+  std::function<int(const std::vector<std::string>& args)> run;
+};
+
+const std::vector<Command>& commands();
+
+int serveCommand(const std::vector<std::string>& args);
+int checkCommand(const std::vector<std::string>& args);
+int convertCommand(const std::vector<std::string>& args);
+
+}  // namespace onedoor::app

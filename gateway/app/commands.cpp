@@ -1,0 +1,14 @@
+#include "app/command.h"
+
+namespace onedoor::app {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> k = {
+      {"serve", "run the gateway (HTTP FHIR API)", serveCommand},
+      {"check", "load and check configuration and definitions, like nginx -t", checkCommand},
+      {"convert", "convert a FHIR resource between JSON and XML", convertCommand},
+  };
+  return k;
+}
+
+}  // namespace onedoor::app

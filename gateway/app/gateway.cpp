@@ -1,0 +1,70 @@
+#include "app/gateway.h"
+
+#include "fhir/model_builder.h"
+#include "stages/builtin_stages.h"
+#include "stages/route/rest_engine.h"
+#include "storage/sql_store.h"
+
+namespace onedoor::app {
+
+core::Result<fhir::ModelPtr> loadDefinitions(const config::GatewayConfig& config) {
+  fhir::PackageCache packages(config.resolvePath(config.definitions.package_cache));
+  std::filesystem::path cache = config.definitions.cache_dir.empty()
+                                    ? fhir::defaultCacheDir()
+                                    : std::filesystem::path(config.resolvePath(config.definitions.cache_dir));
+  return fhir::loadModel(packages, fhir::kR4Core, cache);
+}
+
+core::Result<std::unique_ptr<storage::Store>> openStore(const config::GatewayConfig& config) {
+  storage::StoreOptions opts;
+  opts.read_pool_size = config.storage.read_pool_size;
+  opts.max_batch = config.storage.max_batch;
+  if (config.storage.driver == "postgresql") {
+    return storage::openPostgresStore(config.storage.postgres_url, opts);
+  }
+  return storage::openSqliteStore(config.resolvePath(config.storage.sqlite_path), opts);
+}
+
+core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr config,
+                                                      std::shared_ptr<core::Env> env) {
+  std::unique_ptr<Gateway> gw(new Gateway());
+  gw->config_ = config;
+  GW_ASSIGN_OR_RETURN(gw->model_, loadDefinitions(*config));
+  GW_ASSIGN_OR_RETURN(auto store, openStore(*config));
+  gw->store_ = std::move(store);
+
+  GW_ASSIGN_OR_RETURN(gw->http_, http::bindHttpServer(config->server));
+  stages::route::RestConfig rest;
+  rest.base_url = config->server.base_url.empty() ? gw->baseUrl() : config->server.base_url;
+  rest.default_count = config->limits.default_count;
+  rest.max_count = config->limits.max_count;
+  rest.max_bundle_entries = config->limits.max_bundle_entries;
+
+  stages::StageContext ctx{config, gw->model_, gw->store_, env, nullptr};
+  auto engine = std::make_shared<stages::route::RestEngine>(gw->model_, gw->store_, env, rest);
+  ctx.rest = engine;
+  core::StageRegistry registry;
+  GW_RETURN_IF_ERROR(stages::registerBuiltinStages(registry, ctx));
+  GW_ASSIGN_OR_RETURN(auto pipeline, core::Pipeline::build(registry, stages::fhirPipelineOrder()));
+  gw->pipeline_ = std::make_shared<const core::Pipeline>(std::move(pipeline));
+
+  http::HttpHandlers handlers;
+  handlers.fhir = gw->pipeline_;
+  handlers.model = gw->model_;
+  std::shared_ptr<storage::Store> store_ref = gw->store_;
+  handlers.ready = [store_ref] { return store_ref->ping(); };
+  GW_RETURN_IF_ERROR(gw->http_->start(std::move(handlers)));
+  return gw;
+}
+
+Gateway::~Gateway() { stop(); }
+
+void Gateway::stop() {
+  if (http_) http_->stop();
+}
+
+std::string Gateway::baseUrl() const {
+  return "http://" + config_->server.host + ":" + std::to_string(port()) + "/fhir";
+}
+
+}  // namespace onedoor::app

@@ -1,0 +1,42 @@
+#pragma once
+// Gateway: the running service, wired from a checked configuration: definitions, store, stages,
+// pipeline and HTTP listener. Used by `onedoor serve` and by integration tests (port 0).
+
+#include <memory>
+
+#include "config/gateway_config.h"
+#include "core/env.h"
+#include "core/pipeline.h"
+#include "fhir/model.h"
+#include "http/http_server.h"
+#include "storage/store.h"
+
+namespace onedoor::app {
+
+class Gateway {
+ public:
+  static core::Result<std::unique_ptr<Gateway>> start(config::GatewayConfigPtr config,
+                                                      std::shared_ptr<core::Env> env);
+  ~Gateway();
+
+  std::uint16_t port() const { return http_->port(); }
+  std::string baseUrl() const;
+  void stop();
+  const fhir::Model& model() const { return *model_; }
+  storage::Store& store() { return *store_; }
+
+ private:
+  Gateway() = default;
+  config::GatewayConfigPtr config_;
+  fhir::ModelPtr model_;
+  std::shared_ptr<storage::Store> store_;
+  std::shared_ptr<const core::Pipeline> pipeline_;
+  std::unique_ptr<http::HttpServer> http_;
+};
+
+// Loads the core definitions named by the configuration.
+core::Result<fhir::ModelPtr> loadDefinitions(const config::GatewayConfig& config);
+// Opens the configured store.
+core::Result<std::unique_ptr<storage::Store>> openStore(const config::GatewayConfig& config);
+
+}  // namespace onedoor::app

@@ -1,0 +1,98 @@
+#include "config/gateway_config.h"
+
+#include <filesystem>
+
+#include "config/json_reader.h"
+
+namespace onedoor::config {
+namespace {
+
+bool isLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "localhost";
+}
+
+GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
+  if (!file.ok()) return nullptr;
+  auto cfg = std::make_shared<GatewayConfig>();
+  cfg->source = file.name();
+  cfg->base_dir = std::filesystem::absolute(file.name()).parent_path().string();
+  ObjectReader root = file.root(diags);
+  if (!root.valid()) return nullptr;
+
+  ObjectReader server = root.object("server");
+  ServerConfig& s = cfg->server;
+  server.string("host", s.host);
+  server.u32("port", s.port, false, 0, 65535);
+  server.u64("max_body_bytes", s.max_body_bytes);
+  server.u32("max_threads", s.max_threads, false, 2, 4096);
+  server.u32("max_queued", s.max_queued, false, 1, 65536);
+  server.u32("keep_alive_timeout_ms", s.keep_alive_timeout_ms, false, 0, 600000);
+  server.u32("receive_timeout_ms", s.receive_timeout_ms, false, 100, 600000);
+  server.string("base_url", s.base_url);
+  server.boolean("allow_plain_http", s.allow_plain_http);
+  if (s.allow_plain_http && !isLoopback(s.host)) {
+    server.error("allow_plain_http", "plain HTTP is only allowed on a loopback address (host is " +
+                                         s.host + ")");
+  }
+  server.done();
+
+  ObjectReader storage = root.object("storage");
+  StorageConfig& st = cfg->storage;
+  storage.oneOf("driver", st.driver, {"sqlite", "postgresql"});
+  storage.string("sqlite_path", st.sqlite_path);
+  storage.string("postgres_url", st.postgres_url);
+  storage.u32("read_pool_size", st.read_pool_size, false, 1, 256);
+  storage.u32("max_batch", st.max_batch, false, 1, 100000);
+  if (st.driver == "postgresql" && st.postgres_url.empty()) {
+    storage.errorHere("driver 'postgresql' needs 'postgres_url'");
+  }
+  storage.done();
+
+  ObjectReader defs = root.object("definitions");
+  defs.string("package_cache", cfg->definitions.package_cache);
+  defs.string("cache_dir", cfg->definitions.cache_dir);
+  defs.stringList("packages", cfg->definitions.packages);
+  for (const auto& p : cfg->definitions.packages) {
+    if (p.find('#') == std::string::npos) {
+      defs.error("packages", "a package is written name#version (got " + p + ")");
+    }
+  }
+  defs.done();
+
+  ObjectReader limits = root.object("limits");
+  LimitsConfig& l = cfg->limits;
+  limits.u32("max_depth", l.max_depth, false, 4, 1000);
+  limits.u32("max_count", l.max_count, false, 1, 100000);
+  limits.u32("default_count", l.default_count, false, 1, 100000);
+  limits.u32("max_bundle_entries", l.max_bundle_entries, false, 1, 1000000);
+  limits.done();
+
+  root.string("$comment", cfg->source);  // free text for humans; value ignored
+  cfg->source = file.name();
+  root.done();
+  if (diags.hasErrors()) return nullptr;
+  return cfg;
+}
+
+}  // namespace
+
+std::string GatewayConfig::resolvePath(const std::string& p) const {
+  if (p.empty() || std::filesystem::path(p).is_absolute() || base_dir.empty()) return p;
+  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+std::string GatewayConfig::baseUrl() const {
+  if (!server.base_url.empty()) return server.base_url;
+  return "http://" + server.host + ":" + std::to_string(server.port) + "/fhir";
+}
+
+GatewayConfigPtr loadGatewayConfig(const std::string& path, Diagnostics& diags) {
+  return build(JsonConfigFile::load(path, diags), diags);
+}
+
+GatewayConfigPtr parseGatewayConfig(const std::string& name, const std::string& text,
+                                    Diagnostics& diags) {
+  return build(JsonConfigFile::fromText(name, text, diags), diags);
+}
+
+}  // namespace onedoor::config

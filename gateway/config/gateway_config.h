@@ -1,0 +1,67 @@
+#pragma once
+// The gateway's typed configuration. Loaded once from a JSON file (see docs/configuration.md and
+// config/onedoor.sample.json), checked with file:line:col diagnostics, then immutable and shared
+// as std::shared_ptr<const GatewayConfig>. Every default lives here, next to its field.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/diagnostics.h"
+
+namespace onedoor::config {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  std::uint32_t port = 8080;                         // 0 = any free port (tests)
+  std::uint64_t max_body_bytes = 16ull * 1024 * 1024;  // larger bodies get 413
+  std::uint32_t max_threads = 64;        // Poco holds a thread per keep-alive connection
+  std::uint32_t max_queued = 256;        // connections waiting for a thread
+  std::uint32_t keep_alive_timeout_ms = 2000;
+  std::uint32_t receive_timeout_ms = 15000;
+  std::string base_url;                  // public base of the FHIR API; default http://host:port/fhir
+  bool allow_plain_http = true;          // only honoured when host is a loopback address
+};
+
+struct StorageConfig {
+  std::string driver = "sqlite";         // sqlite | postgresql
+  std::string sqlite_path = "data/onedoor.db";  // relative to the config file's folder
+  std::string postgres_url;              // libpq connection string
+  std::uint32_t read_pool_size = 8;
+  std::uint32_t max_batch = 256;         // writes grouped into one commit at most
+};
+
+struct DefinitionsConfig {
+  std::string package_cache;             // default $FHIR_PACKAGE_CACHE or ~/.fhir/packages
+  std::string cache_dir;                 // pre-parsed model cache; default ~/.cache/onedoor
+  std::vector<std::string> packages;     // extra packages (name#version) to load
+};
+
+struct LimitsConfig {
+  std::uint32_t max_depth = 100;         // JSON/XML nesting
+  std::uint32_t max_count = 1000;        // largest _count served
+  std::uint32_t default_count = 50;
+  std::uint32_t max_bundle_entries = 5000;
+};
+
+struct GatewayConfig {
+  std::string source;                    // the file it came from ("" for defaults)
+  std::string base_dir;                  // folder relative paths are resolved against
+  ServerConfig server;
+  StorageConfig storage;
+  DefinitionsConfig definitions;
+  LimitsConfig limits;
+
+  std::string resolvePath(const std::string& p) const;
+  std::string baseUrl() const;           // server.base_url or http://host:port/fhir
+};
+
+using GatewayConfigPtr = std::shared_ptr<const GatewayConfig>;
+
+// Loads and checks `path`. Returns null with every problem in `diags` when the file is unusable.
+GatewayConfigPtr loadGatewayConfig(const std::string& path, Diagnostics& diags);
+GatewayConfigPtr parseGatewayConfig(const std::string& name, const std::string& text,
+                                    Diagnostics& diags);
+
+}  // namespace onedoor::config

@@ -1,0 +1,119 @@
+#pragma once
+// Exchange: everything one request/response passes through the pipeline with. Built by a
+// transport (HTTP, MLLP) and handed to Pipeline::run; stages read and fill it. Owned by the
+// transport's thread for the exchange's lifetime; not shared between threads.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/issue.h"
+#include "core/status.h"
+#include "fhir/codec.h"
+#include "fhir/node.h"
+
+namespace onedoor::core {
+
+// Header names keep their case; lookups are case-insensitive.
+bool sameName(std::string_view a, std::string_view b);
+class Headers {
+ public:
+  void add(std::string name, std::string value);
+  void set(std::string name, std::string value);
+  std::optional<std::string> get(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& all() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+struct Request {
+  std::string method;  // GET, POST, PUT, PATCH, DELETE, HEAD
+  std::string path;    // path below the FHIR base, percent-decoded per segment later: "/Patient/1"
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  Headers headers;
+  std::string body;
+  std::string remote_address;
+  std::string transport = "http";
+
+  // All values of a query parameter, in order.
+  std::vector<std::string> params(std::string_view name) const;
+  std::optional<std::string> param(std::string_view name) const;
+};
+
+// The FHIR RESTful interaction a request asks for (https://hl7.org/fhir/R4/http.html).
+enum class Interaction : std::uint8_t {
+  kNone,
+  kCapabilities,
+  kRead,
+  kVread,
+  kUpdate,
+  kPatch,
+  kDelete,
+  kHistoryInstance,
+  kHistoryType,
+  kHistorySystem,
+  kCreate,
+  kSearchType,
+  kSearchSystem,
+  kSearchCompartment,
+  kBatch,        // batch or transaction Bundle posted to the base
+  kOperation,    // $name at system, type or instance level
+};
+std::string_view interactionName(Interaction i);  // "read", "search-type" ... (restful-interaction)
+
+struct FhirRequest {
+  Interaction interaction = Interaction::kNone;
+  std::string type;       // resource type in the URL
+  std::string id;
+  std::string vid;
+  std::string operation;  // without '$'
+  std::string compartment_type;  // Patient/1/Observation -> "Observation"
+  bool conditional = false;      // PUT/DELETE/PATCH with search parameters instead of an id
+  fhir::Format request_format = fhir::Format::kJson;
+  fhir::Format response_format = fhir::Format::kJson;
+  bool pretty = false;
+  std::string summary;                // _summary value, "" if absent
+  std::vector<std::string> elements;  // _elements
+  std::string prefer_return;          // minimal | representation | OperationOutcome
+  bool lenient = false;               // Prefer: handling=lenient
+  std::optional<fhir::Node> resource;  // the parsed body, if any
+};
+
+struct Response {
+  int status = 0;  // 0: not decided yet
+  Headers headers;
+  std::optional<fhir::Node> resource;  // written in the negotiated format
+  std::string raw_json;   // a stored FHIR JSON body, sent as-is when JSON without filters is wanted
+  std::string body;       // non-FHIR body (health, metrics, NDJSON) with its content_type
+  std::string content_type;
+};
+
+class Exchange {
+ public:
+  explicit Exchange(const fhir::Model& model) : model_(&model) {}
+
+  const fhir::Model& model() const { return *model_; }
+  Request request;
+  FhirRequest fhir;
+  Response response;
+  std::string request_id;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  Issues& issues() { return issues_; }
+  const Issues& issues() const { return issues_; }
+  // Sets the response to an OperationOutcome for `status` plus any collected issues.
+  void fail(const Status& status);
+  // Sets an OperationOutcome response with the collected issues and an HTTP status.
+  void respondWithIssues(int http_status);
+
+ private:
+  const fhir::Model* model_;
+  Issues issues_;
+};
+
+}  // namespace onedoor::core

@@ -1,0 +1,25 @@
+#include "stages/builtin_stages.h"
+
+#include "stages/parse/parse_stage.h"
+#include "stages/route/route_stage.h"
+
+namespace onedoor::stages {
+
+core::Status registerBuiltinStages(core::StageRegistry& registry, const StageContext& ctx) {
+  GW_RETURN_IF_ERROR(registry.add("parse", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {
+    parse::ParseConfig cfg;
+    cfg.max_depth = ctx.config->limits.max_depth;
+    return std::unique_ptr<core::Stage>(std::make_unique<parse::ParseStage>(ctx.model, cfg));
+  }));
+  GW_RETURN_IF_ERROR(registry.add("route", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {
+    return std::unique_ptr<core::Stage>(std::make_unique<route::RouteStage>(ctx.rest));
+  }));
+  return core::Status::ok();
+}
+
+const std::vector<std::string>& fhirPipelineOrder() {
+  static const std::vector<std::string> order = {"parse", "route"};
+  return order;
+}
+
+}  // namespace onedoor::stages

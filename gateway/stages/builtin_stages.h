@@ -1,0 +1,32 @@
+#pragma once
+// Explicit registration of the built-in stages (no static initialisers: with static libraries the
+// linker would drop them silently). Each factory captures what its stage needs from StageContext.
+
+#include <memory>
+
+#include "config/gateway_config.h"
+#include "core/env.h"
+#include "core/pipeline.h"
+#include "fhir/model.h"
+#include "storage/store.h"
+
+namespace onedoor::stages {
+
+namespace route {
+class RestEngine;
+}
+
+struct StageContext {
+  config::GatewayConfigPtr config;
+  fhir::ModelPtr model;
+  std::shared_ptr<storage::Store> store;
+  std::shared_ptr<core::Env> env;
+  std::shared_ptr<const route::RestEngine> rest;
+};
+
+core::Status registerBuiltinStages(core::StageRegistry& registry, const StageContext& context);
+
+// The stage order of the FHIR REST pipeline.
+const std::vector<std::string>& fhirPipelineOrder();
+
+}  // namespace onedoor::stages

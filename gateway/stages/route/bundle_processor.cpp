@@ -1,0 +1,242 @@
+// batch and transaction Bundles (https://hl7.org/fhir/R4/http.html#transaction).
+#include <algorithm>
+#include <map>
+
+#include "fhir/operation_outcome.h"
+#include "stages/parse/rest_url.h"
+#include "stages/route/bundle_builder.h"
+#include "stages/route/rest_engine.h"
+
+namespace onedoor::stages::route {
+namespace {
+
+using core::Interaction;
+
+struct EntryPlan {
+  std::size_t index = 0;
+  std::string method;
+  std::string url;
+  core::FhirRequest request;
+  std::optional<fhir::Node> resource;
+  std::string full_url;
+  std::optional<std::int64_t> if_match;
+  std::string assigned_id;  // POST entries in a transaction
+  // Outcome
+  int status = 0;
+  storage::ResourceRecord record;
+  std::optional<fhir::Node> out_resource;
+  core::Status error;
+};
+
+int order(const std::string& method) {
+  if (method == "DELETE") return 0;
+  if (method == "POST") return 1;
+  if (method == "PUT" || method == "PATCH") return 2;
+  return 3;
+}
+
+std::string statusText(int status) {
+  switch (status) {
+    case 200: return "200 OK";
+    case 201: return "201 Created";
+    case 204: return "204 No Content";
+    default: return std::to_string(status);
+  }
+}
+
+void rewriteReferences(fhir::Node& n, const std::map<std::string, std::string>& ids) {
+  if (n.type != nullptr && n.type->name == "Reference") {
+    if (fhir::Node* ref = n.child("reference"); ref != nullptr && ref->has_value) {
+      auto it = ids.find(ref->value);
+      if (it != ids.end()) ref->value = it->second;
+    }
+  }
+  for (auto& c : n.children) rewriteReferences(c, ids);
+}
+
+core::Status atEntry(const EntryPlan& p, const core::Status& st) {
+  return core::Status(st.code(), "entry " + std::to_string(p.index) + ": " + st.message(),
+                      "Bundle.entry[" + std::to_string(p.index) + "]");
+}
+
+}  // namespace
+
+void RestEngine::bundle(core::Exchange& ex) const {
+  fhir::Node& input = *ex.fhir.resource;
+  std::string type(input.childValue("type"));
+  bool transaction = type == "transaction";
+  if (!transaction && type != "batch") {
+    return ex.fail(core::invalid("only batch and transaction Bundles can be processed (got type '" +
+                                     type + "')",
+                                 "Bundle.type"));
+  }
+  std::vector<EntryPlan> plans;
+  std::size_t index = 0;
+  for (fhir::Node& e : input.children) {
+    if (e.name != "entry") continue;
+    EntryPlan p;
+    p.index = index++;
+    const fhir::Node* req = e.child("request");
+    p.full_url = std::string(e.childValue("fullUrl"));
+    if (fhir::Node* r = e.child("resource")) {
+      fhir::Node res(r->type->name, r->type, nullptr);
+      res.children = std::move(r->children);
+      p.resource = std::move(res);
+    }
+    if (req == nullptr) {
+      p.error = core::invalid("entry has no request");
+    } else {
+      p.method = std::string(req->childValue("method"));
+      p.url = std::string(req->childValue("url"));
+      if (auto im = req->childValue("ifMatch"); !im.empty()) p.if_match = versionFromEtag(std::string(im));
+      std::string path = p.url;
+      std::string query;
+      if (auto q = path.find('?'); q != std::string::npos) {
+        query = path.substr(q + 1);
+        path = path.substr(0, q);
+      }
+      if (path.rfind(config_.base_url + "/", 0) == 0) path = path.substr(config_.base_url.size());
+      p.error = parse::interpret(*model_, p.method, "/" + path, !query.empty(), p.request);
+      if (p.error.isOk() && !query.empty()) {
+        p.error = core::Status(core::Code::kNotImplemented,
+                               "conditional and search entries need search, which this build lacks");
+      }
+      if (p.error.isOk()) {
+        Interaction i = p.request.interaction;
+        bool needs_resource = i == Interaction::kCreate || i == Interaction::kUpdate;
+        if (i == Interaction::kBatch) p.error = core::invalid("Bundles cannot nest batch entries");
+        else if (needs_resource && !p.resource) p.error = core::invalid("entry needs a resource");
+        else if (needs_resource && p.resource->type->name != p.request.type)
+          p.error = core::invalid("entry resource type does not match its request URL");
+        else if (i == Interaction::kUpdate && p.resource->childValue("id") != p.request.id)
+          p.error = core::invalid("entry resource id does not match its request URL");
+        else if (i != Interaction::kCreate && i != Interaction::kUpdate && i != Interaction::kDelete &&
+                 i != Interaction::kRead && i != Interaction::kVread)
+          p.error = core::Status(core::Code::kNotImplemented,
+                                 std::string(core::interactionName(i)) + " is not supported in a Bundle entry");
+      }
+    }
+    plans.push_back(std::move(p));
+  }
+  if (plans.size() > config_.max_bundle_entries) {
+    return ex.fail(core::Status(core::Code::kTooLarge, "the Bundle has more entries than the limit of " +
+                                                           std::to_string(config_.max_bundle_entries)));
+  }
+
+  auto apply = [&](storage::WriteTx& tx, EntryPlan& p) -> core::Status {
+    core::Result<WriteResult> r = core::Status::ok();
+    switch (p.request.interaction) {
+      case Interaction::kCreate: r = create(tx, std::move(*p.resource), p.assigned_id); break;
+      case Interaction::kUpdate: r = update(tx, std::move(*p.resource), p.request.id, p.if_match); break;
+      case Interaction::kDelete: r = remove(tx, p.request.type, p.request.id); break;
+      default: return core::internal("not a write");
+    }
+    if (!r.isOk()) return r.status();
+    p.status = r->status;
+    p.record = r->record;
+    p.out_resource = std::move(r->resource);
+    return core::Status::ok();
+  };
+  auto readEntry = [&](EntryPlan& p) -> core::Status {
+    core::Result<std::optional<storage::ResourceRecord>> rec =
+        p.request.interaction == Interaction::kVread
+            ? store_->vread(p.request.type, p.request.id, std::atoll(p.request.vid.c_str()))
+            : store_->read(p.request.type, p.request.id);
+    if (!rec.isOk()) return rec.status();
+    if (!*rec) return core::Status(core::Code::kNotFound, p.request.type + "/" + p.request.id + " is not known");
+    if ((*rec)->deleted) return core::Status(core::Code::kGone, p.request.type + "/" + p.request.id + " has been deleted");
+    GW_ASSIGN_OR_RETURN(fhir::Node node, parseStored(*model_, (*rec)->json));
+    p.status = 200;
+    p.record = **rec;
+    p.out_resource = std::move(node);
+    return core::Status::ok();
+  };
+
+  if (transaction) {
+    for (const auto& p : plans) {
+      if (!p.error.isOk()) return ex.fail(atEntry(p, p.error));
+    }
+    // Identity: every entry gets its final id before any reference is rewritten.
+    std::map<std::string, std::string> ids;
+    std::map<std::string, std::size_t> targets;
+    for (auto& p : plans) {
+      if (p.request.interaction == Interaction::kCreate) {
+        p.assigned_id = env_->uuid();
+        if (!p.full_url.empty()) ids[p.full_url] = p.request.type + "/" + p.assigned_id;
+      } else if (p.request.interaction == Interaction::kUpdate && !p.full_url.empty() &&
+                 p.full_url.rfind("urn:", 0) == 0) {
+        ids[p.full_url] = p.request.type + "/" + p.request.id;
+      }
+      if (!p.request.id.empty() && p.request.interaction != Interaction::kRead &&
+          p.request.interaction != Interaction::kVread) {
+        std::string key = p.request.type + "/" + p.request.id;
+        if (!targets.emplace(key, p.index).second) {
+          return ex.fail(atEntry(p, core::invalid("two entries of one transaction change " + key)));
+        }
+      }
+    }
+    for (auto& p : plans) {
+      if (p.resource) rewriteReferences(*p.resource, ids);
+    }
+    std::vector<EntryPlan*> ordered;
+    for (auto& p : plans) ordered.push_back(&p);
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const EntryPlan* a, const EntryPlan* b) { return order(a->method) < order(b->method); });
+    core::Status st = store_->write([&](storage::WriteTx& tx) -> core::Status {
+      for (EntryPlan* p : ordered) {
+        if (p->request.interaction == Interaction::kRead || p->request.interaction == Interaction::kVread) continue;
+        core::Status s = apply(tx, *p);
+        if (!s.isOk()) return atEntry(*p, s);
+      }
+      return core::Status::ok();
+    });
+    if (!st.isOk()) return ex.fail(st);
+    for (EntryPlan* p : ordered) {
+      if (p->request.interaction != Interaction::kRead && p->request.interaction != Interaction::kVread) continue;
+      core::Status s = readEntry(*p);
+      if (!s.isOk()) return ex.fail(atEntry(*p, s));
+    }
+  } else {
+    for (auto& p : plans) {
+      if (!p.error.isOk()) continue;
+      if (p.request.interaction == Interaction::kRead || p.request.interaction == Interaction::kVread) {
+        p.error = readEntry(p);
+        continue;
+      }
+      p.error = store_->write([&](storage::WriteTx& tx) { return apply(tx, p); });
+    }
+  }
+
+  BundleBuilder b(*model_, transaction ? "transaction-response" : "batch-response");
+  bool minimal = ex.fhir.prefer_return == "minimal";
+  for (auto& p : plans) {
+    fhir::Node* e = b.emptyEntry();
+    if (!p.error.isOk()) {
+      fhir::Node* resp = e->add("response");
+      resp->set("status", std::to_string(core::httpStatus(p.error.code())));
+      core::Issue issue;
+      issue.code = std::string(core::issueType(p.error.code()));
+      issue.message = p.error.message();
+      resp->addResource("outcome", fhir::operationOutcome(*model_, {issue}));
+      continue;
+    }
+    if (p.out_resource && (!minimal || p.request.interaction == Interaction::kRead ||
+                           p.request.interaction == Interaction::kVread)) {
+      e->set("fullUrl", config_.base_url + "/" + p.record.type + "/" + p.record.id);
+      e->addResource("resource", std::move(*p.out_resource));
+    }
+    fhir::Node* resp = e->add("response");
+    resp->set("status", statusText(p.status));
+    if (p.record.version > 0 && !p.record.deleted) {
+      resp->set("location", p.record.type + "/" + p.record.id + "/_history/" + std::to_string(p.record.version));
+    }
+    if (p.record.version > 0) {
+      resp->set("etag", etagFor(p.record.version));
+      resp->set("lastModified", p.record.last_updated);
+    }
+  }
+  ex.response.status = 200;
+  ex.response.resource = b.take();
+}
+
+}  // namespace onedoor::stages::route

@@ -1,0 +1,56 @@
+// GET /metadata: a CapabilityStatement generated from what the engine supports, never written
+// by hand (https://hl7.org/fhir/R4/capabilitystatement.html).
+#include "core/env.h"
+#include "stages/route/rest_engine.h"
+
+namespace onedoor::stages::route {
+
+const std::vector<std::string>& typeInteractions() {
+  static const std::vector<std::string> k = {"read", "vread", "update", "delete",
+                                             "history-instance", "history-type", "create"};
+  return k;
+}
+
+const std::vector<std::string>& systemInteractions() {
+  static const std::vector<std::string> k = {"transaction", "batch", "history-system"};
+  return k;
+}
+
+void RestEngine::capabilities(core::Exchange& ex) const {
+  fhir::Node cs = fhir::makeResource(*model_->resourceType("CapabilityStatement"));
+  cs.set("status", "active");
+  cs.set("date", core::formatInstant(env_->now()).substr(0, 10));
+  cs.set("publisher", "OneDoor");
+  cs.set("kind", "instance");
+  fhir::Node* software = cs.add("software");
+  software->set("name", "OneDoor FHIR gateway");
+  software->set("version", ONEDOOR_VERSION);
+  fhir::Node* impl = cs.add("implementation");
+  impl->set("description", "OneDoor integrated care gateway");
+  impl->set("url", config_.base_url);
+  cs.set("fhirVersion", "4.0.1");
+  for (const char* f : {"application/fhir+json", "application/fhir+xml", "json", "xml"}) {
+    fhir::Node* format = cs.add("format");
+    format->value = f;
+    format->has_value = true;
+  }
+  fhir::Node* rest = cs.add("rest");
+  rest->set("mode", "server");
+  for (const fhir::TypeInfo* t : model_->resourceTypes()) {
+    fhir::Node* r = rest->add("resource");
+    r->set("type", t->name);
+    for (const auto& i : typeInteractions()) r->add("interaction")->set("code", i);
+    r->set("versioning", "versioned-update");
+    r->set("readHistory", "true");
+    r->set("updateCreate", "true");
+    r->set("conditionalCreate", "false");
+    r->set("conditionalRead", "not-supported");
+    r->set("conditionalUpdate", "false");
+    r->set("conditionalDelete", "not-supported");
+  }
+  for (const auto& i : systemInteractions()) rest->add("interaction")->set("code", i);
+  ex.response.status = 200;
+  ex.response.resource = std::move(cs);
+}
+
+}  // namespace onedoor::stages::route

@@ -1,0 +1,107 @@
+// Shared pieces of the REST engine: dispatch, ETags, and turning records into responses.
+#include <cctype>
+
+#include "fhir/codec.h"
+#include "fhir/operation_outcome.h"
+#include "fhir/summary.h"
+#include "stages/route/rest_engine.h"
+
+namespace onedoor::stages::route {
+
+using core::Interaction;
+
+RestEngine::RestEngine(fhir::ModelPtr model, std::shared_ptr<storage::Store> store,
+                       std::shared_ptr<core::Env> env, RestConfig config)
+    : model_(std::move(model)),
+      store_(std::move(store)),
+      env_(std::move(env)),
+      config_(std::move(config)) {}
+
+std::string etagFor(std::int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
+
+std::optional<std::int64_t> versionFromEtag(const std::string& etag) {
+  std::string_view v = etag;
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.substr(0, 2) == "W/") v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  if (v.empty() || v.size() > 18) return std::nullopt;
+  for (char c : v) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+  }
+  return std::stoll(std::string(v));
+}
+
+core::Result<fhir::Node> parseStored(const fhir::Model& model, const std::string& json) {
+  fhir::ReadResult r = fhir::readJson(model, json);
+  if (!r.ok()) {
+    return core::internal("a stored resource no longer parses: " +
+                          (r.issues.empty() ? std::string() : r.issues.front().message));
+  }
+  return std::move(r.resource);
+}
+
+void RestEngine::handle(core::Exchange& ex) const {
+  switch (ex.fhir.interaction) {
+    case Interaction::kRead: return read(ex);
+    case Interaction::kVread: return vread(ex);
+    case Interaction::kCreate: return createInteraction(ex);
+    case Interaction::kUpdate: return updateInteraction(ex);
+    case Interaction::kDelete: return deleteInteraction(ex);
+    case Interaction::kHistoryInstance:
+    case Interaction::kHistoryType:
+    case Interaction::kHistorySystem: return history(ex);
+    case Interaction::kBatch: return bundle(ex);
+    case Interaction::kCapabilities: return capabilities(ex);
+    default:
+      ex.fail(core::Status(core::Code::kNotImplemented,
+                           std::string(core::interactionName(ex.fhir.interaction)) +
+                               " is not supported by this server"));
+  }
+}
+
+void RestEngine::respondWithRecord(core::Exchange& ex, const storage::ResourceRecord& rec) const {
+  ex.response.status = 200;
+  ex.response.headers.set("ETag", etagFor(rec.version));
+  ex.response.headers.set("Last-Modified", core::formatHttpDate(rec.last_updated_ms));
+  bool filtered = !ex.fhir.summary.empty() || !ex.fhir.elements.empty();
+  if (!filtered) {
+    ex.response.raw_json = rec.json;
+    return;
+  }
+  auto node = parseStored(*model_, rec.json);
+  if (!node.isOk()) {
+    ex.fail(node.status());
+    return;
+  }
+  if (!ex.fhir.summary.empty() && ex.fhir.summary != "count") {
+    fhir::applySummary(*node, ex.fhir.summary);
+  }
+  fhir::applyElements(*node, ex.fhir.elements);
+  ex.response.resource = std::move(node).value();
+}
+
+void RestEngine::respondWithWrite(core::Exchange& ex, const WriteResult& w) const {
+  const storage::ResourceRecord& rec = w.record;
+  ex.response.status = w.status;
+  ex.response.headers.set("ETag", etagFor(rec.version));
+  ex.response.headers.set("Last-Modified", core::formatHttpDate(rec.last_updated_ms));
+  if (!rec.deleted) {
+    ex.response.headers.set("Location", config_.base_url + "/" + rec.type + "/" + rec.id +
+                                            "/_history/" + std::to_string(rec.version));
+  }
+  const std::string& prefer = ex.fhir.prefer_return;
+  if (prefer == "minimal") return;
+  if (prefer == "OperationOutcome" || rec.deleted) {
+    core::Issue info;
+    info.severity = core::Severity::kInformation;
+    info.code = "informational";
+    info.message = std::string(rec.deleted ? "Deleted " : w.status == 201 ? "Created " : "Updated ") +
+                   rec.type + "/" + rec.id + " (version " + std::to_string(rec.version) + ")";
+    ex.response.resource = fhir::operationOutcome(*model_, {info});
+    return;
+  }
+  ex.response.raw_json = rec.json;
+}
+
+}  // namespace onedoor::stages::route

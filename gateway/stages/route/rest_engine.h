@@ -1,0 +1,82 @@
+#pragma once
+// RestEngine: carries out FHIR RESTful interactions against the Store — read, vread, create,
+// update, delete, history, batch and transaction — and builds their responses. It knows the FHIR
+// REST rules (versions, ETags, Prefer, _summary) but nothing of HTTP transport.
+// Built at start-up; thread-safe (all state is immutable or in the Store).
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/env.h"
+#include "core/exchange.h"
+#include "fhir/model.h"
+#include "fhir/node.h"
+#include "storage/store.h"
+
+namespace onedoor::stages::route {
+
+struct RestConfig {
+  std::string base_url;  // e.g. http://127.0.0.1:8080/fhir
+  std::uint32_t default_count = 50;
+  std::uint32_t max_count = 1000;
+  std::uint32_t max_bundle_entries = 5000;
+};
+
+// The outcome of one write inside a transaction.
+struct WriteResult {
+  storage::ResourceRecord record;
+  int status = 0;                    // 201 created, 200 updated/deleted
+  std::optional<fhir::Node> resource;  // as stored (absent for a delete)
+};
+
+class RestEngine {
+ public:
+  RestEngine(fhir::ModelPtr model, std::shared_ptr<storage::Store> store,
+             std::shared_ptr<core::Env> env, RestConfig config);
+
+  // Carries out exchange.fhir.interaction and sets exchange.response.
+  void handle(core::Exchange& ex) const;
+
+  // Building blocks, each run inside a write unit.
+  core::Result<WriteResult> create(storage::WriteTx& tx, fhir::Node resource,
+                                   const std::string& assigned_id) const;
+  core::Result<WriteResult> update(storage::WriteTx& tx, fhir::Node resource,
+                                   const std::string& id,
+                                   const std::optional<std::int64_t>& if_match) const;
+  core::Result<WriteResult> remove(storage::WriteTx& tx, const std::string& type,
+                                   const std::string& id) const;
+
+  const fhir::Model& model() const { return *model_; }
+  const RestConfig& config() const { return config_; }
+  core::Env& env() const { return *env_; }
+  storage::Store& store() const { return *store_; }
+
+ private:
+  void read(core::Exchange& ex) const;
+  void vread(core::Exchange& ex) const;
+  void createInteraction(core::Exchange& ex) const;
+  void updateInteraction(core::Exchange& ex) const;
+  void deleteInteraction(core::Exchange& ex) const;
+  void history(core::Exchange& ex) const;
+  void bundle(core::Exchange& ex) const;
+  void capabilities(core::Exchange& ex) const;
+
+  // Sets a response for a stored record: body per Prefer, ETag, Last-Modified, Location.
+  void respondWithWrite(core::Exchange& ex, const WriteResult& w) const;
+  // Sets a 200 response with a stored resource, applying _summary/_elements.
+  void respondWithRecord(core::Exchange& ex, const storage::ResourceRecord& rec) const;
+
+  fhir::ModelPtr model_;
+  std::shared_ptr<storage::Store> store_;
+  std::shared_ptr<core::Env> env_;
+  RestConfig config_;
+};
+
+// W/"3" from 3, and back; nullopt if `etag` is not a weak or strong version tag.
+std::string etagFor(std::int64_t version);
+std::optional<std::int64_t> versionFromEtag(const std::string& etag);
+// Parses stored JSON (trusted) back into a Node.
+core::Result<fhir::Node> parseStored(const fhir::Model& model, const std::string& json);
+
+}  // namespace onedoor::stages::route

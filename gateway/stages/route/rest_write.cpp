@@ -1,0 +1,149 @@
+// create, update and delete (https://hl7.org/fhir/R4/http.html#create). Each single interaction
+// is one write unit; the same building blocks serve transactions.
+#include "fhir/codec.h"
+#include "stages/route/rest_engine.h"
+
+namespace onedoor::stages::route {
+namespace {
+
+// Sets id, meta.versionId and meta.lastUpdated: the server owns them.
+void stamp(fhir::Node& resource, const std::string& id, std::int64_t version,
+           const std::string& instant) {
+  resource.set("id", id);
+  fhir::Node* meta = resource.child("meta");
+  if (meta == nullptr) meta = resource.add("meta");
+  meta->set("versionId", std::to_string(version));
+  meta->set("lastUpdated", instant);
+}
+
+storage::ResourceRecord newRecord(core::Env& env, const std::string& type, const std::string& id,
+                                  std::int64_t version, const std::string& method) {
+  storage::ResourceRecord rec;
+  auto now = env.now();
+  rec.type = type;
+  rec.id = id;
+  rec.version = version;
+  rec.last_updated = core::formatInstant(now);
+  rec.last_updated_ms = core::epochMillis(now);
+  rec.method = method;
+  return rec;
+}
+
+std::optional<std::int64_t> ifMatch(const core::Exchange& ex, core::Status& error) {
+  auto h = ex.request.headers.get("if-match");
+  if (!h) return std::nullopt;
+  auto v = versionFromEtag(*h);
+  if (!v) error = core::invalid("If-Match must be a version ETag such as W/\"3\"");
+  return v;
+}
+
+}  // namespace
+
+core::Result<WriteResult> RestEngine::create(storage::WriteTx& tx, fhir::Node resource,
+                                             const std::string& assigned_id) const {
+  std::string id = assigned_id.empty() ? env_->uuid() : assigned_id;
+  const std::string type = resource.type->name;
+  WriteResult w;
+  w.record = newRecord(*env_, type, id, 1, "POST");
+  stamp(resource, id, 1, w.record.last_updated);
+  w.record.json = fhir::writeJson(resource);
+  GW_RETURN_IF_ERROR(tx.put(w.record));
+  w.status = 201;
+  w.resource = std::move(resource);
+  return w;
+}
+
+core::Result<WriteResult> RestEngine::update(storage::WriteTx& tx, fhir::Node resource,
+                                             const std::string& id,
+                                             const std::optional<std::int64_t>& if_match) const {
+  const std::string type = resource.type->name;
+  GW_ASSIGN_OR_RETURN(auto current, tx.current(type, id));
+  if (if_match) {
+    if (!current || current->deleted || current->version != *if_match) {
+      return core::Status(core::Code::kPrecondition,
+                          "If-Match names version " + std::to_string(*if_match) + " but " + type +
+                              "/" + id + " is at " +
+                              (current ? "version " + std::to_string(current->version)
+                                       : std::string("no version")));
+    }
+  }
+  std::int64_t version = current ? current->version + 1 : 1;
+  WriteResult w;
+  w.record = newRecord(*env_, type, id, version, "PUT");
+  stamp(resource, id, version, w.record.last_updated);
+  w.record.json = fhir::writeJson(resource);
+  GW_RETURN_IF_ERROR(tx.put(w.record));
+  w.status = !current || current->deleted ? 201 : 200;
+  w.resource = std::move(resource);
+  return w;
+}
+
+core::Result<WriteResult> RestEngine::remove(storage::WriteTx& tx, const std::string& type,
+                                             const std::string& id) const {
+  GW_ASSIGN_OR_RETURN(auto current, tx.current(type, id));
+  WriteResult w;
+  if (!current || current->deleted) {
+    // Deleting what is not there succeeds and writes nothing (idempotent delete).
+    if (current) w.record = *current;
+    w.status = 204;
+    return w;
+  }
+  w.record = newRecord(*env_, type, id, current->version + 1, "DELETE");
+  w.record.deleted = true;
+  GW_RETURN_IF_ERROR(tx.put(w.record));
+  w.status = 200;
+  return w;
+}
+
+void RestEngine::createInteraction(core::Exchange& ex) const {
+  if (ex.request.headers.get("if-none-exist")) {
+    return ex.fail(core::Status(core::Code::kNotImplemented,
+                                "conditional create needs search, which this build lacks"));
+  }
+  fhir::Node resource = std::move(*ex.fhir.resource);
+  core::Result<WriteResult> result = core::Status::ok();
+  core::Status st = store_->write([&](storage::WriteTx& tx) {
+    result = create(tx, std::move(resource), "");
+    return result.status();
+  });
+  if (!st.isOk()) return ex.fail(st);
+  respondWithWrite(ex, *result);
+}
+
+void RestEngine::updateInteraction(core::Exchange& ex) const {
+  if (ex.fhir.conditional) {
+    return ex.fail(core::Status(core::Code::kNotImplemented,
+                                "conditional update needs search, which this build lacks"));
+  }
+  core::Status bad;
+  auto expected = ifMatch(ex, bad);
+  if (!bad.isOk()) return ex.fail(bad);
+  fhir::Node resource = std::move(*ex.fhir.resource);
+  core::Result<WriteResult> result = core::Status::ok();
+  core::Status st = store_->write([&](storage::WriteTx& tx) {
+    result = update(tx, std::move(resource), ex.fhir.id, expected);
+    return result.status();
+  });
+  if (!st.isOk()) return ex.fail(st);
+  respondWithWrite(ex, *result);
+}
+
+void RestEngine::deleteInteraction(core::Exchange& ex) const {
+  if (ex.fhir.conditional) {
+    return ex.fail(core::Status(core::Code::kNotImplemented,
+                                "conditional delete needs search, which this build lacks"));
+  }
+  core::Result<WriteResult> result = core::Status::ok();
+  core::Status st = store_->write([&](storage::WriteTx& tx) {
+    result = remove(tx, ex.fhir.type, ex.fhir.id);
+    return result.status();
+  });
+  if (!st.isOk()) return ex.fail(st);
+  if (result->status == 204) {
+    ex.response.status = 204;
+    return;
+  }
+  respondWithWrite(ex, *result);
+}
+
+}  // namespace onedoor::stages::route

@@ -1,0 +1,322 @@
+#include "storage/sql_store.h"
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Exception.h>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "storage/migrations.h"
+#include "storage/session_pool.h"
+#include "storage/sql.h"
+
+namespace onedoor::storage {
+namespace {
+
+constexpr const char* kVersionColumns =
+    "v.rtype, v.rid, v.version, v.last_updated, v.last_updated_ms, v.method, v.deleted, v.body, "
+    "v.seq";
+
+ResourceRecord toRecord(const SqlRow& r) {
+  ResourceRecord rec;
+  rec.type = asString(r[0]);
+  rec.id = asString(r[1]);
+  rec.version = asInt(r[2]);
+  rec.last_updated = asString(r[3]);
+  rec.last_updated_ms = asInt(r[4]);
+  rec.method = asString(r[5]);
+  rec.deleted = asInt(r[6]) != 0;
+  rec.json = asString(r[7]);
+  rec.seq = asInt(r[8]);
+  return rec;
+}
+
+class SqlWriteTx : public WriteTx {
+ public:
+  explicit SqlWriteTx(Sql& sql) : sql_(sql) {}
+
+  core::Result<std::optional<ResourceRecord>> current(const std::string& type,
+                                                      const std::string& id) override {
+    GW_ASSIGN_OR_RETURN(auto rows,
+                        sql_.query(std::string("SELECT ") + kVersionColumns +
+                                       " FROM resource_current c JOIN resource_version v ON "
+                                       "v.seq = c.seq WHERE c.rtype = ? AND c.rid = ?",
+                                   {type, id}));
+    if (rows.empty()) return std::optional<ResourceRecord>();
+    return std::optional<ResourceRecord>(toRecord(rows.front()));
+  }
+
+  core::Status put(ResourceRecord& rec) override {
+    GW_ASSIGN_OR_RETURN(auto cur, sql_.query("SELECT version FROM resource_current WHERE rtype = ? "
+                                             "AND rid = ?",
+                                             {rec.type, rec.id}));
+    std::int64_t expected = cur.empty() ? 1 : asInt(cur.front()[0]) + 1;
+    if (rec.version != expected) {
+      return core::Status(core::Code::kConflict,
+                          "version conflict on " + rec.type + "/" + rec.id + ": expected version " +
+                              std::to_string(expected) + ", got " + std::to_string(rec.version));
+    }
+    GW_ASSIGN_OR_RETURN(
+        auto ins,
+        sql_.query("INSERT INTO resource_version (rtype, rid, version, last_updated, "
+                   "last_updated_ms, method, deleted, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                   "RETURNING seq",
+                   {rec.type, rec.id, rec.version, rec.last_updated, rec.last_updated_ms,
+                    rec.method, static_cast<std::int64_t>(rec.deleted ? 1 : 0), rec.json}));
+    if (ins.empty()) return core::internal("insert returned no sequence number");
+    rec.seq = asInt(ins.front()[0]);
+    return sql_.exec(
+        "INSERT INTO resource_current (rtype, rid, version, seq, deleted, last_updated_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (rtype, rid) DO UPDATE SET version = "
+        "excluded.version, seq = excluded.seq, deleted = excluded.deleted, last_updated_ms = "
+        "excluded.last_updated_ms",
+        {rec.type, rec.id, rec.version, rec.seq, static_cast<std::int64_t>(rec.deleted ? 1 : 0),
+         rec.last_updated_ms});
+  }
+
+ private:
+  Sql& sql_;
+};
+
+class SqlStore : public Store {
+ public:
+  SqlStore(Dialect dialect, SessionPool::Factory factory, const StoreOptions& options)
+      : dialect_(dialect),
+        factory_(factory),
+        readers_(factory, options.read_pool_size),
+        max_batch_(options.max_batch) {}
+
+  ~SqlStore() override {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+  }
+
+  core::Status start() {
+    try {
+      writer_session_ = std::make_unique<Poco::Data::Session>(factory_());
+    } catch (const Poco::Exception& e) {
+      return core::Status(core::Code::kUnavailable, "cannot open the database: " + e.displayText());
+    }
+    Sql sql(*writer_session_, dialect_);
+    if (dialect_ == Dialect::kSqlite) {
+      GW_RETURN_IF_ERROR(sql.exec("PRAGMA journal_mode=WAL"));
+      GW_RETURN_IF_ERROR(sql.exec("PRAGMA synchronous=FULL"));
+    }
+    GW_RETURN_IF_ERROR(migrate(sql));
+    writer_ = std::thread([this] { writerLoop(); });
+    return core::Status::ok();
+  }
+
+  std::string driver() const override {
+    return dialect_ == Dialect::kSqlite ? "sqlite" : "postgresql";
+  }
+
+  core::Result<std::optional<ResourceRecord>> read(const std::string& type,
+                                                   const std::string& id) override {
+    return one(std::string("SELECT ") + kVersionColumns +
+                   " FROM resource_current c JOIN resource_version v ON v.seq = c.seq "
+                   "WHERE c.rtype = ? AND c.rid = ?",
+               {type, id});
+  }
+
+  core::Result<std::optional<ResourceRecord>> vread(const std::string& type, const std::string& id,
+                                                    std::int64_t version) override {
+    return one(std::string("SELECT ") + kVersionColumns +
+                   " FROM resource_version v WHERE v.rtype = ? AND v.rid = ? AND v.version = ?",
+               {type, id, version});
+  }
+
+  core::Result<HistoryPage> history(const HistoryQuery& q) override {
+    std::string where = " WHERE 1 = 1";
+    SqlParams params;
+    if (!q.type.empty()) {
+      where += " AND v.rtype = ?";
+      params.emplace_back(q.type);
+    }
+    if (!q.id.empty()) {
+      where += " AND v.rid = ?";
+      params.emplace_back(q.id);
+    }
+    if (q.since_ms) {
+      where += " AND v.last_updated_ms >= ?";
+      params.emplace_back(*q.since_ms);
+    }
+    HistoryPage page;
+    auto lease = readers_.acquire();
+    Sql sql(*lease, dialect_);
+    GW_ASSIGN_OR_RETURN(auto total,
+                        sql.query("SELECT CAST(COUNT(*) AS INTEGER) FROM resource_version v" + where,
+                                  params));
+    page.total = total.empty() ? 0 : asInt(total.front()[0]);
+    if (q.before_seq > 0) {
+      where += " AND v.seq < ?";
+      params.emplace_back(q.before_seq);
+    }
+    params.emplace_back(static_cast<std::int64_t>(q.count) + 1);
+    GW_ASSIGN_OR_RETURN(auto rows, sql.query(std::string("SELECT ") + kVersionColumns +
+                                                 " FROM resource_version v" + where +
+                                                 " ORDER BY v.seq DESC LIMIT ?",
+                                             params));
+    for (const auto& r : rows) page.records.push_back(toRecord(r));
+    if (page.records.size() > q.count) {
+      page.records.pop_back();
+      page.more = true;
+    }
+    return page;
+  }
+
+  core::Status write(const WriteUnit& unit) override {
+    if (std::this_thread::get_id() == writer_.get_id()) {
+      return core::internal("a write unit may not start another write");
+    }
+    Pending p{&unit, {}};
+    auto done = p.result.get_future();
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return core::Status(core::Code::kUnavailable, "store is shutting down");
+      queue_.push_back(&p);
+    }
+    cv_.notify_one();
+    return done.get();
+  }
+
+  core::Status ping() override {
+    try {
+      auto lease = readers_.acquire();
+      Sql sql(*lease, dialect_);
+      return sql.query("SELECT 1").status();
+    } catch (const Poco::Exception& e) {
+      return core::Status(core::Code::kUnavailable, "database unreachable: " + e.displayText());
+    }
+  }
+
+ private:
+  struct Pending {
+    const WriteUnit* unit;
+    std::promise<core::Status> result;
+  };
+
+  core::Result<std::optional<ResourceRecord>> one(const std::string& q, const SqlParams& params) {
+    try {
+      auto lease = readers_.acquire();
+      Sql sql(*lease, dialect_);
+      GW_ASSIGN_OR_RETURN(auto rows, sql.query(q, params));
+      if (rows.empty()) return std::optional<ResourceRecord>();
+      return std::optional<ResourceRecord>(toRecord(rows.front()));
+    } catch (const Poco::Exception& e) {
+      return core::Status(core::Code::kUnavailable, "database unreachable: " + e.displayText());
+    }
+  }
+
+  void writerLoop() {
+    while (true) {
+      std::vector<Pending*> batch;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty() && stop_) return;
+        while (!queue_.empty() && batch.size() < max_batch_) {
+          batch.push_back(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      runBatch(batch);
+    }
+  }
+
+  void runBatch(const std::vector<Pending*>& batch) {
+    Sql sql(*writer_session_, dialect_);
+    std::vector<core::Status> results(batch.size());
+    core::Status begin = sql.exec(dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (!begin.isOk()) {
+      for (auto* p : batch) p->result.set_value(begin);
+      return;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      core::Status st = sql.exec("SAVEPOINT unit");
+      if (st.isOk()) {
+        SqlWriteTx tx(sql);
+        try {
+          st = (*batch[i]->unit)(tx);
+        } catch (const Poco::Exception& e) {
+          st = core::internal("write failed: " + e.displayText());
+        } catch (const std::exception& e) {
+          st = core::internal(std::string("write failed: ") + e.what());
+        }
+        if (!st.isOk()) (void)sql.exec("ROLLBACK TO SAVEPOINT unit");
+        core::Status rel = sql.exec("RELEASE SAVEPOINT unit");
+        if (st.isOk() && !rel.isOk()) st = rel;
+      }
+      results[i] = st;
+    }
+    core::Status commit = sql.exec("COMMIT");
+    if (!commit.isOk()) {
+      (void)sql.exec("ROLLBACK");
+      for (auto& r : results) {
+        if (r.isOk()) r = core::Status(core::Code::kUnavailable, "commit failed: " + commit.message());
+      }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->result.set_value(results[i]);
+  }
+
+  Dialect dialect_;
+  SessionPool::Factory factory_;
+  SessionPool readers_;
+  std::uint32_t max_batch_;
+  std::unique_ptr<Poco::Data::Session> writer_session_;
+  std::thread writer_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending*> queue_;
+  bool stop_ = false;
+};
+
+core::Result<std::unique_ptr<Store>> open(Dialect dialect, SessionPool::Factory factory,
+                                          const StoreOptions& options) {
+  auto store = std::make_unique<SqlStore>(dialect, std::move(factory), options);
+  GW_RETURN_IF_ERROR(store->start());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
+                                                     const StoreOptions& options) {
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+  std::error_code ec;
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    return core::Status(core::Code::kUnavailable,
+                        "cannot create the data folder " + parent.string() + ": " + ec.message());
+  }
+  auto factory = [path] {
+    Poco::Data::Session s("SQLite", path);
+    Sql sql(s, Dialect::kSqlite);
+    // Readers and the writer both wait (bounded) for a lock instead of failing at once.
+    (void)sql.exec("PRAGMA busy_timeout=10000");
+    (void)sql.exec("PRAGMA foreign_keys=ON");
+    return s;
+  };
+  return open(Dialect::kSqlite, factory, options);
+}
+
+core::Result<std::unique_ptr<Store>> openPostgresStore(const std::string& url,
+                                                       const StoreOptions& options) {
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Data::PostgreSQL::Connector::registerConnector(); });
+  auto factory = [url] { return Poco::Data::Session("PostgreSQL", url); };
+  return open(Dialect::kPostgres, factory, options);
+}
+
+}  // namespace onedoor::storage

@@ -1,0 +1,80 @@
+#pragma once
+// Store: the gateway's storage interface. Nothing above it may assume SQLite: the same interface
+// is served by SQLite (one process, the embedded default) and PostgreSQL (several gateway
+// instances over one server).
+//
+// Writes are units of work run inside one database transaction. Units submitted concurrently are
+// grouped into a single commit (group commit); each unit runs in its own savepoint, so one unit's
+// failure leaves the others intact. `write` returns only once the commit is durable.
+// Thread-safe: every method may be called from any request thread.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace onedoor::storage {
+
+struct ResourceRecord {
+  std::string type;
+  std::string id;
+  std::int64_t version = 0;
+  std::string last_updated;       // FHIR instant, as written into meta.lastUpdated
+  std::int64_t last_updated_ms = 0;
+  std::string method;             // POST | PUT | PATCH | DELETE (history request.method)
+  bool deleted = false;
+  std::string json;               // the stored resource (FHIR JSON); empty when deleted
+  std::int64_t seq = 0;           // commit order across the whole store
+};
+
+// The work a unit does, inside its transaction. Valid only during the unit; not thread-safe.
+class WriteTx {
+ public:
+  virtual ~WriteTx() = default;
+  // The current version of a resource (possibly a deletion), seeing this transaction's writes.
+  virtual core::Result<std::optional<ResourceRecord>> current(const std::string& type,
+                                                              const std::string& id) = 0;
+  // Appends `record` as the new current version. record.version must be the current version + 1
+  // (1 for a new resource), else kConflict. Fills record.seq.
+  virtual core::Status put(ResourceRecord& record) = 0;
+};
+
+using WriteUnit = std::function<core::Status(WriteTx&)>;
+
+struct HistoryQuery {
+  std::string type;                     // empty: system history
+  std::string id;                       // empty: type or system history
+  std::optional<std::int64_t> since_ms;  // _since
+  std::int64_t before_seq = 0;          // paging cursor: only versions with seq < before_seq
+  std::uint32_t count = 50;
+};
+
+struct HistoryPage {
+  std::vector<ResourceRecord> records;  // newest first
+  std::int64_t total = 0;               // matching versions, ignoring the cursor
+  bool more = false;                    // another page follows
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual std::string driver() const = 0;
+  // The current version, or nullopt if the resource never existed. A deleted resource returns a
+  // record with deleted = true.
+  virtual core::Result<std::optional<ResourceRecord>> read(const std::string& type,
+                                                           const std::string& id) = 0;
+  virtual core::Result<std::optional<ResourceRecord>> vread(const std::string& type,
+                                                            const std::string& id,
+                                                            std::int64_t version) = 0;
+  virtual core::Result<HistoryPage> history(const HistoryQuery& query) = 0;
+  // Runs `unit` in a transaction; returns the unit's status once it is durably committed (or its
+  // error, with nothing of it written).
+  virtual core::Status write(const WriteUnit& unit) = 0;
+  // Checks that the database answers.
+  virtual core::Status ping() = 0;
+};
+
+}  // namespace onedoor::storage

@@ -1,0 +1,94 @@
+#include <boost/test/unit_test.hpp>
+#include <Poco/Pipe.h>
+#include <Poco/PipeStream.h>
+#include <Poco/Process.h>
+#include <Poco/StreamCopier.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "support/test_support.h"
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+// Runs the real binary with `args`, feeding `input` on stdin.
+Run run(const std::vector<std::string>& args, const std::string& input = "") {
+  Poco::Pipe in, out, err;
+  Poco::ProcessHandle ph = Poco::Process::launch(ONEDOOR_BINARY, args, &in, &out, &err);
+  Poco::PipeOutputStream ins(in);
+  ins << input;
+  ins.close();
+  Poco::PipeInputStream outs(out), errs(err);
+  std::string o, e;
+  Poco::StreamCopier::copyToString(outs, o);
+  Poco::StreamCopier::copyToString(errs, e);
+  return {ph.wait(), o, e};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(Cli)
+
+BOOST_AUTO_TEST_CASE(convert_turns_json_into_xml_and_back) {
+  onedoor::testing::TempDir dir;
+  auto json = R"({"resourceType":"Patient","id":"x","birthDate":"1970-01-01"})";
+  Run x = run({"convert", "--to", "xml", "-"}, json);
+  BOOST_CHECK_EQUAL(x.code, 0);
+  BOOST_CHECK(x.out.find("<birthDate value=\"1970-01-01\"/>") != std::string::npos);
+  std::ofstream(dir.path() / "p.xml") << x.out;
+  Run j = run({"convert", "--to", "json", (dir.path() / "p.xml").string()});
+  BOOST_CHECK_EQUAL(j.code, 0);
+  BOOST_CHECK_EQUAL(j.out, std::string(json) + "\n");
+}
+
+BOOST_AUTO_TEST_CASE(convert_reports_problems_as_an_operation_outcome_on_stderr) {
+  Run r = run({"convert", "--to", "xml", "-"}, R"({"resourceType":"Patient","activ":true})");
+  BOOST_CHECK_EQUAL(r.code, 1);
+  BOOST_CHECK(r.out.empty());
+  BOOST_CHECK(r.err.find("\"resourceType\": \"OperationOutcome\"") != std::string::npos);
+  BOOST_CHECK(r.err.find("unknown element 'activ'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(convert_of_a_60kb_bundle_is_fast) {
+  auto dir = onedoor::testing::sharedDir("examples/r4-spec");
+  if (!dir) {
+    BOOST_TEST_MESSAGE("skipped: ../shared/conformance/examples is absent");
+    return;
+  }
+  run({"convert", "--to", "json", (*dir / "patient-example.xml").string()});  // warm the cache
+  auto start = std::chrono::steady_clock::now();
+  Run r = run({"convert", "--to", "json", (*dir / "bundle-transaction.xml").string()});
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  BOOST_CHECK_EQUAL(r.code, 0);
+  BOOST_TEST_MESSAGE("one-shot convert took " << ms << " ms");
+  BOOST_CHECK_LT(ms, 1000);  // a loose bound; the benchmark measures the real figure
+}
+
+BOOST_AUTO_TEST_CASE(check_prints_file_line_col_diagnostics) {
+  onedoor::testing::TempDir dir;
+  std::ofstream(dir.path() / "bad.json") << "{\n  \"server\": {\"prot\": 1}\n}\n";
+  Run r = run({"check", "--config", (dir.path() / "bad.json").string()});
+  BOOST_CHECK_EQUAL(r.code, 1);
+  BOOST_CHECK(r.err.find("bad.json:2:14: error: unknown key 'prot'") != std::string::npos);
+  Run ok = run({"check", "--config", std::string(ONEDOOR_SOURCE_DIR) + "/config/onedoor.sample.json"});
+  BOOST_CHECK_EQUAL(ok.code, 0);
+}
+
+BOOST_AUTO_TEST_CASE(every_command_has_help_and_bad_usage_exits_2) {
+  for (const char* c : {"serve", "check", "convert"}) {
+    Run r = run({c, "--help"});
+    BOOST_CHECK_EQUAL(r.code, 0);
+    BOOST_CHECK(r.out.find("usage") != std::string::npos || r.out.find("onedoor") != std::string::npos);
+  }
+  BOOST_CHECK_EQUAL(run({"convert", "--to", "yaml", "-"}).code, 2);
+  BOOST_CHECK_EQUAL(run({"frobnicate"}).code, 2);
+  BOOST_CHECK_EQUAL(run({"--help"}).code, 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

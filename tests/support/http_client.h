@@ -1,0 +1,36 @@
+#pragma once
+// A small blocking HTTP client for integration tests (Poco::Net::HTTPClientSession): a real
+// socket to the real server.
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace onedoor::testing {
+
+struct HttpResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::string header(const std::string& name) const;
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(std::uint16_t port) : port_(port) {}
+  HttpResponse request(const std::string& method, const std::string& path,
+                       const std::string& body = "",
+                       const std::vector<std::pair<std::string, std::string>>& headers = {});
+  HttpResponse get(const std::string& path,
+                   const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    return request("GET", path, "", headers);
+  }
+  // POST/PUT of FHIR JSON.
+  HttpResponse send(const std::string& method, const std::string& path, const std::string& json,
+                    const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+ private:
+  std::uint16_t port_;
+};
+
+}  // namespace onedoor::testing

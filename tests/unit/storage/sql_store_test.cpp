@@ -1,0 +1,126 @@
+#include <boost/test/unit_test.hpp>
+#include <thread>
+
+#include "storage/sql_store.h"
+#include "support/test_support.h"
+
+using namespace onedoor;
+using storage::ResourceRecord;
+
+namespace {
+
+ResourceRecord rec(const std::string& id, std::int64_t version, const std::string& body) {
+  ResourceRecord r;
+  r.type = "Patient";
+  r.id = id;
+  r.version = version;
+  r.last_updated = "2026-01-01T00:00:00.000Z";
+  r.last_updated_ms = 1767225600000 + version;
+  r.method = version == 1 ? "POST" : "PUT";
+  r.json = body;
+  return r;
+}
+
+struct StoreFixture {
+  testing::TempDir dir;
+  std::unique_ptr<storage::Store> store;
+  StoreFixture() {
+    auto s = storage::openSqliteStore((dir.path() / "t.db").string(), {});
+    BOOST_REQUIRE_MESSAGE(s.isOk(), s.status().toString());
+    store = std::move(s).value();
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(SqlStore, StoreFixture)
+
+BOOST_AUTO_TEST_CASE(keeps_every_version_and_reads_the_current_one) {
+  for (int v = 1; v <= 3; ++v) {
+    auto st = store->write([&](storage::WriteTx& tx) {
+      auto r = rec("a", v, "{\"v\":" + std::to_string(v) + "}");
+      return tx.put(r);
+    });
+    BOOST_REQUIRE(st.isOk());
+  }
+  auto cur = store->read("Patient", "a");
+  BOOST_REQUIRE(cur.isOk() && cur->has_value());
+  BOOST_CHECK_EQUAL((*cur)->version, 3);
+  BOOST_CHECK_EQUAL((*cur)->json, "{\"v\":3}");
+  auto v2 = store->vread("Patient", "a", 2);
+  BOOST_REQUIRE(v2.isOk() && v2->has_value());
+  BOOST_CHECK_EQUAL((*v2)->json, "{\"v\":2}");
+  BOOST_CHECK(!store->vread("Patient", "a", 9)->has_value());
+  BOOST_CHECK(!store->read("Patient", "zz")->has_value());
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_version_that_skips_or_repeats) {
+  BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { auto r = rec("b", 1, "{}"); return tx.put(r); }).isOk());
+  auto st = store->write([&](storage::WriteTx& tx) { auto r = rec("b", 1, "{}"); return tx.put(r); });
+  BOOST_CHECK(st.code() == core::Code::kConflict);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_unit_leaves_nothing_behind) {
+  auto st = store->write([&](storage::WriteTx& tx) {
+    auto r = rec("c", 1, "{}");
+    GW_RETURN_IF_ERROR(tx.put(r));
+    return core::invalid("second step failed");
+  });
+  BOOST_CHECK(!st.isOk());
+  BOOST_CHECK(!store->read("Patient", "c")->has_value());
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_units_commit_independently) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        auto st = store->write([&](storage::WriteTx& tx) {
+          if (i % 5 == 4) return core::invalid("planned failure");
+          auto r = rec(id, 1, "{}");
+          return tx.put(r);
+        });
+        if (st.isOk()) ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  BOOST_CHECK_EQUAL(ok.load(), 16 * 16);
+  storage::HistoryQuery q;
+  q.type = "Patient";
+  q.count = 1000;
+  auto page = store->history(q);
+  BOOST_REQUIRE(page.isOk());
+  BOOST_CHECK_EQUAL(page->total, 16 * 16);
+}
+
+BOOST_AUTO_TEST_CASE(history_pages_by_cursor_newest_first) {
+  for (int i = 0; i < 5; ++i) {
+    BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { auto r = rec("h" + std::to_string(i), 1, "{}"); return tx.put(r); }).isOk());
+  }
+  storage::HistoryQuery q;
+  q.count = 2;
+  auto p1 = store->history(q);
+  BOOST_REQUIRE(p1.isOk());
+  BOOST_CHECK_EQUAL(p1->records.size(), 2u);
+  BOOST_CHECK(p1->more);
+  BOOST_CHECK_EQUAL(p1->records[0].id, "h4");
+  q.before_seq = p1->records.back().seq;
+  auto p2 = store->history(q);
+  BOOST_CHECK_EQUAL(p2->records[0].id, "h2");
+  BOOST_CHECK_EQUAL(p2->total, 5);
+}
+
+BOOST_AUTO_TEST_CASE(data_survives_reopening) {
+  BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { auto r = rec("d", 1, "{\"x\":1}"); return tx.put(r); }).isOk());
+  store.reset();
+  auto again = storage::openSqliteStore((dir.path() / "t.db").string(), {});
+  BOOST_REQUIRE(again.isOk());
+  auto cur = (*again)->read("Patient", "d");
+  BOOST_REQUIRE(cur.isOk() && cur->has_value());
+  BOOST_CHECK_EQUAL((*cur)->json, "{\"x\":1}");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
