@@ -4,6 +4,7 @@
 #include <rapidjson/reader.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace onedoor::fhir {
 
@@ -97,11 +98,15 @@ core::Result<JsonTree> JsonTree::parse(std::string_view text, const JsonLimits& 
   if (auto nul = text.find('\0'); nul != std::string_view::npos) {
     return core::invalid("malformed JSON: NUL byte in the document", "offset " + std::to_string(nul));
   }
+  // Offsets are 32-bit; larger documents are refused (request limits are far below this).
+  constexpr std::size_t kMaxBytes = std::size_t{1} << 30;
+  if (text.size() >= kMaxBytes) return core::Status(core::Code::kTooLarge, "JSON document too large");
+  const std::size_t size = text.size() & (kMaxBytes - 1);
   JsonTree tree;
   tree.source_.assign(text);
-  tree.buffer_ = std::make_unique<char[]>(text.size() + 1);
-  std::copy(text.begin(), text.end(), tree.buffer_.get());
-  tree.buffer_[text.size()] = '\0';
+  tree.buffer_ = std::make_unique<char[]>(size + 1);
+  if (size > 0) std::memcpy(tree.buffer_.get(), text.data(), size);
+  tree.buffer_[size] = '\0';
   tree.items_.reserve(text.size() / 16 + 4);
   rapidjson::InsituStringStream stream(tree.buffer_.get());
   JsonTreeBuilder builder(tree, stream, limits.max_depth);
