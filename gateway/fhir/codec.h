@@ -40,6 +40,8 @@ struct WriteOptions {
 std::string writeJson(const Node& resource, const WriteOptions& opts = {});
 std::string writeXml(const Node& resource, const WriteOptions& opts = {});
 std::string write(const Node& resource, Format format, const WriteOptions& opts = {});
+// A datatype or backbone element as a JSON object (no resourceType); resources as writeJson.
+std::string writeJsonElement(const Node& element);
 
 // Guesses the format of a payload from its first non-blank byte ('<' is XML, '{' JSON).
 Format sniffFormat(std::string_view text);

@@ -142,11 +142,8 @@ class JsonReader {
         error(v != nullptr ? *v : *x, child_path, "empty JSON arrays are not allowed in FHIR");
         return;
       }
-      if (v != nullptr && x != nullptr && values.size() != exts.size()) {
-        error(*x, child_path, "'_" + e.def->name + "' must have as many entries as '" +
-                                  e.def->name + "'");
-        return;
-      }
+      // The arrays align by position; a shorter one is read as ending in nulls, as several
+      // serialisers omit trailing nulls.
       std::size_t n = std::max(values.size(), exts.size());
       for (std::size_t i = 0; i < n; ++i) {
         const Item* vi = i < values.size() ? values[i] : nullptr;

@@ -143,6 +143,16 @@ class JsonWriter {
 
 }  // namespace
 
+std::string writeJsonElement(const Node& element) {
+  if (element.isResource()) return writeJson(element);
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  JsonWriter<decltype(w)>(w).members(element);
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
 std::string writeJson(const Node& resource, const WriteOptions& opts) {
   rapidjson::StringBuffer buf;
   if (opts.pretty) {
