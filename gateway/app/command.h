@@ -20,5 +20,6 @@ const std::vector<Command>& commands();
 int serveCommand(const std::vector<std::string>& args);
 int checkCommand(const std::vector<std::string>& args);
 int convertCommand(const std::vector<std::string>& args);
+int fhirpathCommand(const std::vector<std::string>& args);
 
 }  // namespace onedoor::app

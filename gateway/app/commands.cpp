@@ -7,6 +7,7 @@ const std::vector<Command>& commands() {
       {"serve", "run the gateway (HTTP FHIR API)", serveCommand},
       {"check", "load and check configuration and definitions, like nginx -t", checkCommand},
       {"convert", "convert a FHIR resource between JSON and XML", convertCommand},
+      {"fhirpath", "evaluate FHIRPath expressions against a resource", fhirpathCommand},
   };
   return k;
 }

@@ -194,6 +194,12 @@ std::optional<Decimal> Decimal::divide(const Decimal& a, const Decimal& b, int s
   __int128 num = a.m_;
   if (k > 0) {
     auto r = rescale(num, 0, k);
+    // Very large dividends cannot carry many places: give up places, not the result.
+    while (!r && scale > 0) {
+      --scale;
+      --k;
+      r = k > 0 ? rescale(num, 0, k) : std::optional<__int128>(k == 0 ? num : num / pow10(-k));
+    }
     if (!r) return std::nullopt;
     num = *r;
   } else if (k < 0) {

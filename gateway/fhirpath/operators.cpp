@@ -316,13 +316,14 @@ core::Result<std::optional<Value>> arithmetic(ArithOp op, const Value& a0, const
         if (!v) return R();
         return R(Value::quantity({*v, qa->unit, qa->calendar}));
       }
-      // Different units of one dimension: the result is in the left operand's unit.
+      // Different units of one dimension: the right operand is converted to the left's unit.
       auto factor = toBase({Decimal::fromInt(1), qa->unit, qa->calendar}, false);
-      auto sum = op == ArithOp::kAdd ? x->first + y->first : x->first - y->first;
-      if (!sum || !factor) return R();
-      auto v = Decimal::divide(*sum, factor->first, 12);
+      if (!factor) return R();
+      auto converted = Decimal::divide(y->first, factor->first, 12);
+      if (!converted) return R();
+      auto v = op == ArithOp::kAdd ? qa->value + converted->stripped() : qa->value - converted->stripped();
       if (!v) return R();
-      return R(Value::quantity({v->stripped(), qa->unit, qa->calendar}));
+      return R(Value::quantity({*v, qa->unit, qa->calendar}));
     }
     return core::invalid("div and mod do not apply to quantities");
   }

@@ -184,8 +184,7 @@ std::string Temporal::toString() const {
       std::snprintf(buf, sizeof buf, "-%02d", day);
       out += buf;
     }
-    if (kind == Kind::kDate) return out;
-    if (precision < TemporalPrecision::kHour) return out + "T";
+    if (kind == Kind::kDate || precision < TemporalPrecision::kHour) return out;
     out += 'T';
   }
   std::snprintf(buf, sizeof buf, "%02d", hour);

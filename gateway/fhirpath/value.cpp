@@ -101,6 +101,10 @@ TypeName Value::type() const {
 }
 
 std::optional<std::string> Value::toDisplayString() const {
+  // FHIR primitives print in their own lexical form (1.50, 2016-03-28).
+  if (isNode() && node()->isPrimitive() && node()->has_value && node()->type->name != "boolean") {
+    return node()->value;
+  }
   auto s = system();
   if (!s) return std::nullopt;
   switch (s->kind()) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
 
 #include "support/test_support.h"
 
@@ -80,8 +81,42 @@ BOOST_AUTO_TEST_CASE(check_prints_file_line_col_diagnostics) {
   BOOST_CHECK_EQUAL(ok.code, 0);
 }
 
+BOOST_AUTO_TEST_CASE(fhirpath_prints_results_as_a_json_array) {
+  const char* patient = R"({"resourceType":"Patient","name":[{"given":["Ann","Bo"]}],"birthDate":"1980-01-02",
+    "multipleBirthInteger":2,"active":true})";
+  Run r = run({"fhirpath", "--input", "-", "name.given | birthDate | multipleBirth | active | name.first()"}, patient);
+  BOOST_CHECK_EQUAL(r.code, 0);
+  BOOST_CHECK_EQUAL(r.out, "[\"Ann\",\"Bo\",\"1980-01-02\",2,true,{\"given\":[\"Ann\",\"Bo\"]}]\n");
+  Run q = run({"fhirpath", "4.5 'mg' + 500 'ug'"});
+  BOOST_CHECK_EQUAL(q.out, "[\"5.0 'mg'\"]\n");
+  Run v = run({"fhirpath", "--var", "n=3", "%n * 2"});
+  BOOST_CHECK_EQUAL(v.out, "[6]\n");
+}
+
+BOOST_AUTO_TEST_CASE(fhirpath_syntax_errors_exit_2_with_the_column) {
+  Run r = run({"fhirpath", "name.where(use = )"});
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK(r.err.find("1:18: unexpected ')'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(fhirpath_evaluates_a_file_of_expressions_one_line_each) {
+  onedoor::testing::TempDir dir;
+  std::ofstream(dir.path() / "e.txt") << "name.given\nname.(\n(1|2).single()\n";
+  Run r = run({"fhirpath", "--input", "-", "--expressions", (dir.path() / "e.txt").string()},
+              R"({"resourceType":"Patient","name":[{"given":["Ann"]}]})");
+  BOOST_CHECK_EQUAL(r.code, 1);
+  std::istringstream lines(r.out);
+  std::string l1, l2, l3;
+  std::getline(lines, l1);
+  std::getline(lines, l2);
+  std::getline(lines, l3);
+  BOOST_CHECK_EQUAL(l1, "[\"Ann\"]");
+  BOOST_CHECK(l2.rfind("{\"error\":\"1:6:", 0) == 0);
+  BOOST_CHECK(l3.find("single() found 2 items") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(every_command_has_help_and_bad_usage_exits_2) {
-  for (const char* c : {"serve", "check", "convert"}) {
+  for (const char* c : {"serve", "check", "convert", "fhirpath"}) {
     Run r = run({c, "--help"});
     BOOST_CHECK_EQUAL(r.code, 0);
     BOOST_CHECK(r.out.find("usage") != std::string::npos || r.out.find("onedoor") != std::string::npos);
