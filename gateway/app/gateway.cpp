@@ -1,6 +1,9 @@
 #include "app/gateway.h"
 
 #include "fhir/model_builder.h"
+#include "search/indexer.h"
+#include "search/search_param.h"
+#include "fhir/codec.h"
 #include "stages/builtin_stages.h"
 #include "stages/route/rest_engine.h"
 #include "storage/sql_store.h"
@@ -13,6 +16,24 @@ core::Result<fhir::ModelPtr> loadDefinitions(const config::GatewayConfig& config
                                     ? fhir::defaultCacheDir()
                                     : std::filesystem::path(config.resolvePath(config.definitions.cache_dir));
   return fhir::loadModel(packages, fhir::kR4Core, cache);
+}
+
+core::Result<std::shared_ptr<const search::SearchParamRegistry>> loadSearchParams(
+    const config::GatewayConfig& config, const fhir::Model& model) {
+  fhir::PackageCache packages(config.resolvePath(config.definitions.package_cache));
+  GW_ASSIGN_OR_RETURN(std::filesystem::path core_dir, packages.locate(fhir::kR4Core));
+  return search::SearchParamRegistry::load(model, {core_dir});
+}
+
+core::Status ensureIndex(storage::Store& store, const search::Indexer& indexer, const fhir::Model& model) {
+  GW_ASSIGN_OR_RETURN(auto stored, store.getMeta("search_fingerprint"));
+  const std::string& want = indexer.registry().fingerprint();
+  if (stored && *stored == want) return core::Status::ok();
+  GW_RETURN_IF_ERROR(store.reindex([&](const storage::ResourceRecord& rec) {
+    fhir::ReadResult r = fhir::readJson(model, rec.json);
+    return r.ok() ? indexer.rows(r.resource) : std::vector<search::IndexRow>{};
+  }));
+  return store.setMeta("search_fingerprint", want);
 }
 
 core::Result<std::unique_ptr<storage::Store>> openStore(const config::GatewayConfig& config) {
@@ -40,8 +61,12 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   rest.max_count = config->limits.max_count;
   rest.max_bundle_entries = config->limits.max_bundle_entries;
 
+  GW_ASSIGN_OR_RETURN(auto params, loadSearchParams(*config, *gw->model_));
+  auto indexer = std::make_shared<const search::Indexer>(gw->model_, params);
+  GW_RETURN_IF_ERROR(ensureIndex(*gw->store_, *indexer, *gw->model_));
+
   stages::StageContext ctx{config, gw->model_, gw->store_, env, nullptr};
-  auto engine = std::make_shared<stages::route::RestEngine>(gw->model_, gw->store_, env, rest);
+  auto engine = std::make_shared<stages::route::RestEngine>(gw->model_, gw->store_, env, indexer, rest);
   ctx.rest = engine;
   core::StageRegistry registry;
   GW_RETURN_IF_ERROR(stages::registerBuiltinStages(registry, ctx));

@@ -9,6 +9,7 @@
 #include "core/pipeline.h"
 #include "fhir/model.h"
 #include "http/http_server.h"
+#include "search/indexer.h"
 #include "storage/store.h"
 
 namespace onedoor::app {
@@ -36,6 +37,11 @@ class Gateway {
 
 // Loads the core definitions named by the configuration.
 core::Result<fhir::ModelPtr> loadDefinitions(const config::GatewayConfig& config);
+// Loads the SearchParameters of the configured packages.
+core::Result<std::shared_ptr<const search::SearchParamRegistry>> loadSearchParams(
+    const config::GatewayConfig& config, const fhir::Model& model);
+// Rebuilds the search index when the parameter definitions changed since it was built.
+core::Status ensureIndex(storage::Store& store, const search::Indexer& indexer, const fhir::Model& model);
 // Opens the configured store.
 core::Result<std::unique_ptr<storage::Store>> openStore(const config::GatewayConfig& config);
 

@@ -24,6 +24,12 @@ core::Result<Collection> fnExtension(Context& ctx, const Collection& in, const C
   return out;
 }
 
+// hasExtension(url): used by some published SearchParameters; extension(url).exists().
+core::Result<Collection> fnHasExtension(Context& ctx, const Collection& in, const CallExpr& call) {
+  GW_ASSIGN_OR_RETURN(Collection found, fnExtension(ctx, in, call));
+  return boolean(!found.empty());
+}
+
 bool hasPrimitiveValue(const Value& v) {
   return v.isNode() && v.node()->isPrimitive() && v.node()->has_value;
 }
@@ -168,7 +174,8 @@ core::Result<Collection> fnHtmlChecks(Context&, const Collection& in, const Call
 
 std::vector<FunctionDef> fhirFunctions() {
   return {
-      {"extension", 1, 1, fnExtension}, {"hasValue", 0, 0, fnHasValue},
+      {"extension", 1, 1, fnExtension}, {"hasExtension", 1, 1, fnHasExtension},
+      {"hasValue", 0, 0, fnHasValue},
       {"getValue", 0, 0, fnGetValue},   {"resolve", 0, 0, fnResolve},
       {"memberOf", 1, 1, fnMemberOf},   {"conformsTo", 1, 1, fnConformsTo},
       {"htmlChecks", 0, 0, fnHtmlChecks}, {"htmlchecks", 0, 0, fnHtmlChecks},

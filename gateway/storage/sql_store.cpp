@@ -14,26 +14,28 @@
 #include "storage/migrations.h"
 #include "storage/session_pool.h"
 #include "storage/sql.h"
+#include "storage/sql_search.h"
 
 namespace onedoor::storage {
 namespace {
 
-constexpr const char* kVersionColumns =
-    "v.rtype, v.rid, v.version, v.last_updated, v.last_updated_ms, v.method, v.deleted, v.body, "
-    "v.seq";
+const char* const kVersionColumns = kRecordColumns;
 
-ResourceRecord toRecord(const SqlRow& r) {
-  ResourceRecord rec;
-  rec.type = asString(r[0]);
-  rec.id = asString(r[1]);
-  rec.version = asInt(r[2]);
-  rec.last_updated = asString(r[3]);
-  rec.last_updated_ms = asInt(r[4]);
-  rec.method = asString(r[5]);
-  rec.deleted = asInt(r[6]) != 0;
-  rec.json = asString(r[7]);
-  rec.seq = asInt(r[8]);
-  return rec;
+SqlValue optText(const std::optional<std::string>& v) { return v ? SqlValue(*v) : SqlValue(nullptr); }
+SqlValue optReal(const std::optional<double>& v) { return v ? SqlValue(*v) : SqlValue(nullptr); }
+SqlValue optInt(const std::optional<std::int64_t>& v) { return v ? SqlValue(*v) : SqlValue(nullptr); }
+
+// Replaces the index rows of one resource.
+core::Status writeIndex(Sql& sql, std::int64_t res, const std::string& type, const std::vector<search::IndexRow>& rows) {
+  GW_RETURN_IF_ERROR(sql.exec("DELETE FROM search_index WHERE res = ?", {res}));
+  for (const auto& r : rows) {
+    GW_RETURN_IF_ERROR(sql.exec(
+        "INSERT INTO search_index (res, rtype, param, s1, s2, s3, s4, s5, n1, n2, i1, i2) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {res, type, r.param, optText(r.s1), optText(r.s2), optText(r.s3), optText(r.s4), optText(r.s5),
+         optReal(r.n1), optReal(r.n2), optInt(r.i1), optInt(r.i2)}));
+  }
+  return core::Status::ok();
 }
 
 class SqlWriteTx : public WriteTx {
@@ -51,7 +53,7 @@ class SqlWriteTx : public WriteTx {
     return std::optional<ResourceRecord>(toRecord(rows.front()));
   }
 
-  core::Status put(ResourceRecord& rec) override {
+  core::Status put(ResourceRecord& rec, const std::vector<search::IndexRow>& rows) override {
     GW_ASSIGN_OR_RETURN(auto cur, sql_.query("SELECT version FROM resource_current WHERE rtype = ? "
                                              "AND rid = ?",
                                              {rec.type, rec.id}));
@@ -70,13 +72,20 @@ class SqlWriteTx : public WriteTx {
                     rec.method, static_cast<std::int64_t>(rec.deleted ? 1 : 0), rec.json}));
     if (ins.empty()) return core::internal("insert returned no sequence number");
     rec.seq = asInt(ins.front()[0]);
-    return sql_.exec(
-        "INSERT INTO resource_current (rtype, rid, version, seq, deleted, last_updated_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (rtype, rid) DO UPDATE SET version = "
-        "excluded.version, seq = excluded.seq, deleted = excluded.deleted, last_updated_ms = "
-        "excluded.last_updated_ms",
-        {rec.type, rec.id, rec.version, rec.seq, static_cast<std::int64_t>(rec.deleted ? 1 : 0),
-         rec.last_updated_ms});
+    GW_ASSIGN_OR_RETURN(
+        auto cur_row,
+        sql_.query("INSERT INTO resource_current (rtype, rid, version, seq, deleted, last_updated_ms) "
+                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (rtype, rid) DO UPDATE SET version = "
+                   "excluded.version, seq = excluded.seq, deleted = excluded.deleted, last_updated_ms = "
+                   "excluded.last_updated_ms RETURNING res",
+                   {rec.type, rec.id, rec.version, rec.seq, static_cast<std::int64_t>(rec.deleted ? 1 : 0),
+                    rec.last_updated_ms}));
+    if (cur_row.empty()) return core::internal("upsert returned no key");
+    return writeIndex(sql_, asInt(cur_row.front()[0]), rec.type, rec.deleted ? std::vector<search::IndexRow>{} : rows);
+  }
+
+  core::Result<std::vector<ResourceRecord>> find(const search::SearchQuery& query, std::size_t limit) override {
+    return runFind(sql_, query, limit);
   }
 
  private:
@@ -187,6 +196,67 @@ class SqlStore : public Store {
     }
     cv_.notify_one();
     return done.get();
+  }
+
+  core::Result<SearchPage> search(const search::SearchQuery& query) override {
+    try {
+      auto lease = readers_.acquire();
+      Sql sql(*lease, dialect_);
+      return runSearch(sql, query);
+    } catch (const Poco::Exception& e) {
+      return core::Status(core::Code::kUnavailable, "database unreachable: " + e.displayText());
+    }
+  }
+
+  core::Result<std::optional<std::string>> getMeta(const std::string& name) override {
+    try {
+      auto lease = readers_.acquire();
+      Sql sql(*lease, dialect_);
+      GW_ASSIGN_OR_RETURN(auto rows, sql.query("SELECT value FROM store_meta WHERE name = ?", {name}));
+      if (rows.empty()) return std::optional<std::string>();
+      return std::optional<std::string>(asString(rows.front()[0]));
+    } catch (const Poco::Exception& e) {
+      return core::Status(core::Code::kUnavailable, "database unreachable: " + e.displayText());
+    }
+  }
+
+  core::Status setMeta(const std::string& name, const std::string& value) override {
+    return write([&](WriteTx&) {
+      Sql sql(*writer_session_, dialect_);
+      return sql.exec("INSERT INTO store_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                      {name, value});
+    });
+  }
+
+  core::Status reindex(const std::function<std::vector<search::IndexRow>(const ResourceRecord&)>& index) override {
+    std::int64_t after = 0;
+    while (true) {
+      std::vector<std::pair<std::int64_t, ResourceRecord>> batch;
+      {
+        auto lease = readers_.acquire();
+        Sql sql(*lease, dialect_);
+        GW_ASSIGN_OR_RETURN(auto rows, sql.query(std::string("SELECT c.res, ") + kRecordColumns +
+                                                     " FROM resource_current c JOIN resource_version v ON v.seq = c.seq "
+                                                     "WHERE c.res > ? AND c.deleted = 0 ORDER BY c.res LIMIT 500",
+                                                 {after}));
+        for (auto& r : rows) {
+          std::int64_t res = asInt(r[0]);
+          r.erase(r.begin());
+          batch.emplace_back(res, toRecord(r));
+        }
+      }
+      if (batch.empty()) return core::Status::ok();
+      std::vector<std::vector<search::IndexRow>> rows;
+      for (const auto& [res, rec] : batch) rows.push_back(index(rec));
+      GW_RETURN_IF_ERROR(write([&](WriteTx&) {
+        Sql sql(*writer_session_, dialect_);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          GW_RETURN_IF_ERROR(writeIndex(sql, batch[i].first, batch[i].second.type, rows[i]));
+        }
+        return core::Status::ok();
+      }));
+      after = batch.back().first;
+    }
   }
 
   core::Status ping() override {

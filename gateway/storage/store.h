@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "core/status.h"
+#include "search/index_row.h"
+#include "search/query.h"
 
 namespace onedoor::storage {
 
@@ -37,9 +39,14 @@ class WriteTx {
   // The current version of a resource (possibly a deletion), seeing this transaction's writes.
   virtual core::Result<std::optional<ResourceRecord>> current(const std::string& type,
                                                               const std::string& id) = 0;
-  // Appends `record` as the new current version. record.version must be the current version + 1
-  // (1 for a new resource), else kConflict. Fills record.seq.
-  virtual core::Status put(ResourceRecord& record) = 0;
+  // Appends `record` as the new current version and replaces the resource's search index with
+  // `rows` (none for a deletion). record.version must be the current version + 1 (1 for a new
+  // resource), else kConflict. Fills record.seq.
+  virtual core::Status put(ResourceRecord& record, const std::vector<search::IndexRow>& rows) = 0;
+  // Current, non-deleted resources matching `query` (criteria only), at most `limit`, seeing this
+  // transaction's writes: what conditional create/update/delete decide on.
+  virtual core::Result<std::vector<ResourceRecord>> find(const search::SearchQuery& query,
+                                                         std::size_t limit) = 0;
 };
 
 using WriteUnit = std::function<core::Status(WriteTx&)>;
@@ -58,6 +65,14 @@ struct HistoryPage {
   bool more = false;                    // another page follows
 };
 
+struct SearchPage {
+  std::vector<ResourceRecord> matches;   // this page, in order
+  std::vector<ResourceRecord> included;  // _include / _revinclude results
+  std::optional<std::int64_t> total;     // absent when _total=none
+  std::string next_cursor;               // empty: no next page
+  std::string prev_cursor;               // empty: no previous page
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -73,6 +88,14 @@ class Store {
   // Runs `unit` in a transaction; returns the unit's status once it is durably committed (or its
   // error, with nothing of it written).
   virtual core::Status write(const WriteUnit& unit) = 0;
+  // Runs a search: criteria, sort, keyset paging (query.cursor) and includes.
+  virtual core::Result<SearchPage> search(const search::SearchQuery& query) = 0;
+  // Small named values kept with the data (the search-parameter fingerprint ...).
+  virtual core::Result<std::optional<std::string>> getMeta(const std::string& name) = 0;
+  virtual core::Status setMeta(const std::string& name, const std::string& value) = 0;
+  // Recomputes the search index of every current resource with `index`, in batches.
+  virtual core::Status reindex(
+      const std::function<std::vector<search::IndexRow>(const ResourceRecord&)>& index) = 0;
   // Checks that the database answers.
   virtual core::Status ping() = 0;
 };

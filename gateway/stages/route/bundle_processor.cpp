@@ -1,4 +1,6 @@
 // batch and transaction Bundles (https://hl7.org/fhir/R4/http.html#transaction).
+// A transaction is one write unit: conditional matches, id assignment, reference rewriting and
+// the writes themselves all happen inside it, so it is all or nothing.
 #include <algorithm>
 #include <map>
 
@@ -11,16 +13,19 @@ namespace onedoor::stages::route {
 namespace {
 
 using core::Interaction;
+using Params = std::vector<std::pair<std::string, std::string>>;
 
 struct EntryPlan {
   std::size_t index = 0;
   std::string method;
-  std::string url;
   core::FhirRequest request;
+  Params query;               // conditional criteria or search parameters
+  std::string if_none_exist;  // conditional create
   std::optional<fhir::Node> resource;
   std::string full_url;
   std::optional<std::int64_t> if_match;
-  std::string assigned_id;  // POST entries in a transaction
+  std::string id;             // the id this entry writes (decided in the unit)
+  bool skip = false;          // conditional create that matched: nothing to write
   // Outcome
   int status = 0;
   storage::ResourceRecord record;
@@ -44,19 +49,22 @@ std::string statusText(int status) {
   }
 }
 
-void rewriteReferences(fhir::Node& n, const std::map<std::string, std::string>& ids) {
+template <typename F>
+void forEachReference(fhir::Node& n, const F& f) {
   if (n.type != nullptr && n.type->name == "Reference") {
-    if (fhir::Node* ref = n.child("reference"); ref != nullptr && ref->has_value) {
-      auto it = ids.find(ref->value);
-      if (it != ids.end()) ref->value = it->second;
-    }
+    if (fhir::Node* ref = n.child("reference"); ref != nullptr && ref->has_value) f(*ref);
   }
-  for (auto& c : n.children) rewriteReferences(c, ids);
+  for (auto& c : n.children) forEachReference(c, f);
 }
 
 core::Status atEntry(const EntryPlan& p, const core::Status& st) {
   return core::Status(st.code(), "entry " + std::to_string(p.index) + ": " + st.message(),
                       "Bundle.entry[" + std::to_string(p.index) + "]");
+}
+
+bool isRead(const EntryPlan& p) {
+  auto i = p.request.interaction;
+  return i == Interaction::kRead || i == Interaction::kVread || i == Interaction::kSearchType;
 }
 
 }  // namespace
@@ -85,36 +93,37 @@ void RestEngine::bundle(core::Exchange& ex) const {
     }
     if (req == nullptr) {
       p.error = core::invalid("entry has no request");
-    } else {
-      p.method = std::string(req->childValue("method"));
-      p.url = std::string(req->childValue("url"));
-      if (auto im = req->childValue("ifMatch"); !im.empty()) p.if_match = versionFromEtag(std::string(im));
-      std::string path = p.url;
-      std::string query;
-      if (auto q = path.find('?'); q != std::string::npos) {
-        query = path.substr(q + 1);
-        path = path.substr(0, q);
-      }
-      if (path.rfind(config_.base_url + "/", 0) == 0) path = path.substr(config_.base_url.size());
-      p.error = parse::interpret(*model_, p.method, "/" + path, !query.empty(), p.request);
-      if (p.error.isOk() && !query.empty()) {
+      plans.push_back(std::move(p));
+      continue;
+    }
+    p.method = std::string(req->childValue("method"));
+    std::string url(req->childValue("url"));
+    p.if_none_exist = std::string(req->childValue("ifNoneExist"));
+    if (auto im = req->childValue("ifMatch"); !im.empty()) p.if_match = versionFromEtag(std::string(im));
+    std::string path = url, query;
+    if (auto q = path.find('?'); q != std::string::npos) {
+      query = path.substr(q + 1);
+      path = path.substr(0, q);
+    }
+    if (path.rfind(config_.base_url + "/", 0) == 0) path = path.substr(config_.base_url.size());
+    p.error = parse::interpret(*model_, p.method, "/" + path, !query.empty(), p.request);
+    if (p.error.isOk() && !query.empty()) {
+      auto split = splitQuery(query);
+      if (!split.isOk()) p.error = split.status();
+      else p.query = std::move(split).value();
+    }
+    if (p.error.isOk()) {
+      Interaction i = p.request.interaction;
+      bool needs_resource = i == Interaction::kCreate || i == Interaction::kUpdate;
+      if (i == Interaction::kBatch) p.error = core::invalid("Bundles cannot nest batch entries");
+      else if (needs_resource && !p.resource) p.error = core::invalid("entry needs a resource");
+      else if (needs_resource && p.resource->type->name != p.request.type)
+        p.error = core::invalid("entry resource type does not match its request URL");
+      else if (i == Interaction::kUpdate && !p.request.conditional && p.resource->childValue("id") != p.request.id)
+        p.error = core::invalid("entry resource id does not match its request URL");
+      else if (i != Interaction::kCreate && i != Interaction::kUpdate && i != Interaction::kDelete && !isRead(p))
         p.error = core::Status(core::Code::kNotImplemented,
-                               "conditional and search entries need search, which this build lacks");
-      }
-      if (p.error.isOk()) {
-        Interaction i = p.request.interaction;
-        bool needs_resource = i == Interaction::kCreate || i == Interaction::kUpdate;
-        if (i == Interaction::kBatch) p.error = core::invalid("Bundles cannot nest batch entries");
-        else if (needs_resource && !p.resource) p.error = core::invalid("entry needs a resource");
-        else if (needs_resource && p.resource->type->name != p.request.type)
-          p.error = core::invalid("entry resource type does not match its request URL");
-        else if (i == Interaction::kUpdate && p.resource->childValue("id") != p.request.id)
-          p.error = core::invalid("entry resource id does not match its request URL");
-        else if (i != Interaction::kCreate && i != Interaction::kUpdate && i != Interaction::kDelete &&
-                 i != Interaction::kRead && i != Interaction::kVread)
-          p.error = core::Status(core::Code::kNotImplemented,
-                                 std::string(core::interactionName(i)) + " is not supported in a Bundle entry");
-      }
+                               std::string(core::interactionName(i)) + " is not supported in a Bundle entry");
     }
     plans.push_back(std::move(p));
   }
@@ -123,12 +132,48 @@ void RestEngine::bundle(core::Exchange& ex) const {
                                                            std::to_string(config_.max_bundle_entries)));
   }
 
+  // Decides the id each write entry targets (conditional ones search inside the transaction).
+  auto decide = [&](storage::WriteTx& tx, EntryPlan& p) -> core::Status {
+    Interaction i = p.request.interaction;
+    if (i == Interaction::kCreate) {
+      if (!p.if_none_exist.empty()) {
+        GW_ASSIGN_OR_RETURN(auto params, splitQuery(p.if_none_exist));
+        GW_ASSIGN_OR_RETURN(auto found, matches(tx, p.request.type, params));
+        if (found.size() > 1) return core::Status(core::Code::kPrecondition, "ifNoneExist matches more than one resource");
+        if (found.size() == 1) {
+          p.skip = true;
+          p.id = found.front().id;
+          p.status = 200;
+          p.record = found.front();
+          return core::Status::ok();
+        }
+      }
+      p.id = env_->uuid();
+    } else if (i == Interaction::kUpdate || i == Interaction::kDelete) {
+      p.id = p.request.id;
+      if (p.request.conditional) {
+        GW_ASSIGN_OR_RETURN(auto found, matches(tx, p.request.type, p.query));
+        if (found.size() > 1) return core::Status(core::Code::kPrecondition, "the condition matches more than one resource");
+        if (found.size() == 1) {
+          p.id = found.front().id;
+        } else if (i == Interaction::kDelete) {
+          p.skip = true;
+          p.status = 204;
+        } else {
+          std::string body_id(p.resource->childValue("id"));
+          p.id = body_id.empty() ? env_->uuid() : body_id;
+        }
+      }
+    }
+    return core::Status::ok();
+  };
   auto apply = [&](storage::WriteTx& tx, EntryPlan& p) -> core::Status {
+    if (p.skip) return core::Status::ok();
     core::Result<WriteResult> r = core::Status::ok();
     switch (p.request.interaction) {
-      case Interaction::kCreate: r = create(tx, std::move(*p.resource), p.assigned_id); break;
-      case Interaction::kUpdate: r = update(tx, std::move(*p.resource), p.request.id, p.if_match); break;
-      case Interaction::kDelete: r = remove(tx, p.request.type, p.request.id); break;
+      case Interaction::kCreate: r = create(tx, std::move(*p.resource), p.id); break;
+      case Interaction::kUpdate: r = update(tx, std::move(*p.resource), p.id, p.if_match); break;
+      case Interaction::kDelete: r = remove(tx, p.request.type, p.id); break;
       default: return core::internal("not a write");
     }
     if (!r.isOk()) return r.status();
@@ -138,6 +183,19 @@ void RestEngine::bundle(core::Exchange& ex) const {
     return core::Status::ok();
   };
   auto readEntry = [&](EntryPlan& p) -> core::Status {
+    if (p.request.interaction == Interaction::kSearchType) {
+      GW_ASSIGN_OR_RETURN(search::SearchQuery q, parseSearch(p.request.type, p.query, false));
+      GW_ASSIGN_OR_RETURN(auto page, store_->search(q));
+      BundleBuilder sb(*model_, "searchset");
+      if (page.total) sb.total(*page.total);
+      for (const auto& rec : page.matches) {
+        GW_ASSIGN_OR_RETURN(fhir::Node node, parseStored(*model_, rec.json));
+        sb.entry(std::move(node), config_.base_url + "/" + rec.type + "/" + rec.id)->add("search")->set("mode", "match");
+      }
+      p.status = 200;
+      p.out_resource = sb.take();
+      return core::Status::ok();
+    }
     core::Result<std::optional<storage::ResourceRecord>> rec =
         p.request.interaction == Interaction::kVread
             ? store_->vread(p.request.type, p.request.id, std::atoll(p.request.vid.c_str()))
@@ -151,40 +209,70 @@ void RestEngine::bundle(core::Exchange& ex) const {
     p.out_resource = std::move(node);
     return core::Status::ok();
   };
+  // Rewrites urn:uuid / fullUrl references to the ids decided, and conditional references
+  // (Patient?identifier=...) to the one resource they match.
+  auto rewrite = [&](storage::WriteTx& tx, EntryPlan& p, const std::map<std::string, std::string>& ids) -> core::Status {
+    if (!p.resource) return core::Status::ok();
+    core::Status st;
+    forEachReference(*p.resource, [&](fhir::Node& ref) {
+      if (!st.isOk()) return;
+      if (auto it = ids.find(ref.value); it != ids.end()) {
+        ref.value = it->second;
+        return;
+      }
+      auto q = ref.value.find('?');
+      if (q == std::string::npos || ref.value.find("://") != std::string::npos) return;
+      std::string target = ref.value.substr(0, q);
+      if (model_->resourceType(target) == nullptr) return;
+      auto params = splitQuery(ref.value.substr(q + 1));
+      if (!params.isOk()) {
+        st = params.status();
+        return;
+      }
+      auto found = matches(tx, target, *params);
+      if (!found.isOk()) {
+        st = found.status();
+      } else if (found->size() != 1) {
+        st = core::Status(core::Code::kPrecondition, "the conditional reference " + ref.value + " matches " +
+                                                         std::to_string(found->size()) + " resources (it must match one)");
+      } else {
+        ref.value = target + "/" + found->front().id;
+      }
+    });
+    return st;
+  };
 
   if (transaction) {
     for (const auto& p : plans) {
       if (!p.error.isOk()) return ex.fail(atEntry(p, p.error));
     }
-    // Identity: every entry gets its final id before any reference is rewritten.
-    std::map<std::string, std::string> ids;
     std::map<std::string, std::size_t> targets;
-    for (auto& p : plans) {
-      if (p.request.interaction == Interaction::kCreate) {
-        p.assigned_id = env_->uuid();
-        if (!p.full_url.empty()) ids[p.full_url] = p.request.type + "/" + p.assigned_id;
-      } else if (p.request.interaction == Interaction::kUpdate && !p.full_url.empty() &&
-                 p.full_url.rfind("urn:", 0) == 0) {
-        ids[p.full_url] = p.request.type + "/" + p.request.id;
-      }
-      if (!p.request.id.empty() && p.request.interaction != Interaction::kRead &&
-          p.request.interaction != Interaction::kVread) {
+    for (const auto& p : plans) {
+      if (!p.request.id.empty() && !isRead(p)) {
         std::string key = p.request.type + "/" + p.request.id;
         if (!targets.emplace(key, p.index).second) {
           return ex.fail(atEntry(p, core::invalid("two entries of one transaction change " + key)));
         }
       }
     }
-    for (auto& p : plans) {
-      if (p.resource) rewriteReferences(*p.resource, ids);
-    }
     std::vector<EntryPlan*> ordered;
     for (auto& p : plans) ordered.push_back(&p);
     std::stable_sort(ordered.begin(), ordered.end(),
                      [](const EntryPlan* a, const EntryPlan* b) { return order(a->method) < order(b->method); });
     core::Status st = store_->write([&](storage::WriteTx& tx) -> core::Status {
+      std::map<std::string, std::string> ids;
       for (EntryPlan* p : ordered) {
-        if (p->request.interaction == Interaction::kRead || p->request.interaction == Interaction::kVread) continue;
+        if (isRead(*p)) continue;
+        core::Status s = decide(tx, *p);
+        if (!s.isOk()) return atEntry(*p, s);
+        if (!p->full_url.empty() && !p->id.empty()) ids[p->full_url] = p->request.type + "/" + p->id;
+      }
+      for (EntryPlan* p : ordered) {
+        core::Status s = rewrite(tx, *p, ids);
+        if (!s.isOk()) return atEntry(*p, s);
+      }
+      for (EntryPlan* p : ordered) {
+        if (isRead(*p)) continue;
         core::Status s = apply(tx, *p);
         if (!s.isOk()) return atEntry(*p, s);
       }
@@ -192,18 +280,22 @@ void RestEngine::bundle(core::Exchange& ex) const {
     });
     if (!st.isOk()) return ex.fail(st);
     for (EntryPlan* p : ordered) {
-      if (p->request.interaction != Interaction::kRead && p->request.interaction != Interaction::kVread) continue;
+      if (!isRead(*p)) continue;
       core::Status s = readEntry(*p);
       if (!s.isOk()) return ex.fail(atEntry(*p, s));
     }
   } else {
     for (auto& p : plans) {
       if (!p.error.isOk()) continue;
-      if (p.request.interaction == Interaction::kRead || p.request.interaction == Interaction::kVread) {
+      if (isRead(p)) {
         p.error = readEntry(p);
         continue;
       }
-      p.error = store_->write([&](storage::WriteTx& tx) { return apply(tx, p); });
+      p.error = store_->write([&](storage::WriteTx& tx) -> core::Status {
+        GW_RETURN_IF_ERROR(decide(tx, p));
+        GW_RETURN_IF_ERROR(rewrite(tx, p, {}));
+        return apply(tx, p);
+      });
     }
   }
 
@@ -220,9 +312,8 @@ void RestEngine::bundle(core::Exchange& ex) const {
       resp->addResource("outcome", fhir::operationOutcome(*model_, {issue}));
       continue;
     }
-    if (p.out_resource && (!minimal || p.request.interaction == Interaction::kRead ||
-                           p.request.interaction == Interaction::kVread)) {
-      e->set("fullUrl", config_.base_url + "/" + p.record.type + "/" + p.record.id);
+    if (p.out_resource && (!minimal || isRead(p))) {
+      if (p.record.version > 0) e->set("fullUrl", config_.base_url + "/" + p.record.type + "/" + p.record.id);
       e->addResource("resource", std::move(*p.out_resource));
     }
     fhir::Node* resp = e->add("response");

@@ -7,12 +7,13 @@ namespace onedoor::stages::route {
 
 const std::vector<std::string>& typeInteractions() {
   static const std::vector<std::string> k = {"read", "vread", "update", "delete",
-                                             "history-instance", "history-type", "create"};
+                                             "history-instance", "history-type", "create",
+                                             "search-type"};
   return k;
 }
 
 const std::vector<std::string>& systemInteractions() {
-  static const std::vector<std::string> k = {"transaction", "batch", "history-system"};
+  static const std::vector<std::string> k = {"transaction", "batch", "history-system", "search-system"};
   return k;
 }
 
@@ -43,10 +44,24 @@ void RestEngine::capabilities(core::Exchange& ex) const {
     r->set("versioning", "versioned-update");
     r->set("readHistory", "true");
     r->set("updateCreate", "true");
-    r->set("conditionalCreate", "false");
+    r->set("conditionalCreate", "true");
     r->set("conditionalRead", "not-supported");
-    r->set("conditionalUpdate", "false");
-    r->set("conditionalDelete", "not-supported");
+    r->set("conditionalUpdate", "true");
+    r->set("conditionalDelete", "single");
+    for (const search::SearchParam* p : indexer_->registry().forType(t->name)) {
+      if (p->type == search::ParamType::kSpecial) continue;
+      if (p->type == search::ParamType::kReference) r->add("searchInclude")->value = t->name + ":" + p->code;
+    }
+    for (auto& inc : r->children) {
+      if (inc.name == "searchInclude") inc.has_value = true;
+    }
+    for (const search::SearchParam* p : indexer_->registry().forType(t->name)) {
+      if (p->type == search::ParamType::kSpecial) continue;
+      fhir::Node* sp = r->add("searchParam");
+      sp->set("name", p->code);
+      if (!p->url.empty()) sp->set("definition", p->url);
+      sp->set("type", std::string(search::paramTypeName(p->type)));
+    }
   }
   for (const auto& i : systemInteractions()) rest->add("interaction")->set("code", i);
   ex.response.status = 200;

@@ -11,10 +11,12 @@ namespace onedoor::stages::route {
 using core::Interaction;
 
 RestEngine::RestEngine(fhir::ModelPtr model, std::shared_ptr<storage::Store> store,
-                       std::shared_ptr<core::Env> env, RestConfig config)
+                       std::shared_ptr<core::Env> env, std::shared_ptr<const search::Indexer> indexer,
+                       RestConfig config)
     : model_(std::move(model)),
       store_(std::move(store)),
       env_(std::move(env)),
+      indexer_(std::move(indexer)),
       config_(std::move(config)) {}
 
 std::string etagFor(std::int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
@@ -53,6 +55,9 @@ void RestEngine::handle(core::Exchange& ex) const {
     case Interaction::kHistorySystem: return history(ex);
     case Interaction::kBatch: return bundle(ex);
     case Interaction::kCapabilities: return capabilities(ex);
+    case Interaction::kSearchType:
+    case Interaction::kSearchSystem:
+    case Interaction::kSearchCompartment: return search(ex);
     default:
       ex.fail(core::Status(core::Code::kNotImplemented,
                            std::string(core::interactionName(ex.fhir.interaction)) +

@@ -12,6 +12,8 @@
 #include "core/exchange.h"
 #include "fhir/model.h"
 #include "fhir/node.h"
+#include "search/indexer.h"
+#include "search/query.h"
 #include "storage/store.h"
 
 namespace onedoor::stages::route {
@@ -33,7 +35,8 @@ struct WriteResult {
 class RestEngine {
  public:
   RestEngine(fhir::ModelPtr model, std::shared_ptr<storage::Store> store,
-             std::shared_ptr<core::Env> env, RestConfig config);
+             std::shared_ptr<core::Env> env, std::shared_ptr<const search::Indexer> indexer,
+             RestConfig config);
 
   // Carries out exchange.fhir.interaction and sets exchange.response.
   void handle(core::Exchange& ex) const;
@@ -47,7 +50,18 @@ class RestEngine {
   core::Result<WriteResult> remove(storage::WriteTx& tx, const std::string& type,
                                    const std::string& id) const;
 
+  // Parses search parameters for a type against the registry (400 on unknown ones unless lenient).
+  core::Result<search::SearchQuery> parseSearch(const std::string& type,
+                                                const std::vector<std::pair<std::string, std::string>>& params,
+                                                bool lenient) const;
+  // Conditional interactions: the current matches of search criteria for `type`, seen from
+  // inside the write transaction.
+  core::Result<std::vector<storage::ResourceRecord>> matches(
+      storage::WriteTx& tx, const std::string& type,
+      const std::vector<std::pair<std::string, std::string>>& params) const;
+
   const fhir::Model& model() const { return *model_; }
+  const search::Indexer& indexer() const { return *indexer_; }
   const RestConfig& config() const { return config_; }
   core::Env& env() const { return *env_; }
   storage::Store& store() const { return *store_; }
@@ -61,6 +75,7 @@ class RestEngine {
   void history(core::Exchange& ex) const;
   void bundle(core::Exchange& ex) const;
   void capabilities(core::Exchange& ex) const;
+  void search(core::Exchange& ex) const;
 
   // Sets a response for a stored record: body per Prefer, ETag, Last-Modified, Location.
   void respondWithWrite(core::Exchange& ex, const WriteResult& w) const;
@@ -70,12 +85,15 @@ class RestEngine {
   fhir::ModelPtr model_;
   std::shared_ptr<storage::Store> store_;
   std::shared_ptr<core::Env> env_;
+  std::shared_ptr<const search::Indexer> indexer_;
   RestConfig config_;
 };
 
 // W/"3" from 3, and back; nullopt if `etag` is not a weak or strong version tag.
 std::string etagFor(std::int64_t version);
 std::optional<std::int64_t> versionFromEtag(const std::string& etag);
+// Splits "a=1&b=2" (percent-encoded) into pairs.
+core::Result<std::vector<std::pair<std::string, std::string>>> splitQuery(const std::string& query);
 // Parses stored JSON (trusted) back into a Node.
 core::Result<fhir::Node> parseStored(const fhir::Model& model, const std::string& json);
 

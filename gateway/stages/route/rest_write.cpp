@@ -1,5 +1,6 @@
-// create, update and delete (https://hl7.org/fhir/R4/http.html#create). Each single interaction
-// is one write unit; the same building blocks serve transactions.
+// create, update and delete, plain and conditional (https://hl7.org/fhir/R4/http.html#create).
+// Each interaction is one write unit: a conditional one decides and writes in the same
+// transaction, so parallel requests with the same condition cannot both create.
 #include "fhir/codec.h"
 #include "stages/route/rest_engine.h"
 
@@ -37,7 +38,31 @@ std::optional<std::int64_t> ifMatch(const core::Exchange& ex, core::Status& erro
   return v;
 }
 
+std::vector<std::pair<std::string, std::string>> conditionParams(const core::Request& req) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& p : req.query) {
+    if (p.first != "_format" && p.first != "_pretty") out.push_back(p);
+  }
+  return out;
+}
+
+core::Status tooMany(const std::string& what) {
+  return core::Status(core::Code::kPrecondition, "the condition of this conditional " + what +
+                                                     " matches more than one resource");
+}
+
 }  // namespace
+
+core::Result<std::vector<storage::ResourceRecord>> RestEngine::matches(
+    storage::WriteTx& tx, const std::string& type,
+    const std::vector<std::pair<std::string, std::string>>& params) const {
+  if (params.empty()) return core::invalid("a conditional interaction needs search parameters");
+  GW_ASSIGN_OR_RETURN(search::SearchQuery q, parseSearch(type, params, false));
+  if (!q.sort.empty() || !q.includes.empty()) {
+    return core::invalid("a condition may only hold search criteria");
+  }
+  return tx.find(q, 2);
+}
 
 core::Result<WriteResult> RestEngine::create(storage::WriteTx& tx, fhir::Node resource,
                                              const std::string& assigned_id) const {
@@ -47,7 +72,7 @@ core::Result<WriteResult> RestEngine::create(storage::WriteTx& tx, fhir::Node re
   w.record = newRecord(*env_, type, id, 1, "POST");
   stamp(resource, id, 1, w.record.last_updated);
   w.record.json = fhir::writeJson(resource);
-  GW_RETURN_IF_ERROR(tx.put(w.record));
+  GW_RETURN_IF_ERROR(tx.put(w.record, indexer_->rows(resource)));
   w.status = 201;
   w.resource = std::move(resource);
   return w;
@@ -72,7 +97,7 @@ core::Result<WriteResult> RestEngine::update(storage::WriteTx& tx, fhir::Node re
   w.record = newRecord(*env_, type, id, version, "PUT");
   stamp(resource, id, version, w.record.last_updated);
   w.record.json = fhir::writeJson(resource);
-  GW_RETURN_IF_ERROR(tx.put(w.record));
+  GW_RETURN_IF_ERROR(tx.put(w.record, indexer_->rows(resource)));
   w.status = !current || current->deleted ? 201 : 200;
   w.resource = std::move(resource);
   return w;
@@ -90,19 +115,28 @@ core::Result<WriteResult> RestEngine::remove(storage::WriteTx& tx, const std::st
   }
   w.record = newRecord(*env_, type, id, current->version + 1, "DELETE");
   w.record.deleted = true;
-  GW_RETURN_IF_ERROR(tx.put(w.record));
+  GW_RETURN_IF_ERROR(tx.put(w.record, {}));
   w.status = 200;
   return w;
 }
 
 void RestEngine::createInteraction(core::Exchange& ex) const {
-  if (ex.request.headers.get("if-none-exist")) {
-    return ex.fail(core::Status(core::Code::kNotImplemented,
-                                "conditional create needs search, which this build lacks"));
-  }
   fhir::Node resource = std::move(*ex.fhir.resource);
+  auto condition = ex.request.headers.get("if-none-exist");
   core::Result<WriteResult> result = core::Status::ok();
-  core::Status st = store_->write([&](storage::WriteTx& tx) {
+  core::Status st = store_->write([&](storage::WriteTx& tx) -> core::Status {
+    if (condition) {
+      GW_ASSIGN_OR_RETURN(auto params, splitQuery(*condition));
+      GW_ASSIGN_OR_RETURN(auto found, matches(tx, resource.type->name, params));
+      if (found.size() > 1) return tooMany("create");
+      if (found.size() == 1) {
+        WriteResult existing;
+        existing.record = found.front();
+        existing.status = 200;
+        result = existing;
+        return core::Status::ok();
+      }
+    }
     result = create(tx, std::move(resource), "");
     return result.status();
   });
@@ -111,17 +145,28 @@ void RestEngine::createInteraction(core::Exchange& ex) const {
 }
 
 void RestEngine::updateInteraction(core::Exchange& ex) const {
-  if (ex.fhir.conditional) {
-    return ex.fail(core::Status(core::Code::kNotImplemented,
-                                "conditional update needs search, which this build lacks"));
-  }
   core::Status bad;
   auto expected = ifMatch(ex, bad);
   if (!bad.isOk()) return ex.fail(bad);
   fhir::Node resource = std::move(*ex.fhir.resource);
+  std::string body_id(resource.childValue("id"));
   core::Result<WriteResult> result = core::Status::ok();
-  core::Status st = store_->write([&](storage::WriteTx& tx) {
-    result = update(tx, std::move(resource), ex.fhir.id, expected);
+  core::Status st = store_->write([&](storage::WriteTx& tx) -> core::Status {
+    std::string id = ex.fhir.id;
+    if (ex.fhir.conditional) {
+      GW_ASSIGN_OR_RETURN(auto found, matches(tx, ex.fhir.type, conditionParams(ex.request)));
+      if (found.size() > 1) return tooMany("update");
+      if (found.size() == 1) {
+        id = found.front().id;
+        if (!body_id.empty() && body_id != id) {
+          return core::invalid("the resource id does not match the resource the condition found",
+                               ex.fhir.type + ".id");
+        }
+      } else {
+        id = body_id.empty() ? env_->uuid() : body_id;
+      }
+    }
+    result = update(tx, std::move(resource), id, expected);
     return result.status();
   });
   if (!st.isOk()) return ex.fail(st);
@@ -129,13 +174,21 @@ void RestEngine::updateInteraction(core::Exchange& ex) const {
 }
 
 void RestEngine::deleteInteraction(core::Exchange& ex) const {
-  if (ex.fhir.conditional) {
-    return ex.fail(core::Status(core::Code::kNotImplemented,
-                                "conditional delete needs search, which this build lacks"));
-  }
   core::Result<WriteResult> result = core::Status::ok();
-  core::Status st = store_->write([&](storage::WriteTx& tx) {
-    result = remove(tx, ex.fhir.type, ex.fhir.id);
+  core::Status st = store_->write([&](storage::WriteTx& tx) -> core::Status {
+    std::string id = ex.fhir.id;
+    if (ex.fhir.conditional) {
+      GW_ASSIGN_OR_RETURN(auto found, matches(tx, ex.fhir.type, conditionParams(ex.request)));
+      if (found.size() > 1) return tooMany("delete");
+      if (found.empty()) {
+        WriteResult none;
+        none.status = 204;
+        result = none;
+        return core::Status::ok();
+      }
+      id = found.front().id;
+    }
+    result = remove(tx, ex.fhir.type, id);
     return result.status();
   });
   if (!st.isOk()) return ex.fail(st);

@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(keeps_every_version_and_reads_the_current_one) {
   for (int v = 1; v <= 3; ++v) {
     auto st = store->write([&](storage::WriteTx& tx) {
       auto r = rec("a", v, "{\"v\":" + std::to_string(v) + "}");
-      return tx.put(r);
+      return tx.put(r, {});
     });
     BOOST_REQUIRE(st.isOk());
   }
@@ -55,15 +55,15 @@ BOOST_AUTO_TEST_CASE(keeps_every_version_and_reads_the_current_one) {
 }
 
 BOOST_AUTO_TEST_CASE(refuses_a_version_that_skips_or_repeats) {
-  BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { auto r = rec("b", 1, "{}"); return tx.put(r); }).isOk());
-  auto st = store->write([&](storage::WriteTx& tx) { auto r = rec("b", 1, "{}"); return tx.put(r); });
+  BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { auto r = rec("b", 1, "{}"); return tx.put(r, {}); }).isOk());
+  auto st = store->write([&](storage::WriteTx& tx) { auto r = rec("b", 1, "{}"); return tx.put(r, {}); });
   BOOST_CHECK(st.code() == core::Code::kConflict);
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_unit_leaves_nothing_behind) {
   auto st = store->write([&](storage::WriteTx& tx) {
     auto r = rec("c", 1, "{}");
-    GW_RETURN_IF_ERROR(tx.put(r));
+    GW_RETURN_IF_ERROR(tx.put(r, {}));
     return core::invalid("second step failed");
   });
   BOOST_CHECK(!st.isOk());
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(concurrent_units_commit_independently) {
         auto st = store->write([&](storage::WriteTx& tx) {
           if (i % 5 == 4) return core::invalid("planned failure");
           auto r = rec(id, 1, "{}");
-          return tx.put(r);
+          return tx.put(r, {});
         });
         if (st.isOk()) ++ok;
       }
@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(concurrent_units_commit_independently) {
 
 BOOST_AUTO_TEST_CASE(history_pages_by_cursor_newest_first) {
   for (int i = 0; i < 5; ++i) {
-    BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { auto r = rec("h" + std::to_string(i), 1, "{}"); return tx.put(r); }).isOk());
+    BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { auto r = rec("h" + std::to_string(i), 1, "{}"); return tx.put(r, {}); }).isOk());
   }
   storage::HistoryQuery q;
   q.count = 2;
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(history_pages_by_cursor_newest_first) {
 }
 
 BOOST_AUTO_TEST_CASE(data_survives_reopening) {
-  BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { auto r = rec("d", 1, "{\"x\":1}"); return tx.put(r); }).isOk());
+  BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { auto r = rec("d", 1, "{\"x\":1}"); return tx.put(r, {}); }).isOk());
   store.reset();
   auto again = storage::openSqliteStore((dir.path() / "t.db").string(), {});
   BOOST_REQUIRE(again.isOk());
