@@ -129,16 +129,27 @@ struct Cursor {
   std::int64_t res = 0;
 };
 
-std::string encodeCursor(bool previous, const SqlRow& row, std::size_t nkeys) {
+bool numericKey(const search::SortKey& k) {
+  if (k.code == "_lastUpdated") return true;
+  if (k.code == "_id" || k.param == nullptr) return false;
+  auto t = k.param->type;
+  return t == ParamType::kDate || t == ParamType::kNumber || t == ParamType::kQuantity;
+}
+
+std::string encodeCursor(bool previous, const SqlRow& row, const std::vector<search::SortKey>& sort) {
   std::string s(previous ? "p" : "n");
-  for (std::size_t i = 0; i < nkeys; ++i) {
+  for (std::size_t i = 0; i < sort.size(); ++i) {
     const SqlValue& v = row[2 + i];
     s += '\x1f';
-    if (std::holds_alternative<std::string>(v)) {
-      s += "s" + std::get<std::string>(v);
+    if (!numericKey(sort[i])) {
+      s += "s" + asString(v);
     } else {
+      // Database drivers may hand computed columns back as text: read the number from either.
+      double d = std::holds_alternative<double>(v)         ? std::get<double>(v)
+                 : std::holds_alternative<std::int64_t>(v) ? static_cast<double>(std::get<std::int64_t>(v))
+                                                           : std::strtod(asString(v).c_str(), nullptr);
       char buf[64];
-      std::snprintf(buf, sizeof buf, "n%.17g", std::holds_alternative<double>(v) ? std::get<double>(v) : static_cast<double>(asInt(v)));
+      std::snprintf(buf, sizeof buf, "n%.17g", d);
       s += buf;
     }
   }
@@ -320,8 +331,8 @@ core::Result<SearchPage> runSearch(Sql& sql, const search::SearchQuery& q) {
   if (!rows.empty()) {
     bool has_next = backwards ? true : more;
     bool has_prev = backwards ? more : cursor.has_value();
-    if (has_next) page.next_cursor = encodeCursor(false, rows.back(), q.sort.size());
-    if (has_prev) page.prev_cursor = encodeCursor(true, rows.front(), q.sort.size());
+    if (has_next) page.next_cursor = encodeCursor(false, rows.back(), q.sort);
+    if (has_prev) page.prev_cursor = encodeCursor(true, rows.front(), q.sort);
   }
   if (!q.includes.empty()) GW_RETURN_IF_ERROR(includes(sql, q, page));
   return page;

@@ -221,8 +221,9 @@ void RestEngine::bundle(core::Exchange& ex) const {
         return;
       }
       auto q = ref.value.find('?');
-      if (q == std::string::npos || ref.value.find("://") != std::string::npos) return;
+      if (q == std::string::npos) return;
       std::string target = ref.value.substr(0, q);
+      if (target.find("://") != std::string::npos) return;
       if (model_->resourceType(target) == nullptr) return;
       auto params = splitQuery(ref.value.substr(q + 1));
       if (!params.isOk()) {
