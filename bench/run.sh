@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# One command for every OneDoor benchmark: builds a release binary, installs the JavaScript
+# peers (FHIR.js, fhirpath.js) into bench/.peers, runs both sides on the same inputs in the same
+# run, and writes docs/benchmarks.md (medians, ratios, machine, date).
+# Usage: bench/run.sh [--search-size N]   (default 100000 generated resources)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+search_size=100000
+if [[ "${1:-}" == "--search-size" ]]; then search_size=$2; fi
+examples=../shared/conformance/examples/r4-spec
+[[ -d $examples ]] || { echo "bench: needs ../shared/conformance/examples" >&2; exit 1; }
+command -v node >/dev/null || { echo "bench: needs node and npm" >&2; exit 1; }
+scripts/install-deps.sh
+scripts/install-fhir-packages.sh
+scripts/build.sh -DCMAKE_BUILD_TYPE=Release -DONEDOOR_TESTS=OFF
+
+work=bench/.work
+peers=bench/.peers
+mkdir -p "$work" "$peers"
+cp bench/peers/package.json "$peers/package.json"
+(cd "$peers" && npm install --no-audit --no-fund --silent >/dev/null)
+export NODE_PATH="$root/$peers/node_modules"
+
+# Inputs: the largest example Bundles, and a 100-entry Bundle for FHIRPath.
+codec_inputs=("$examples/diagnosticreport-examples-general" "$examples/patient-examples-cypress-template"
+              "$examples/practitioner-examples-general")
+python3 - "$examples/patient-examples-cypress-template.json" "$work/bundle-100.json" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+b['entry'] = b['entry'][:100]
+json.dump(b, open(sys.argv[2], 'w'))
+PY
+
+results=$work/results.jsonl
+: > "$results"
+echo "bench: codec" >&2
+build/bench/onedoor_bench codec "${codec_inputs[@]}" | sed 's/^{/{"side":"onedoor",/' >> "$results"
+node bench/peers/codec.js "${codec_inputs[@]}" | sed 's/^{/{"side":"fhir.js",/' >> "$results"
+
+echo "bench: one-shot convert" >&2
+oneshot="$examples/practitioner-examples-general.xml"
+build/onedoor convert --to json "$oneshot" >/dev/null  # model cache warm, as after any first run
+python3 - "$oneshot" >> "$results" <<'PY'
+import json, os, statistics, subprocess, sys, time
+def wall(cmd, n=21):
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+f = sys.argv[1]
+size = os.path.getsize(f)
+print(json.dumps({"side": "onedoor", "bench": "oneshot_convert", "input": os.path.basename(f), "bytes": size,
+                  "ms": wall(["build/onedoor", "convert", "--to", "json", f])}))
+print(json.dumps({"side": "fhir.js", "bench": "oneshot_convert", "input": os.path.basename(f), "bytes": size,
+                  "ms": wall(["node", "bench/peers/convert_once.js", f])}))
+PY
+
+echo "bench: fhirpath" >&2
+build/bench/onedoor_bench fhirpath "$examples/patient-example.json" "$work/bundle-100.json" bench/fhirpath_expressions.tsv |
+  sed 's/^{/{"side":"onedoor",/' >> "$results"
+node bench/peers/fhirpath.js "$examples/patient-example.json" "$work/bundle-100.json" bench/fhirpath_expressions.tsv |
+  sed 's/^{/{"side":"fhirpath.js",/' >> "$results"
+
+echo "bench: search over $search_size resources" >&2
+build/bench/onedoor_bench search "$search_size" | sed 's/^{/{"side":"onedoor",/' >> "$results"
+
+python3 bench/report.py "$results" docs/benchmarks.md
+echo "bench: wrote docs/benchmarks.md" >&2
