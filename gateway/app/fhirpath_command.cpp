@@ -9,7 +9,10 @@
 #include "fhir/codec.h"
 #include "fhir/json_tree.h"
 #include "fhir/model_builder.h"
+#include "fhir/definitions.h"
+#include "fhir/terminology.h"
 #include "fhirpath/expression.h"
+#include "fhirpath/terminology_binding.h"
 
 namespace onedoor::app {
 namespace {
@@ -110,6 +113,11 @@ int fhirpathCommand(const std::vector<std::string>& args) {
   }
   fhirpath::Environment env;
   env.model = model->get();
+  // memberOf() against the ValueSets of the core package (the index is cached after first use).
+  if (auto dir = packages.locate(fhir::kR4Core); dir.isOk()) {
+    auto defs = fhir::DefinitionIndex::load(*model, {*dir}, fhir::defaultCacheDir());
+    if (defs.isOk()) env.member_of = fhirpath::membership(std::make_shared<fhir::Terminology>(*defs));
+  }
   for (const auto& v : opts.all("var")) {
     auto eq = v.find('=');
     if (eq == std::string::npos || eq == 0) {

@@ -65,7 +65,15 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   auto indexer = std::make_shared<const search::Indexer>(gw->model_, params);
   GW_RETURN_IF_ERROR(ensureIndex(*gw->store_, *indexer, *gw->model_));
 
-  stages::StageContext ctx{config, gw->model_, gw->store_, env, nullptr};
+  fhir::PackageCache packages(config->resolvePath(config->definitions.package_cache));
+  GW_ASSIGN_OR_RETURN(std::filesystem::path core_dir, packages.locate(fhir::kR4Core));
+  std::filesystem::path cache = config->definitions.cache_dir.empty()
+                                    ? fhir::defaultCacheDir()
+                                    : std::filesystem::path(config->resolvePath(config->definitions.cache_dir));
+  GW_ASSIGN_OR_RETURN(auto definitions, fhir::DefinitionIndex::load(gw->model_, {core_dir}, cache));
+
+  stages::StageContext ctx{config, gw->model_, gw->store_, env, nullptr, definitions,
+                           std::make_shared<const fhir::Terminology>(definitions)};
   auto engine = std::make_shared<stages::route::RestEngine>(gw->model_, gw->store_, env, indexer, rest);
   ctx.rest = engine;
   core::StageRegistry registry;

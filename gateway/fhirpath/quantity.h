@@ -31,7 +31,6 @@ struct UnitInfo {
   Decimal factor = Decimal::fromInt(1);
   std::array<int, 8> dims{};
   std::string arbitrary;  // non-empty for units that only compare with themselves
-  bool operator==(const UnitInfo&) const = default;
   bool sameDimension(const UnitInfo& o) const { return dims == o.dims && arbitrary == o.arbitrary; }
 };
 

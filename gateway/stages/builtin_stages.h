@@ -7,7 +7,9 @@
 #include "config/gateway_config.h"
 #include "core/env.h"
 #include "core/pipeline.h"
+#include "fhir/definitions.h"
 #include "fhir/model.h"
+#include "fhir/terminology.h"
 #include "storage/store.h"
 
 namespace onedoor::stages {
@@ -22,6 +24,8 @@ struct StageContext {
   std::shared_ptr<storage::Store> store;
   std::shared_ptr<core::Env> env;
   std::shared_ptr<const route::RestEngine> rest;
+  fhir::DefinitionIndexPtr definitions;
+  std::shared_ptr<const fhir::Terminology> terminology;
 };
 
 core::Status registerBuiltinStages(core::StageRegistry& registry, const StageContext& context);

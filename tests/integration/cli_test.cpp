@@ -127,3 +127,18 @@ BOOST_AUTO_TEST_CASE(every_command_has_help_and_bad_usage_exits_2) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(CliDefinitions)
+
+BOOST_AUTO_TEST_CASE(a_missing_fhir_package_is_named_at_start) {
+  onedoor::testing::TempDir dir;
+  std::ofstream(dir.path() / "c.json") << R"({"definitions":{"package_cache":"empty-cache"}})";
+  Run r = run({"check", "--config", (dir.path() / "c.json").string()});
+  BOOST_CHECK_EQUAL(r.code, 1);
+  BOOST_CHECK(r.err.find("hl7.fhir.r4.core#4.0.1 is not installed") != std::string::npos);
+  Run s = run({"serve", "--config", (dir.path() / "c.json").string()});
+  BOOST_CHECK_EQUAL(s.code, 1);
+  BOOST_CHECK(s.err.find("hl7.fhir.r4.core#4.0.1") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

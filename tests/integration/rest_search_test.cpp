@@ -330,3 +330,42 @@ BOOST_AUTO_TEST_CASE(transaction_with_conditional_references_and_if_none_exist) 
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include "app/gateway.h"
+#include "storage/sql_store.h"
+
+BOOST_AUTO_TEST_SUITE(Reindex)
+
+BOOST_AUTO_TEST_CASE(the_index_is_rebuilt_when_the_parameter_definitions_change) {
+  testing::TempDir dir;
+  std::string db = (dir.path() / "r.db").string();
+  {
+    auto store = storage::openSqliteStore(db, {});
+    BOOST_REQUIRE(store.isOk());
+    // A resource written without index rows, and a fingerprint from other definitions.
+    BOOST_REQUIRE((*store)->write([](storage::WriteTx& tx) {
+      storage::ResourceRecord r;
+      r.type = "Patient";
+      r.id = "old";
+      r.version = 1;
+      r.last_updated = "2026-01-01T00:00:00.000Z";
+      r.method = "PUT";
+      r.json = R"({"resourceType":"Patient","id":"old","name":[{"family":"Legacy"}]})";
+      return tx.put(r, {});
+    }).isOk());
+    BOOST_REQUIRE((*store)->setMeta("search_fingerprint", "definitions-of-another-day").isOk());
+  }
+  config::Diagnostics diags;
+  auto cfg = config::parseGatewayConfig((dir.path() / "c.json").string(),
+                                        R"({"server":{"port":0},"storage":{"sqlite_path":"r.db"}})", diags);
+  BOOST_REQUIRE(cfg);
+  auto gw = app::Gateway::start(cfg, core::Env::real());
+  BOOST_REQUIRE_MESSAGE(gw.isOk(), gw.status().toString());
+  testing::HttpClient http((*gw)->port());
+  auto r = http.get("/fhir/Patient?family=legacy");
+  BOOST_CHECK_EQUAL(testing::parse(r.body).childValue("total"), "1");
+  auto stored = (*gw)->store().getMeta("search_fingerprint");
+  BOOST_CHECK(stored.isOk() && *stored && **stored != "definitions-of-another-day");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -153,3 +153,36 @@ BOOST_AUTO_TEST_CASE(deep_recursion_is_bounded) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include "fhir/definitions.h"
+#include "fhir/model_builder.h"
+#include "fhir/terminology.h"
+#include "fhirpath/terminology_binding.h"
+
+BOOST_AUTO_TEST_SUITE(MemberOf)
+
+BOOST_AUTO_TEST_CASE(codes_are_checked_against_value_sets_of_the_core_package) {
+  fhir::PackageCache packages;
+  auto defs = fhir::DefinitionIndex::load(testing::modelPtr(), {*packages.locate(fhir::kR4Core)}, fhir::defaultCacheDir());
+  BOOST_REQUIRE(defs.isOk());
+  auto terminology = std::make_shared<fhir::Terminology>(*defs);
+  fhirpath::Environment env;
+  env.member_of = fhirpath::membership(terminology);
+  fhir::Node p = testing::parse(R"({"resourceType":"Patient","gender":"female",
+    "maritalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-MaritalStatus","code":"M"}]},
+    "communication":[{"language":{"coding":[{"system":"urn:ietf:bcp:47","code":"en-GB"}]}}]})");
+  BOOST_CHECK_EQUAL(eval("gender.memberOf('http://hl7.org/fhir/ValueSet/administrative-gender')", p, &env), "[true]");
+  BOOST_CHECK_EQUAL(eval("'none'.memberOf('http://hl7.org/fhir/ValueSet/administrative-gender')", p, &env), "[false]");
+  BOOST_CHECK_EQUAL(eval("maritalStatus.memberOf('http://hl7.org/fhir/ValueSet/marital-status')", p, &env), "[true]");
+  // The languages value set enumerates its codes, so membership is known without BCP-47 itself.
+  BOOST_CHECK_EQUAL(eval("communication.language.memberOf('http://hl7.org/fhir/ValueSet/languages')", p, &env), "[true]");
+  // A value set over all of SNOMED CT cannot be decided here: empty, not a guess.
+  fhir::Node c = testing::parse(R"({"resourceType":"Condition","subject":{"reference":"Patient/1"},
+    "code":{"coding":[{"system":"http://snomed.info/sct","code":"35489007"}]}})");
+  BOOST_CHECK_EQUAL(eval("code.memberOf('http://hl7.org/fhir/ValueSet/condition-code')", c, &env), "[]");
+  // is-a filters over a hierarchical CodeSystem.
+  BOOST_CHECK(terminology->contains("http://terminology.hl7.org/ValueSet/v3-ActEncounterCode", "http://terminology.hl7.org/CodeSystem/v3-ActCode", "EMER").value_or(false));
+  BOOST_CHECK(!terminology->contains("http://terminology.hl7.org/ValueSet/v3-ActEncounterCode", "http://terminology.hl7.org/CodeSystem/v3-ActCode", "PSY").value_or(true));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -124,3 +124,24 @@ BOOST_AUTO_TEST_CASE(data_survives_reopening) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include "storage/store_resolver.h"
+
+BOOST_FIXTURE_TEST_SUITE(StoreResolver, StoreFixture)
+
+BOOST_AUTO_TEST_CASE(resolve_reaches_current_versions_in_the_store) {
+  std::shared_ptr<storage::Store> shared = std::move(store);
+  BOOST_REQUIRE(shared->write([&](storage::WriteTx& tx) {
+    auto r = rec("r1", 1, R"({"resourceType":"Patient","id":"r1","gender":"female"})");
+    return tx.put(r, {});
+  }).isOk());
+  auto resolve = storage::storeResolver(shared, testing::modelPtr());
+  auto hit = resolve("Patient/r1");
+  BOOST_REQUIRE(hit.has_value());
+  BOOST_CHECK_EQUAL(hit->childValue("gender"), "female");
+  BOOST_CHECK(resolve("http://elsewhere/fhir/Patient/r1").has_value());
+  BOOST_CHECK(!resolve("Patient/none").has_value());
+  BOOST_CHECK(!resolve("not a reference").has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
