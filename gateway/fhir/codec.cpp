@@ -18,6 +18,31 @@ Format sniffFormat(std::string_view text) {
   return Format::kJson;
 }
 
+bool validNumericOrBoolean(const TypeInfo& type, std::string_view v) {
+  if (type.json_kind == JsonKind::kBoolean) return v == "true" || v == "false";
+  if (type.json_kind != JsonKind::kNumber) return true;
+  bool integer = type.system_type == "Integer";
+  std::size_t i = 0;
+  if (i < v.size() && v[i] == '-') ++i;
+  std::size_t digits = i;
+  while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+  if (i == digits || (v[digits] == '0' && i - digits > 1)) return false;
+  if (integer) return i == v.size();
+  if (i < v.size() && v[i] == '.') {
+    std::size_t frac = ++i;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+    if (i == frac) return false;
+  }
+  if (i < v.size() && (v[i] == 'e' || v[i] == 'E')) {
+    ++i;
+    if (i < v.size() && (v[i] == '+' || v[i] == '-')) ++i;
+    std::size_t exp = i;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+    if (i == exp) return false;
+  }
+  return i == v.size();
+}
+
 bool isValidFhirString(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {

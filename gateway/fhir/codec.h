@@ -46,6 +46,11 @@ std::string writeJsonElement(const Node& element);
 // Guesses the format of a payload from its first non-blank byte ('<' is XML, '{' JSON).
 Format sniffFormat(std::string_view text);
 
+// True if `value` is a lexically valid boolean/integer/decimal for a primitive whose JSON form
+// is a boolean or a number (other primitives: always true). XML carries these as text, so the
+// XML reader must check them for JSON to stay possible.
+bool validNumericOrBoolean(const TypeInfo& type, std::string_view value);
+
 // True if `s` is valid UTF-8 without C0 control characters other than tab, CR and LF (FHIR's
 // rule for string content).
 bool isValidFhirString(std::string_view s);

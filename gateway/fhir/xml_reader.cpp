@@ -75,6 +75,9 @@ class XmlReader {
               "value");
       }
       if (name == "value" && node.isPrimitive()) {
+        if (!validNumericOrBoolean(*node.type, value)) {
+          error(el, path, "the value is not a valid " + node.type->name, "value");
+        }
         node.value = std::move(value);
         node.has_value = true;
         continue;

@@ -73,7 +73,7 @@ core::Status parseDate(QueryValue& q, std::string v) {
   std::replace(v.begin(), v.end(), ' ', '+');  // a '+' that arrived unencoded in a URL
   q.prefix = takePrefix(v);
   auto t = v.find('T') == std::string::npos ? fhirpath::Temporal::parseDate(v) : fhirpath::Temporal::parseDateTime(v);
-  if (!t) return core::invalid("'" + v + "' is not a date or dateTime");
+  if (!t) return core::invalid("the value is not a date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss][zone])");
   auto r = dateRange(*t);
   q.lo = r.first;
   q.hi = r.second;
@@ -83,7 +83,7 @@ core::Status parseDate(QueryValue& q, std::string v) {
 core::Status parseNumber(QueryValue& q, std::string v) {
   q.prefix = takePrefix(v);
   auto d = fhirpath::Decimal::parse(v);
-  if (!d) return core::invalid("'" + v + "' is not a number");
+  if (!d) return core::invalid("the value is not a number");
   q.value = d->toDouble();
   // The precision of the value written is the range it stands for: 100 means [99.5, 100.5).
   double half = 0.5;
@@ -167,7 +167,7 @@ core::Result<QueryValue> parseValue(ParamType type, const std::string& modifier,
       } else if (v.find('/') == std::string::npos) {
         q.text = v;
       } else {
-        return core::invalid("'" + v + "' is not a reference (Type/id, id, or a URL)");
+        return core::invalid("the value is not a reference (Type/id, id, or a URL)");
       }
       return q;
     }
