@@ -2,6 +2,7 @@
 // its type). Reading it takes a few milliseconds where rebuilding from the package takes ~0.5 s.
 #include <unistd.h>
 
+#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -117,8 +118,16 @@ core::Result<std::unique_ptr<Model>> readModelCache(std::string_view text,
     if (f.size() != 6 || f[0] != "E" || owner == nullptr) return corrupt();
     ElementDef def;
     def.name = std::string(f[1]);
-    def.min = static_cast<std::uint32_t>(std::stoul(std::string(f[2])));
-    def.max = f[3] == "*" ? kUnbounded : static_cast<std::uint32_t>(std::stoul(std::string(f[3])));
+    auto number = [](std::string_view t, std::uint32_t& out) {
+      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+      return ec == std::errc() && p == t.data() + t.size();
+    };
+    if (!number(f[2], def.min)) return corrupt();
+    if (f[3] == "*") {
+      def.max = kUnbounded;
+    } else if (!number(f[3], def.max)) {
+      return corrupt();
+    }
     def.choice = f[4].find('c') != std::string_view::npos;
     def.xml_attr = f[4].find('a') != std::string_view::npos;
     def.summary = f[4].find('s') != std::string_view::npos;

@@ -295,9 +295,17 @@ core::Result<Collection> fnDecode(Context& ctx, const Collection& in, const Call
   }
   if (*how == "hex") {
     if (s->size() % 2 != 0) return Collection{};
+    auto nibble = [](char h) -> int {
+      if (h >= '0' && h <= '9') return h - '0';
+      if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+      if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+      return -1;
+    };
     std::string out;
     for (std::size_t i = 0; i < s->size(); i += 2) {
-      out += static_cast<char>(std::stoi(s->substr(i, 2), nullptr, 16));
+      int hi = nibble((*s)[i]), lo = nibble((*s)[i + 1]);
+      if (hi < 0 || lo < 0) return Collection{};  // not hex: found by fuzz_fhirpath
+      out += static_cast<char>(hi * 16 + lo);
     }
     return one(Value::string(out));
   }

@@ -1,4 +1,5 @@
 // read, vread and history (https://hl7.org/fhir/R4/http.html#read).
+#include <cctype>
 #include <charconv>
 
 #include "stages/route/bundle_builder.h"
@@ -33,7 +34,9 @@ core::Result<std::int64_t> parseInstant(const std::string& s) {
   int offset_min = 0;
   if (zone == "Z") {
     offset_min = 0;
-  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':' &&
+             std::isdigit(static_cast<unsigned char>(zone[1])) && std::isdigit(static_cast<unsigned char>(zone[2])) &&
+             std::isdigit(static_cast<unsigned char>(zone[4])) && std::isdigit(static_cast<unsigned char>(zone[5]))) {
     offset_min = std::stoi(zone.substr(1, 2)) * 60 + std::stoi(zone.substr(4, 2));
     if (zone[0] == '-') offset_min = -offset_min;
   } else {

@@ -82,6 +82,17 @@ BOOST_AUTO_TEST_CASE(reports_malformed_xml_with_line_and_column) {
   BOOST_CHECK_EQUAL(r.issues.front().line, 3u);
 }
 
+BOOST_AUTO_TEST_CASE(rejects_numbers_and_booleans_json_could_not_carry) {
+  // Found by fuzz_xml_reader: "5re0" read from XML became a JSON string the JSON reader refused.
+  auto d = readXml(model(), R"(<Observation xmlns="http://hl7.org/fhir"><status value="final"/><code><text value="x"/></code><valueQuantity><value value="5re0"/></valueQuantity></Observation>)");
+  BOOST_CHECK(!d.ok());
+  BOOST_CHECK_EQUAL(d.issues.front().expression, "Observation.valueQuantity.value");
+  BOOST_CHECK(!readXml(model(), R"(<Patient xmlns="http://hl7.org/fhir"><active value="yes"/></Patient>)").ok());
+  BOOST_CHECK(!readXml(model(), R"(<Patient xmlns="http://hl7.org/fhir"><multipleBirthInteger value="1.5"/></Patient>)").ok());
+  BOOST_CHECK(!readXml(model(), R"(<Patient xmlns="http://hl7.org/fhir"><multipleBirthInteger value="007"/></Patient>)").ok());
+  BOOST_CHECK(readXml(model(), R"(<Patient xmlns="http://hl7.org/fhir"><multipleBirthInteger value="-3"/></Patient>)").ok());
+}
+
 BOOST_AUTO_TEST_CASE(rejects_invalid_utf8) {
   auto r = readXml(model(), "<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"a\xC3\x28\"/></Patient>");
   BOOST_CHECK(!r.ok());

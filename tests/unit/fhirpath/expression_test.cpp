@@ -186,3 +186,16 @@ BOOST_AUTO_TEST_CASE(codes_are_checked_against_value_sets_of_the_core_package) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(FuzzRegressions)
+
+BOOST_AUTO_TEST_CASE(decoding_hex_with_non_hex_characters_is_empty_not_a_crash) {
+  auto e = fhirpath::Expression::compile(std::string("'7465\0\0'.decode('hex')", 22));
+  BOOST_REQUIRE(e.isOk());
+  fhirpath::Environment env;
+  auto r = e->evaluate(fhirpath::Collection{}, env);
+  BOOST_REQUIRE(r.isOk());
+  BOOST_CHECK(r->empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
