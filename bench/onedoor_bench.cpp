@@ -3,6 +3,7 @@
 //   onedoor_bench fhirpath PATIENT BUNDLE EXPRESSIONS   evaluations per second per expression
 //   onedoor_bench search N           search latency over N generated resources, indexing cost
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -222,7 +223,11 @@ int searchBench(int n) {
               << ",\"median_ms\":" << median(times) << ",\"p99_ms\":" << percentile(times, 0.99) << "}\n";
   }
   store.reset();
-  std::filesystem::remove_all(dir);
+  if (std::getenv("ONEDOOR_BENCH_KEEP") != nullptr) {
+    std::cerr << "kept " << (dir / "bench.db").string() << "\n";
+  } else {
+    std::filesystem::remove_all(dir);
+  }
   return 0;
 }
 

@@ -13,7 +13,9 @@ examples=../shared/conformance/examples/r4-spec
 command -v node >/dev/null || { echo "bench: needs node and npm" >&2; exit 1; }
 scripts/install-deps.sh
 scripts/install-fhir-packages.sh
-scripts/build.sh -DCMAKE_BUILD_TYPE=Release -DONEDOOR_TESTS=OFF
+# A release build of its own, so that benchmarking never reconfigures the test build.
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DONEDOOR_TESTS=OFF >/dev/null
+cmake --build build-bench -j "$(nproc)"
 
 work=bench/.work
 peers=bench/.peers
@@ -35,12 +37,12 @@ PY
 results=$work/results.jsonl
 : > "$results"
 echo "bench: codec" >&2
-build/bench/onedoor_bench codec "${codec_inputs[@]}" | sed 's/^{/{"side":"onedoor",/' >> "$results"
+build-bench/bench/onedoor_bench codec "${codec_inputs[@]}" | sed 's/^{/{"side":"onedoor",/' >> "$results"
 node bench/peers/codec.js "${codec_inputs[@]}" | sed 's/^{/{"side":"fhir.js",/' >> "$results"
 
 echo "bench: one-shot convert" >&2
 oneshot="$examples/practitioner-examples-general.xml"
-build/onedoor convert --to json "$oneshot" >/dev/null  # model cache warm, as after any first run
+build-bench/onedoor convert --to json "$oneshot" >/dev/null  # model cache warm, as after any first run
 python3 - "$oneshot" >> "$results" <<'PY'
 import json, os, statistics, subprocess, sys, time
 def wall(cmd, n=21):
@@ -53,19 +55,19 @@ def wall(cmd, n=21):
 f = sys.argv[1]
 size = os.path.getsize(f)
 print(json.dumps({"side": "onedoor", "bench": "oneshot_convert", "input": os.path.basename(f), "bytes": size,
-                  "ms": wall(["build/onedoor", "convert", "--to", "json", f])}))
+                  "ms": wall(["build-bench/onedoor", "convert", "--to", "json", f])}))
 print(json.dumps({"side": "fhir.js", "bench": "oneshot_convert", "input": os.path.basename(f), "bytes": size,
                   "ms": wall(["node", "bench/peers/convert_once.js", f])}))
 PY
 
 echo "bench: fhirpath" >&2
-build/bench/onedoor_bench fhirpath "$examples/patient-example.json" "$work/bundle-100.json" bench/fhirpath_expressions.tsv |
+build-bench/bench/onedoor_bench fhirpath "$examples/patient-example.json" "$work/bundle-100.json" bench/fhirpath_expressions.tsv |
   sed 's/^{/{"side":"onedoor",/' >> "$results"
 node bench/peers/fhirpath.js "$examples/patient-example.json" "$work/bundle-100.json" bench/fhirpath_expressions.tsv |
   sed 's/^{/{"side":"fhirpath.js",/' >> "$results"
 
 echo "bench: search over $search_size resources" >&2
-build/bench/onedoor_bench search "$search_size" | sed 's/^{/{"side":"onedoor",/' >> "$results"
+build-bench/bench/onedoor_bench search "$search_size" | sed 's/^{/{"side":"onedoor",/' >> "$results"
 
 python3 bench/report.py "$results" docs/benchmarks.md
 echo "bench: wrote docs/benchmarks.md" >&2

@@ -19,6 +19,11 @@ int checkCommand(const std::vector<std::string>& args) {
     auto model = loadDefinitions(*cfg);
     if (!model.isOk()) {
       diags.error(cfg->source, 1, 1, "definitions: " + model.status().message());
+    } else {
+      auto dirs = packageDirs(*cfg);
+      if (!dirs.isOk()) diags.error(cfg->source, 1, 1, "definitions: " + dirs.status().message());
+      auto params = loadSearchParams(*cfg, **model);
+      if (dirs.isOk() && !params.isOk()) diags.error(cfg->source, 1, 1, "search parameters: " + params.status().message());
     }
   }
   std::cerr << diags.toString();

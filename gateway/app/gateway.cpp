@@ -10,6 +10,19 @@
 
 namespace onedoor::app {
 
+core::Result<std::vector<std::filesystem::path>> packageDirs(const config::GatewayConfig& config) {
+  fhir::PackageCache packages(config.resolvePath(config.definitions.package_cache));
+  std::vector<std::filesystem::path> dirs;
+  GW_ASSIGN_OR_RETURN(std::filesystem::path core_dir, packages.locate(fhir::kR4Core));
+  dirs.push_back(core_dir);
+  for (const auto& id : config.definitions.packages) {
+    auto hash = id.find('#');
+    GW_ASSIGN_OR_RETURN(std::filesystem::path dir, packages.locate({id.substr(0, hash), id.substr(hash + 1)}));
+    dirs.push_back(dir);
+  }
+  return dirs;
+}
+
 core::Result<fhir::ModelPtr> loadDefinitions(const config::GatewayConfig& config) {
   fhir::PackageCache packages(config.resolvePath(config.definitions.package_cache));
   std::filesystem::path cache = config.definitions.cache_dir.empty()
@@ -20,9 +33,8 @@ core::Result<fhir::ModelPtr> loadDefinitions(const config::GatewayConfig& config
 
 core::Result<std::shared_ptr<const search::SearchParamRegistry>> loadSearchParams(
     const config::GatewayConfig& config, const fhir::Model& model) {
-  fhir::PackageCache packages(config.resolvePath(config.definitions.package_cache));
-  GW_ASSIGN_OR_RETURN(std::filesystem::path core_dir, packages.locate(fhir::kR4Core));
-  return search::SearchParamRegistry::load(model, {core_dir});
+  GW_ASSIGN_OR_RETURN(auto dirs, packageDirs(config));
+  return search::SearchParamRegistry::load(model, dirs);
 }
 
 core::Status ensureIndex(storage::Store& store, const search::Indexer& indexer, const fhir::Model& model) {
@@ -65,12 +77,11 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   auto indexer = std::make_shared<const search::Indexer>(gw->model_, params);
   GW_RETURN_IF_ERROR(ensureIndex(*gw->store_, *indexer, *gw->model_));
 
-  fhir::PackageCache packages(config->resolvePath(config->definitions.package_cache));
-  GW_ASSIGN_OR_RETURN(std::filesystem::path core_dir, packages.locate(fhir::kR4Core));
+  GW_ASSIGN_OR_RETURN(auto dirs, packageDirs(*config));
   std::filesystem::path cache = config->definitions.cache_dir.empty()
                                     ? fhir::defaultCacheDir()
                                     : std::filesystem::path(config->resolvePath(config->definitions.cache_dir));
-  GW_ASSIGN_OR_RETURN(auto definitions, fhir::DefinitionIndex::load(gw->model_, {core_dir}, cache));
+  GW_ASSIGN_OR_RETURN(auto definitions, fhir::DefinitionIndex::load(gw->model_, dirs, cache));
 
   stages::StageContext ctx{config, gw->model_, gw->store_, env, nullptr, definitions,
                            std::make_shared<const fhir::Terminology>(definitions)};

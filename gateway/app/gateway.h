@@ -2,7 +2,9 @@
 // Gateway: the running service, wired from a checked configuration: definitions, store, stages,
 // pipeline and HTTP listener. Used by `onedoor serve` and by integration tests (port 0).
 
+#include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "config/gateway_config.h"
 #include "core/env.h"
@@ -35,6 +37,9 @@ class Gateway {
   std::unique_ptr<http::HttpServer> http_;
 };
 
+// The package folders the configuration names: the R4 core package first, then
+// definitions.packages in order. kNotFound names the first one missing.
+core::Result<std::vector<std::filesystem::path>> packageDirs(const config::GatewayConfig& config);
 // Loads the core definitions named by the configuration.
 core::Result<fhir::ModelPtr> loadDefinitions(const config::GatewayConfig& config);
 // Loads the SearchParameters of the configured packages.

@@ -49,7 +49,7 @@ const ElementDef* TypeInfo::resolve(std::string_view key, const TypeInfo** concr
 }
 
 const TypeInfo* Model::type(std::string_view name) const {
-  auto it = by_name_.find(std::string(name));
+  auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : it->second;
 }
 
@@ -77,7 +77,7 @@ TypeInfo& Model::add(std::string name) {
 }
 
 TypeInfo* Model::mutableType(std::string_view name) {
-  auto it = by_name_.find(std::string(name));
+  auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : it->second;
 }
 

@@ -84,8 +84,12 @@ class Model {
   void setPackageId(std::string id) { package_id_ = std::move(id); }
 
  private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   std::deque<TypeInfo> types_;
-  std::unordered_map<std::string, TypeInfo*> by_name_;
+  std::unordered_map<std::string, TypeInfo*, Hash, std::equal_to<>> by_name_;
   std::string package_id_;
 };
 

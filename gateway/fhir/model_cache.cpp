@@ -2,6 +2,7 @@
 // its type). Reading it takes a few milliseconds where rebuilding from the package takes ~0.5 s.
 #include <unistd.h>
 
+#include <array>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -23,16 +24,29 @@ char kindChar(TypeKind k) {
   return 'C';
 }
 
-std::vector<std::string_view> split(std::string_view line, char sep) {
-  std::vector<std::string_view> out;
+// Splits `line` at `sep` into at most N fields without allocating; returns the field count
+// (N + 1 when there were more).
+template <std::size_t N>
+std::size_t fields(std::string_view line, char sep, std::array<std::string_view, N>& out) {
+  std::size_t n = 0;
   std::size_t start = 0;
   while (true) {
     auto pos = line.find(sep, start);
-    out.push_back(line.substr(start, pos == std::string_view::npos ? pos : pos - start));
-    if (pos == std::string_view::npos) break;
+    if (n == N) return N + 1;
+    out[n++] = line.substr(start, pos == std::string_view::npos ? pos : pos - start);
+    if (pos == std::string_view::npos) return n;
     start = pos + 1;
   }
-  return out;
+}
+
+// The next line of `text` from `pos`, advancing `pos`; false at the end.
+bool nextLine(std::string_view text, std::size_t& pos, std::string_view& line) {
+  if (pos >= text.size()) return false;
+  auto eol = text.find('\n', pos);
+  if (eol == std::string_view::npos) eol = text.size();
+  line = text.substr(pos, eol - pos);
+  pos = eol + 1;
+  return true;
 }
 
 std::string orDash(const std::string& s) { return s.empty() ? "-" : s; }
@@ -80,16 +94,19 @@ std::string writeModelCache(const Model& model, const std::string& key) {
 
 core::Result<std::unique_ptr<Model>> readModelCache(std::string_view text,
                                                     const std::string& key) {
-  auto lines = split(text, '\n');
-  if (lines.size() < 2 || lines[0] != kMagic || lines[1] != key) {
+  std::size_t pos = 0;
+  std::string_view magic, stored_key, line;
+  if (!nextLine(text, pos, magic) || !nextLine(text, pos, stored_key) || magic != kMagic ||
+      stored_key != key) {
     return core::Status(core::Code::kNotFound, "model cache is stale");
   }
   auto model = std::make_unique<Model>();
   std::vector<std::pair<TypeInfo*, std::string>> bases;
-  std::size_t i = 2;
-  for (; i < lines.size() && lines[i].substr(0, 2) == "T "; ++i) {
-    auto f = split(lines[i], ' ');
-    if (f.size() != 8) return corrupt();
+  std::array<std::string_view, 8> f;
+  std::size_t after_types = pos;
+  while (nextLine(text, pos, line) && line.substr(0, 2) == "T ") {
+    after_types = pos;
+    if (fields(line, ' ', f) != 8) return corrupt();
     TypeInfo& t = model->add(std::string(f[1]));
     t.kind = f[2] == "P" ? TypeKind::kPrimitive
              : f[2] == "R" ? TypeKind::kResource
@@ -106,16 +123,17 @@ core::Result<std::unique_ptr<Model>> readModelCache(std::string_view text,
     if (!base.empty() && (t->base = model->type(base)) == nullptr) return corrupt();
   }
   TypeInfo* owner = nullptr;
-  for (; i < lines.size(); ++i) {
-    std::string_view line = lines[i];
+  pos = after_types;
+  std::array<std::string_view, 6> e;
+  while (nextLine(text, pos, line)) {
     if (line.empty()) continue;
     if (line.substr(0, 2) == "O ") {
       owner = model->mutableType(line.substr(2));
       if (owner == nullptr) return corrupt();
       continue;
     }
-    auto f = split(line, ' ');
-    if (f.size() != 6 || f[0] != "E" || owner == nullptr) return corrupt();
+    if (fields(line, ' ', e) != 6 || e[0] != "E" || owner == nullptr) return corrupt();
+    const auto& f = e;
     ElementDef def;
     def.name = std::string(f[1]);
     auto number = [](std::string_view t, std::uint32_t& out) {
@@ -134,10 +152,13 @@ core::Result<std::unique_ptr<Model>> readModelCache(std::string_view text,
     def.modifier = f[4].find('m') != std::string_view::npos;
     def.order = static_cast<std::uint16_t>(owner->elements.size());
     if (f[5] != "-") {
-      for (auto tn : split(f[5], ',')) {
-        const TypeInfo* t = model->type(tn);
+      std::string_view list = f[5];
+      while (!list.empty()) {
+        auto comma = list.find(',');
+        const TypeInfo* t = model->type(list.substr(0, comma));
         if (t == nullptr) return corrupt();
         def.types.push_back(t);
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
       }
     }
     owner->elements.push_back(std::move(def));

@@ -65,11 +65,9 @@ core::Result<Collection> BinaryExpr::eval(Context& ctx, const Collection& focus)
   switch (op_) {
     case BinaryOp::kUnion: {
       Collection out;
-      for (const auto* side : {&l, &r}) {
-        for (const auto& v : *side) {
-          if (!containsEqual(out, v)) out.push_back(v);
-        }
-      }
+      DistinctAppender append(out);
+      for (const auto& v : l) append.add(v);
+      for (const auto& v : r) append.add(v);
       return out;
     }
     case BinaryOp::kEq: return boolResult(collectionsEqual(l, r));

@@ -24,7 +24,13 @@ core::Result<Expression> Expression::compile(std::string_view text, const Compil
 core::Result<Collection> Expression::evaluate(const Collection& input, Environment& env) const {
   Context ctx{env};
   ctx.root = &input;
-  return root_->eval(ctx, input);
+  try {
+    return root_->eval(ctx, input);
+  } catch (const std::exception& e) {
+    // Every operand is type-checked before use; this is the last line of defence so that an
+    // expression can never take the process down.
+    return core::internal(std::string("FHIRPath evaluation failed: ") + e.what());
+  }
 }
 
 core::Result<Collection> Expression::evaluate(const fhir::Node& input, Environment& env) const {

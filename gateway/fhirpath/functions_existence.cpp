@@ -69,19 +69,16 @@ core::Result<Collection> fnCount(Context&, const Collection& in, const CallExpr&
 
 core::Result<Collection> fnDistinct(Context&, const Collection& in, const CallExpr&) {
   Collection out;
-  for (const auto& v : in) {
-    if (!containsEqual(out, v)) out.push_back(v);
-  }
+  DistinctAppender append(out);
+  for (const auto& v : in) append.add(v);
   return out;
 }
 
 core::Result<Collection> fnIsDistinct(Context&, const Collection& in, const CallExpr&) {
   Collection seen;
-  for (const auto& v : in) {
-    if (containsEqual(seen, v)) return boolean(false);
-    seen.push_back(v);
-  }
-  return boolean(true);
+  DistinctAppender append(seen);
+  for (const auto& v : in) append.add(v);
+  return boolean(seen.size() == in.size());
 }
 
 core::Result<Collection> fnNot(Context&, const Collection& in, const CallExpr& call) {

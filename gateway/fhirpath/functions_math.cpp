@@ -8,11 +8,19 @@ namespace {
 
 using Kind = Value::Kind;
 
-core::Result<std::optional<Value>> number(const CallExpr& call, const Collection& in) {
+// The single input as an Integer or Decimal (a Quantity too where `quantity` allows it).
+core::Result<std::optional<Value>> number(const CallExpr& call, const Collection& in, bool quantity = false) {
   GW_ASSIGN_OR_RETURN(auto v, singleInput(call, in));
   if (!v) return std::optional<Value>();
-  if (v->kind() != Kind::kInteger && v->kind() != Kind::kDecimal && v->kind() != Kind::kQuantity) {
-    return evalError(call, call.name() + "() applies to numbers");
+  bool ok = v->kind() == Kind::kInteger || v->kind() == Kind::kDecimal || (quantity && v->kind() == Kind::kQuantity);
+  if (!ok) return evalError(call, call.name() + "() applies to numbers");
+  return v;
+}
+
+core::Result<std::optional<Value>> numberArg(Context& ctx, const CallExpr& call, std::size_t i, const Collection& in) {
+  GW_ASSIGN_OR_RETURN(auto v, valueArg(ctx, call, i, in));
+  if (v && v->kind() != Kind::kInteger && v->kind() != Kind::kDecimal) {
+    return evalError(call, call.name() + "(): the argument must be a number");
   }
   return v;
 }
@@ -27,7 +35,7 @@ Collection fromDouble(double d) {
 }
 
 core::Result<Collection> fnAbs(Context&, const Collection& in, const CallExpr& call) {
-  GW_ASSIGN_OR_RETURN(auto v, number(call, in));
+  GW_ASSIGN_OR_RETURN(auto v, number(call, in, true));
   if (!v) return Collection{};
   if (v->kind() == Kind::kInteger) return one(Value::integer(std::llabs(v->asInteger())));
   if (v->kind() == Kind::kQuantity) {
@@ -74,7 +82,7 @@ core::Result<Collection> fnUnary(Context&, const Collection& in, const CallExpr&
 
 core::Result<Collection> fnLog(Context& ctx, const Collection& in, const CallExpr& call) {
   GW_ASSIGN_OR_RETURN(auto v, number(call, in));
-  GW_ASSIGN_OR_RETURN(auto base, valueArg(ctx, call, 0, in));
+  GW_ASSIGN_OR_RETURN(auto base, numberArg(ctx, call, 0, in));
   if (!v || !base) return Collection{};
   double x = dec(*v).toDouble(), b = dec(*base).toDouble();
   if (x <= 0 || b <= 0 || b == 1) return Collection{};
@@ -83,7 +91,7 @@ core::Result<Collection> fnLog(Context& ctx, const Collection& in, const CallExp
 
 core::Result<Collection> fnPower(Context& ctx, const Collection& in, const CallExpr& call) {
   GW_ASSIGN_OR_RETURN(auto v, number(call, in));
-  GW_ASSIGN_OR_RETURN(auto e, valueArg(ctx, call, 0, in));
+  GW_ASSIGN_OR_RETURN(auto e, numberArg(ctx, call, 0, in));
   if (!v || !e) return Collection{};
   if (v->kind() == Kind::kInteger && e->kind() == Kind::kInteger && e->asInteger() >= 0) {
     __int128 r = 1;

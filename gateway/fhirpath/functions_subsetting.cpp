@@ -57,11 +57,9 @@ core::Result<Collection> fnExclude(Context& ctx, const Collection& in, const Cal
 core::Result<Collection> fnUnion(Context& ctx, const Collection& in, const CallExpr& call) {
   GW_ASSIGN_OR_RETURN(Collection other, call.evalArg(ctx, 0, in));
   Collection out;
-  for (const Collection* side : {&in, static_cast<const Collection*>(&other)}) {
-    for (const auto& v : *side) {
-      if (!containsEqual(out, v)) out.push_back(v);
-    }
-  }
+  DistinctAppender append(out);
+  for (const auto& v : in) append.add(v);
+  for (const auto& v : other) append.add(v);
   return out;
 }
 

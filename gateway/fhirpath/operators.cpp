@@ -330,6 +330,49 @@ core::Result<std::optional<Value>> arithmetic(ArithOp op, const Value& a0, const
   return core::invalid("this operator does not apply to these types");
 }
 
+namespace {
+
+// A key that is equal for two items exactly when they are equal: for Strings, Integers,
+// Decimals (by value: 1.0 and 1 share a key) and Booleans; nullopt for everything else.
+std::optional<std::string> equalityKey(const Value& v) {
+  if (v.isNode() && (v.node()->type == nullptr || !v.node()->type->isPrimitive())) return std::nullopt;
+  auto s = v.system();
+  if (!s) return std::nullopt;
+  switch (s->kind()) {
+    case Kind::kString: return "s" + s->asString();
+    case Kind::kBoolean: return s->asBoolean() ? "bt" : "bf";
+    case Kind::kInteger: return "n" + Decimal::fromInt(s->asInteger()).toString();
+    case Kind::kDecimal: return "n" + s->asDecimal().stripped().toString();
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace
+
+DistinctAppender::DistinctAppender(Collection& into) : into_(into) {
+  for (std::size_t i = 0; i < into_.size(); ++i) {
+    auto k = equalityKey(into_[i]);
+    if (k) {
+      keys_.insert(*k);
+    } else {
+      others_.push_back(i);
+    }
+  }
+}
+
+void DistinctAppender::add(const Value& v) {
+  if (auto k = equalityKey(v)) {
+    if (keys_.insert(*std::move(k)).second) into_.push_back(v);
+    return;
+  }
+  for (std::size_t i : others_) {
+    auto r = itemsEqual(into_[i], v);
+    if (r && *r) return;
+  }
+  others_.push_back(into_.size());
+  into_.push_back(v);
+}
+
 bool containsEqual(const Collection& collection, const Value& value) {
   for (const auto& item : collection) {
     auto r = itemsEqual(item, value);

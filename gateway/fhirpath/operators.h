@@ -4,6 +4,9 @@
 // operands cannot meet (a String compared with a Decimal).
 
 #include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
 
 #include "core/status.h"
 #include "fhirpath/value.h"
@@ -23,7 +26,21 @@ enum class ArithOp { kAdd, kSub, kMul, kDiv, kIntDiv, kMod };
 // for operand types the operator does not take.
 core::Result<std::optional<Value>> arithmetic(ArithOp op, const Value& a, const Value& b);
 
-// Whether `value` is in `collection` by equality (used by in/contains/distinct/union).
+// Whether `value` is in `collection` by equality (used by in/contains).
 bool containsEqual(const Collection& collection, const Value& value);
+
+// Appends the items of `from` that are not already equal to an item of `into` (or of `from`
+// before them): the core of distinct(), union() and |. Strings, numbers and Booleans are
+// compared through a hash set; other items pairwise.
+class DistinctAppender {
+ public:
+  explicit DistinctAppender(Collection& into);
+  void add(const Value& v);
+
+ private:
+  Collection& into_;
+  std::unordered_set<std::string> keys_;  // keys of the hashable items already in `into`
+  std::vector<std::size_t> others_;  // positions of items compared pairwise
+};
 
 }  // namespace onedoor::fhirpath

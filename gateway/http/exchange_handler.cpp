@@ -25,19 +25,33 @@ bool usableRequestId(const std::string& id) {
   return true;
 }
 
-core::Status readBody(Poco::Net::HTTPServerRequest& req, std::uint64_t max, std::string& body) {
-  if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(max)) {
-    return core::Status(core::Code::kTooLarge, "the request body is larger than the limit of " +
-                                                   std::to_string(max) + " bytes");
+// How much of an over-limit body we still read and discard, so that a client that sends it
+// all before reading sees the 413 rather than a reset connection (as a lingering close would).
+constexpr std::uint64_t kDrainLimit = 16u << 20;
+
+void drain(std::istream& in, std::uint64_t limit) {
+  char buf[16384];
+  for (std::uint64_t seen = 0; in && seen < limit; seen += static_cast<std::uint64_t>(in.gcount())) {
+    in.read(buf, sizeof buf);
   }
+}
+
+core::Status readBody(Poco::Net::HTTPServerRequest& req, std::uint64_t max, std::string& body) {
+  core::Status too_large(core::Code::kTooLarge,
+                         "the request body is larger than the limit of " + std::to_string(max) + " bytes");
   std::istream& in = req.stream();
+  if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(max)) {
+    if (req.getContentLength64() <= static_cast<Poco::Int64>(max + kDrainLimit)) drain(in, kDrainLimit);
+    return too_large;
+  }
   char buf[16384];
   while (in) {
     in.read(buf, sizeof buf);
     body.append(buf, static_cast<std::size_t>(in.gcount()));
     if (body.size() > max) {
-      return core::Status(core::Code::kTooLarge, "the request body is larger than the limit of " +
-                                                     std::to_string(max) + " bytes");
+      body.clear();
+      drain(in, kDrainLimit);
+      return too_large;
     }
   }
   return core::Status::ok();

@@ -274,7 +274,9 @@ core::Status includes(Sql& sql, const search::SearchQuery& q, SearchPage& page) 
 core::Result<SearchPage> runSearch(Sql& sql, const search::SearchQuery& q) {
   SqlFragment where;
   where.sql = "c.deleted = 0 AND ";
-  if (q.types.empty()) {
+  if (q.types.empty() || drivesByKey(q.criteria)) {
+    // A driving criterion already restricts the types through search_index; repeating the
+    // filter here would tempt the planner into scanning resource_current by type.
     where.sql += "1 = 1";
   } else if (q.types.size() == 1) {
     where.sql += "c.rtype = ?";
@@ -340,8 +342,11 @@ core::Result<SearchPage> runSearch(Sql& sql, const search::SearchQuery& q) {
 
 core::Result<std::vector<ResourceRecord>> runFind(Sql& sql, const search::SearchQuery& q, std::size_t limit) {
   SqlFragment where;
-  where.sql = "SELECT c.res FROM resource_current c WHERE c.deleted = 0 AND c.rtype = ?";
-  where.params.emplace_back(q.types.empty() ? std::string() : q.types.front());
+  where.sql = "SELECT c.res FROM resource_current c WHERE c.deleted = 0";
+  if (!drivesByKey(q.criteria)) {
+    where.sql += " AND c.rtype = ?";
+    where.params.emplace_back(q.types.empty() ? std::string() : q.types.front());
+  }
   GW_RETURN_IF_ERROR(criteriaSql(q.criteria, q.types, "c", where));
   where.sql += " ORDER BY c.res LIMIT ?";
   where.params.emplace_back(static_cast<std::int64_t>(limit));

@@ -16,10 +16,15 @@ struct SqlFragment {
   SqlParams params;
 };
 
-// "a.res IN (...) AND ..." for the criteria, on the resource_current alias `alias`.
+// " AND a.res IN (...) AND EXISTS (...) ..." for the criteria, on the resource_current alias
+// `alias`; the most selective-looking criterion drives (looked up by key), the rest probe.
 core::Status criteriaSql(const std::vector<search::Criterion>& criteria,
                          const std::vector<std::string>& types, const std::string& alias,
                          SqlFragment& out);
+
+// True when the criteria include one that can drive the search by key (so the caller need not
+// filter resource_current by type itself, which would invite a scan).
+bool drivesByKey(const std::vector<search::Criterion>& criteria);
 
 core::Result<SearchPage> runSearch(Sql& sql, const search::SearchQuery& query);
 core::Result<std::vector<ResourceRecord>> runFind(Sql& sql, const search::SearchQuery& query,

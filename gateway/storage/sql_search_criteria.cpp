@@ -1,4 +1,5 @@
 // WHERE clauses for search criteria (https://hl7.org/fhir/R4/search.html#ptypes).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -242,38 +243,88 @@ void valueCond(ParamType type, const std::string& modifier, const QueryValue& v,
 }
 
 core::Status criterionSql(const Criterion& c, const std::vector<std::string>& types, const std::string& a,
-                          SqlFragment& f);
+                          bool drive, SqlFragment& f);
+
+// How likely a criterion is to select few resources, lowest first: the first criterion of a
+// search drives it (its matches are looked up by key); the others are probed per candidate.
+int rank(const Criterion& c) {
+  if (c.modifier == "missing" || c.modifier == "not") return 9;
+  if (c.code == "_id") return 0;
+  if (!c.has_type.empty()) return 6;
+  if (c.chained) return 5;
+  switch (c.type) {
+    case ParamType::kToken:
+      if (c.modifier == "text") return 7;
+      return c.code.find("identifier") != std::string::npos ? 1 : 4;
+    case ParamType::kReference: return 2;
+    case ParamType::kString: return c.modifier == "contains" ? 7 : 3;
+    case ParamType::kUri: return 3;
+    default: return 8;  // dates, numbers, quantities, composites: ranges
+  }
+}
+
+// Whether the criterion's matches can be looked up in search_index by (rtype, param, value).
+bool canDrive(const Criterion& c) {
+  return c.has_type.empty() && c.modifier != "missing" && c.modifier != "not" && c.code != "_id" &&
+         c.code != "_lastUpdated";
+}
 
 }  // namespace
 
 core::Status criteriaSql(const std::vector<Criterion>& criteria, const std::vector<std::string>& types,
                          const std::string& alias, SqlFragment& out) {
-  for (const auto& c : criteria) {
+  std::vector<const Criterion*> ordered;
+  for (const auto& c : criteria) ordered.push_back(&c);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const Criterion* x, const Criterion* y) { return rank(*x) < rank(*y); });
+  bool driven = false;
+  for (const Criterion* c : ordered) {
     out.sql += " AND ";
-    GW_RETURN_IF_ERROR(criterionSql(c, types, alias, out));
+    bool drive = !driven && canDrive(*c);
+    driven = driven || drive;
+    GW_RETURN_IF_ERROR(criterionSql(*c, types, alias, drive, out));
   }
   return core::Status::ok();
 }
 
+bool drivesByKey(const std::vector<Criterion>& criteria) {
+  return std::any_of(criteria.begin(), criteria.end(), canDrive);
+}
+
 namespace {
 
+// One criterion on the resource_current alias `a`: as `a.res IN (...)` when it drives the
+// search, otherwise as a correlated EXISTS probe through the (res, param) index.
 core::Status criterionSql(const Criterion& c, const std::vector<std::string>& types, const std::string& a,
-                          SqlFragment& f) {
+                          bool drive, SqlFragment& f) {
   static std::atomic<int> alias_counter{0};
   if (!c.has_type.empty()) {
+    // Uncorrelated, driven from the resources the inner criterion selects: the referenced type
+    // is bound, so the subquery runs once, not per row.
     std::string b = "h" + std::to_string(alias_counter++ % 1000);
-    f.sql += a + ".rid IN (SELECT i.s2 FROM search_index i JOIN resource_current " + b + " ON " + b +
-             ".res = i.res AND " + b + ".deleted = 0 WHERE i.rtype = ? AND i.param = ? AND i.s1 = " + a + ".rtype";
+    f.sql += a + ".rid IN (SELECT i.s2 FROM search_index i WHERE i.rtype = ? AND i.param = ? AND ";
     f.params.emplace_back(c.has_type);
     f.params.emplace_back(c.has_param);
+    typesCond(types, "i.s1", f);
+    f.sql += " AND i.res IN (SELECT " + b + ".res FROM resource_current " + b + " WHERE " + b +
+             ".deleted = 0 AND " + b + ".rtype = ?";
+    f.params.emplace_back(c.has_type);
     GW_RETURN_IF_ERROR(criteriaSql({*c.chained}, {c.has_type}, b, f));
-    f.sql += ")";
+    f.sql += "))";
     return core::Status::ok();
   }
+  auto open = [&](bool negate) {
+    if (drive && !negate) {
+      f.sql += a + ".res IN (SELECT i.res FROM search_index i WHERE ";
+      typesCond(types, "i.rtype", f);
+      f.sql += " AND ";
+    } else {
+      f.sql += std::string(negate ? "NOT " : "") + "EXISTS (SELECT 1 FROM search_index i WHERE i.res = " + a + ".res AND ";
+    }
+  };
   if (!c.compartment_params.empty()) {
-    f.sql += a + ".res IN (SELECT i.res FROM search_index i WHERE ";
-    typesCond(types, "i.rtype", f);
-    f.sql += " AND i.param IN (";
+    open(false);
+    f.sql += "i.param IN (";
     for (std::size_t k = 0; k < c.compartment_params.size(); ++k) {
       f.sql += k ? ", ?" : "?";
       f.params.emplace_back(c.compartment_params[k]);
@@ -285,9 +336,8 @@ core::Status criterionSql(const Criterion& c, const std::vector<std::string>& ty
   }
   if (c.chained) {
     std::string b = "k" + std::to_string(alias_counter++ % 1000);
-    f.sql += a + ".res IN (SELECT i.res FROM search_index i WHERE ";
-    typesCond(types, "i.rtype", f);
-    f.sql += " AND i.param = ? AND i.s1 = ? AND i.s2 IN (SELECT " + b + ".rid FROM resource_current " + b +
+    open(false);
+    f.sql += "i.param = ? AND i.s1 = ? AND i.s2 IN (SELECT " + b + ".rid FROM resource_current " + b +
              " WHERE " + b + ".rtype = ? AND " + b + ".deleted = 0";
     f.params.emplace_back(c.code);
     f.params.emplace_back(c.chain_type);
@@ -325,9 +375,8 @@ core::Status criterionSql(const Criterion& c, const std::vector<std::string>& ty
     return core::Status::ok();
   }
   bool negate = c.modifier == "not";
-  f.sql += a + ".res " + std::string(negate ? "NOT " : "") + "IN (SELECT i.res FROM search_index i WHERE ";
-  typesCond(types, "i.rtype", f);
-  f.sql += " AND i.param = ? AND (";
+  open(negate);
+  f.sql += "i.param = ? AND (";
   f.params.emplace_back(c.code);
   for (std::size_t k = 0; k < c.values.size(); ++k) {
     if (k) f.sql += " OR ";

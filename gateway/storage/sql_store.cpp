@@ -1,8 +1,8 @@
 #include "storage/sql_store.h"
 
-#include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Exception.h>
+#include <Poco/SharedLibrary.h>
 
 #include <condition_variable>
 #include <deque>
@@ -40,7 +40,7 @@ core::Status writeIndex(Sql& sql, std::int64_t res, const std::string& type, con
 
 class SqlWriteTx : public WriteTx {
  public:
-  explicit SqlWriteTx(Sql& sql) : sql_(sql) {}
+  SqlWriteTx(Sql& sql, std::uint64_t& puts) : sql_(sql), puts_(puts) {}
 
   core::Result<std::optional<ResourceRecord>> current(const std::string& type,
                                                       const std::string& id) override {
@@ -81,6 +81,7 @@ class SqlWriteTx : public WriteTx {
                    {rec.type, rec.id, rec.version, rec.seq, static_cast<std::int64_t>(rec.deleted ? 1 : 0),
                     rec.last_updated_ms}));
     if (cur_row.empty()) return core::internal("upsert returned no key");
+    ++puts_;
     return writeIndex(sql_, asInt(cur_row.front()[0]), rec.type, rec.deleted ? std::vector<search::IndexRow>{} : rows);
   }
 
@@ -90,6 +91,7 @@ class SqlWriteTx : public WriteTx {
 
  private:
   Sql& sql_;
+  std::uint64_t& puts_;
 };
 
 class SqlStore : public Store {
@@ -121,6 +123,11 @@ class SqlStore : public Store {
       GW_RETURN_IF_ERROR(sql.exec("PRAGMA synchronous=FULL"));
     }
     GW_RETURN_IF_ERROR(migrate(sql));
+    if (dialect_ == Dialect::kSqlite) {
+      // Fresh statistics for the data already there (none on a new database).
+      (void)sql.exec("PRAGMA analysis_limit=1000");
+      (void)sql.exec("ANALYZE");
+    }
     writer_ = std::thread([this] { writerLoop(); });
     return core::Status::ok();
   }
@@ -314,7 +321,7 @@ class SqlStore : public Store {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       core::Status st = sql.exec("SAVEPOINT unit");
       if (st.isOk()) {
-        SqlWriteTx tx(sql);
+        SqlWriteTx tx(sql, puts_since_analyze_);
         try {
           st = (*batch[i]->unit)(tx);
         } catch (const Poco::Exception& e) {
@@ -336,6 +343,18 @@ class SqlStore : public Store {
       }
     }
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->result.set_value(results[i]);
+    maybeAnalyze(sql);
+  }
+
+  // Keeps the query planner's statistics current as the data grows (SQLite has no autovacuum
+  // analyze): whenever the resource versions written since the last run reach the threshold,
+  // which doubles each time. analysis_limit keeps each run to a bounded sample.
+  void maybeAnalyze(Sql& sql) {
+    if (dialect_ != Dialect::kSqlite || puts_since_analyze_ < analyze_threshold_) return;
+    (void)sql.exec("PRAGMA analysis_limit=1000");
+    (void)sql.exec("ANALYZE");
+    analyze_threshold_ = std::max<std::uint64_t>(analyze_threshold_ * 2, puts_since_analyze_);
+    puts_since_analyze_ = 0;
   }
 
   Dialect dialect_;
@@ -348,6 +367,8 @@ class SqlStore : public Store {
   std::condition_variable cv_;
   std::deque<Pending*> queue_;
   bool stop_ = false;
+  std::uint64_t puts_since_analyze_ = 0;  // writer thread only
+  std::uint64_t analyze_threshold_ = 500;
 };
 
 core::Result<std::unique_ptr<Store>> open(Dialect dialect, SessionPool::Factory factory,
@@ -376,15 +397,37 @@ core::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
     // Readers and the writer both wait (bounded) for a lock instead of failing at once.
     (void)sql.exec("PRAGMA busy_timeout=10000");
     (void)sql.exec("PRAGMA foreign_keys=ON");
+    // Reads through a memory map and a larger page cache: searches touch many index pages.
+    (void)sql.exec("PRAGMA mmap_size=268435456");
+    (void)sql.exec("PRAGMA cache_size=-32768");
     return s;
   };
   return open(Dialect::kSqlite, factory, options);
 }
 
+// The PostgreSQL connector (and libpq with its Kerberos, LDAP and TLS dependencies) is loaded
+// only when a PostgreSQL store is opened: linking it would make every `onedoor` command, even a
+// one-shot convert, pay for loading a dozen libraries it does not use.
+core::Status loadPostgresConnector() {
+  static std::once_flag once;
+  static core::Status status;
+  std::call_once(once, [] {
+    try {
+      static Poco::SharedLibrary library("libPocoDataPostgreSQL.so.80");
+      auto* registerConnector = reinterpret_cast<void (*)()>(
+          library.getSymbol("_ZN4Poco4Data10PostgreSQL9Connector17registerConnectorEv"));
+      registerConnector();
+    } catch (const Poco::Exception& e) {
+      status = core::Status(core::Code::kUnavailable,
+                            "cannot load the PostgreSQL connector (libpoco-dev): " + e.displayText());
+    }
+  });
+  return status;
+}
+
 core::Result<std::unique_ptr<Store>> openPostgresStore(const std::string& url,
                                                        const StoreOptions& options) {
-  static std::once_flag once;
-  std::call_once(once, [] { Poco::Data::PostgreSQL::Connector::registerConnector(); });
+  GW_RETURN_IF_ERROR(loadPostgresConnector());
   auto factory = [url] { return Poco::Data::Session("PostgreSQL", url); };
   return open(Dialect::kPostgres, factory, options);
 }
