@@ -3,8 +3,13 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/calendar.h"
+
 namespace onedoor::fhirpath {
 namespace {
+
+using core::daysFromCivil;
+using core::daysInMonth;
 
 bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
   if (pos + n > s.size()) return false;
@@ -15,12 +20,6 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
   }
   out = v;
   return true;
-}
-
-int daysInMonth(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : kDays[m - 1];
 }
 
 // Parses hh[:mm[:ss[.fff]]] at pos; returns the end position or npos.
@@ -70,15 +69,6 @@ std::size_t parseYmd(std::string_view s, Temporal& t) {
     }
   }
   return pos;
-}
-
-std::int64_t daysFromCivil(int y, int m, int d) {
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + static_cast<unsigned>(d) - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return static_cast<std::int64_t>(era) * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
 void civilFromDays(std::int64_t z, int& y, int& m, int& d) {

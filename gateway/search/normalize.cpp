@@ -2,8 +2,13 @@
 
 #include <cctype>
 
+#include "core/calendar.h"
+
 namespace onedoor::search {
 namespace {
+
+using core::daysFromCivil;
+using core::daysInMonth;
 
 // Base letters for U+00C0..U+017F (Latin-1 Supplement letters and Latin Extended-A).
 constexpr const char* kFold =
@@ -19,21 +24,6 @@ constexpr const char* kFold =
     "oooorrrrrrssssss"  // 150-15F
     "ssttttttuuuuuuuu"  // 160-16F
     "uuuuwwyyyzzzzzzs";  // 170-17F
-
-std::int64_t daysFromCivil(int y, int m, int d) {
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + static_cast<unsigned>(d) - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return static_cast<std::int64_t>(era) * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-int daysInMonth(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : kDays[m - 1];
-}
 
 std::int64_t millis(int y, int mo, int d, int h, int mi, int s, int ms) {
   return ((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60000LL + s * 1000LL + ms;
