@@ -21,5 +21,6 @@ int serveCommand(const std::vector<std::string>& args);
 int checkCommand(const std::vector<std::string>& args);
 int convertCommand(const std::vector<std::string>& args);
 int fhirpathCommand(const std::vector<std::string>& args);
+int validateCommand(const std::vector<std::string>& args);
 
 }  // namespace onedoor::app

@@ -8,6 +8,7 @@ const std::vector<Command>& commands() {
       {"check", "load and check configuration and definitions, like nginx -t", checkCommand},
       {"convert", "convert a FHIR resource between JSON and XML", convertCommand},
       {"fhirpath", "evaluate FHIRPath expressions against a resource", fhirpathCommand},
+      {"validate", "validate resources against the base definitions and profiles", validateCommand},
   };
   return k;
 }

@@ -1,5 +1,7 @@
 #include "app/gateway.h"
 
+#include <algorithm>
+
 #include "fhir/model_builder.h"
 #include "search/indexer.h"
 #include "search/search_param.h"
@@ -46,6 +48,65 @@ core::Status ensureIndex(storage::Store& store, const search::Indexer& indexer, 
     return r.ok() ? indexer.rows(r.resource) : std::vector<search::IndexRow>{};
   }));
   return store.setMeta("search_fingerprint", want);
+}
+
+namespace {
+
+std::filesystem::path cacheDir(const config::GatewayConfig& config) {
+  return config.definitions.cache_dir.empty() ? fhir::defaultCacheDir()
+                                              : std::filesystem::path(config.resolvePath(config.definitions.cache_dir));
+}
+
+// The top-level *.json / *.xml files of a folder (sorted), or the file itself.
+std::vector<std::filesystem::path> definitionFiles(const std::filesystem::path& p) {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(p, ec)) return {p};
+  for (const auto& e : std::filesystem::directory_iterator(p, ec)) {
+    auto ext = e.path().extension();
+    if (e.is_regular_file() && (ext == ".json" || ext == ".xml") && e.path().filename().string()[0] != '.') {
+      out.push_back(e.path());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+core::Result<stages::validate::ProfileSetPtr> loadProfiles(const config::GatewayConfig& config,
+                                                           fhir::ModelPtr model,
+                                                           const std::vector<std::string>& extra,
+                                                           config::Diagnostics& diags) {
+  GW_ASSIGN_OR_RETURN(auto dirs, packageDirs(config));
+  GW_ASSIGN_OR_RETURN(auto base, fhir::DefinitionIndex::load(model, dirs, cacheDir(config)));
+  auto layer = fhir::DefinitionIndex::layer(base);
+  std::vector<std::string> paths;
+  for (const auto& p : config.validation.profiles) paths.push_back(config.resolvePath(p));
+  paths.insert(paths.end(), extra.begin(), extra.end());
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (!std::filesystem::exists(p, ec)) {
+      diags.error(config.source.empty() ? p : config.source, 1, 1, "validation.profiles: " + p + " does not exist");
+      continue;
+    }
+    for (const auto& f : definitionFiles(p)) {
+      std::uint32_t line = 0, column = 0;
+      auto st = layer->addFile(f, &line, &column);
+      if (!st.isOk()) diags.error(f.string(), line, column, st.message());
+    }
+  }
+  auto terminology = std::make_shared<const fhir::Terminology>(layer);
+  auto profiles = std::make_shared<const stages::validate::ProfileSet>(layer, terminology);
+  for (const auto* e : layer->ofType("StructureDefinition", true)) {
+    auto s = profiles->structure(e->url);
+    if (!s.isOk()) {
+      diags.error(e->file.string(), 1, 1, s.status().message());
+      continue;
+    }
+    for (const auto& p : profiles->problems(e->url)) diags.error(e->file.string(), p.line, p.column, p.message);
+  }
+  return stages::validate::ProfileSetPtr(profiles);
 }
 
 core::Result<std::unique_ptr<storage::Store>> openStore(const config::GatewayConfig& config) {

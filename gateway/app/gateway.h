@@ -6,12 +6,14 @@
 #include <memory>
 #include <vector>
 
+#include "config/diagnostics.h"
 #include "config/gateway_config.h"
 #include "core/env.h"
 #include "core/pipeline.h"
 #include "fhir/model.h"
 #include "http/http_server.h"
 #include "search/indexer.h"
+#include "stages/validate/validator.h"
 #include "storage/store.h"
 
 namespace onedoor::app {
@@ -47,6 +49,14 @@ core::Result<std::shared_ptr<const search::SearchParamRegistry>> loadSearchParam
     const config::GatewayConfig& config, const fhir::Model& model);
 // Rebuilds the search index when the parameter definitions changed since it was built.
 core::Status ensureIndex(storage::Store& store, const search::Indexer& indexer, const fhir::Model& model);
+// The package definitions with the configured validation.profiles (and `extra` folders or
+// files) on top, every profile among the latter compiled. Problems with those files — a file
+// that does not parse, a profile that cannot be compiled — go to `diags` with the file named;
+// the result is unusable only when the packages themselves are missing.
+core::Result<stages::validate::ProfileSetPtr> loadProfiles(const config::GatewayConfig& config,
+                                                           fhir::ModelPtr model,
+                                                           const std::vector<std::string>& extra,
+                                                           config::Diagnostics& diags);
 // Opens the configured store.
 core::Result<std::unique_ptr<storage::Store>> openStore(const config::GatewayConfig& config);
 

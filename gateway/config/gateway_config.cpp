@@ -67,6 +67,24 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
   limits.u32("max_bundle_entries", l.max_bundle_entries, false, 1, 1000000);
   limits.done();
 
+  ObjectReader val = root.object("validation");
+  ValidationConfig& v = cfg->validation;
+  val.stringList("profiles", v.profiles);
+  val.oneOf("on_write", v.on_write, {"off", "warn", "enforce"});
+  val.objects("rules", [&](ObjectReader& r) {
+    ValidationRule rule;
+    r.string("type", rule.type);
+    r.string("partner", rule.partner);
+    r.oneOf("mode", rule.mode, {"off", "warn", "enforce"}, true);
+    r.stringList("profiles", rule.profiles);
+    r.done();
+    v.rules.push_back(std::move(rule));
+  });
+  std::string unknown = "warning";
+  val.oneOf("unknown_extensions", unknown, {"warning", "error"});
+  v.unknown_extension_is_error = unknown == "error";
+  val.done();
+
   root.string("$comment", cfg->source);  // free text for humans; value ignored
   cfg->source = file.name();
   root.done();

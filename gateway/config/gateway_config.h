@@ -45,6 +45,24 @@ struct LimitsConfig {
   std::uint32_t max_bundle_entries = 5000;
 };
 
+// Validate-on-write for one resource type and/or partner (empty: any). The most specific rule
+// that matches wins: type and partner, then partner, then type, then the default mode.
+struct ValidationRule {
+  std::string type;
+  std::string partner;
+  std::string mode = "warn";             // off | warn | enforce
+  std::vector<std::string> profiles;     // required profiles (canonical URLs) besides meta.profile
+};
+
+struct ValidationConfig {
+  // Folders (their top-level *.json / *.xml files) and files of StructureDefinitions, ValueSets,
+  // CodeSystems loaded on top of the packages; relative to the config file.
+  std::vector<std::string> profiles;
+  std::string on_write = "off";          // default mode: off | warn | enforce
+  std::vector<ValidationRule> rules;
+  bool unknown_extension_is_error = false;  // "unknown_extensions": "warning" | "error"
+};
+
 struct GatewayConfig {
   std::string source;                    // the file it came from ("" for defaults)
   std::string base_dir;                  // folder relative paths are resolved against
@@ -52,6 +70,7 @@ struct GatewayConfig {
   StorageConfig storage;
   DefinitionsConfig definitions;
   LimitsConfig limits;
+  ValidationConfig validation;
 
   std::string resolvePath(const std::string& p) const;
   std::string baseUrl() const;           // server.base_url or http://host:port/fhir

@@ -11,6 +11,7 @@ std::string write(const Node& resource, Format format, const WriteOptions& opts)
 }
 
 Format sniffFormat(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a UTF-8 byte order mark
   for (char c : text) {
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
     return c == '<' ? Format::kXml : Format::kJson;

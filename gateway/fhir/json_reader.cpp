@@ -261,6 +261,7 @@ class JsonReader {
 }  // namespace
 
 ReadResult readJson(const Model& model, std::string_view text, const ReadOptions& opts) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // RFC 8259 lets a parser skip a BOM
   ReadResult result;
   JsonLimits limits;
   limits.max_depth = opts.max_depth;

@@ -146,6 +146,48 @@ bool Terminology::knows(std::string_view valueset) const {
   return e->valid && e->open_systems.empty();
 }
 
+std::optional<bool> Terminology::validCode(std::string_view system, std::string_view code) const {
+  std::shared_ptr<const std::set<std::string>> codes;
+  bool cached = false;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = systems_.find(system); it != systems_.end()) {
+      codes = it->second;
+      cached = true;
+    }
+  }
+  if (!cached) {
+    // Null when the system is not held in full: remembered too, so the lookup is done once.
+    auto cs = defs_->resource(system);
+    if (cs.isOk() && (*cs)->type != nullptr && (*cs)->type->name == "CodeSystem" && codeSystemComplete(**cs)) {
+      auto all = std::make_shared<std::set<std::string>>();
+      std::vector<std::string> ancestors;
+      walk(**cs, [&](const Node& c, const std::vector<std::string>&) { all->emplace(c.childValue("code")); },
+           ancestors);
+      codes = std::move(all);
+    }
+    std::lock_guard lock(mu_);
+    systems_.emplace(std::string(system), codes);
+  }
+  if (codes == nullptr) return std::nullopt;
+  return codes->count(std::string(code)) > 0;
+}
+
+std::vector<std::string> Terminology::displays(std::string_view system, std::string_view code) const {
+  std::vector<std::string> out;
+  auto cs = defs_->resource(system);
+  if (!cs.isOk() || (*cs)->type == nullptr || (*cs)->type->name != "CodeSystem") return out;
+  std::vector<std::string> ancestors;
+  walk(**cs, [&](const Node& c, const std::vector<std::string>&) {
+    if (c.childValue("code") != code) return;
+    if (!c.childValue("display").empty()) out.emplace_back(c.childValue("display"));
+    for (const Node* d : c.childrenNamed("designation")) {
+      if (!d->childValue("value").empty()) out.emplace_back(d->childValue("value"));
+    }
+  }, ancestors);
+  return out;
+}
+
 std::optional<std::string> Terminology::display(std::string_view system, std::string_view code) const {
   auto cs = defs_->resource(system);
   if (!cs.isOk()) return std::nullopt;

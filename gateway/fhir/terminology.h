@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fhir/definitions.h"
 
@@ -27,6 +28,12 @@ class Terminology {
   std::optional<bool> contains(std::string_view valueset, std::string_view system, std::string_view code) const;
   // The display of a code in a CodeSystem held locally.
   std::optional<std::string> display(std::string_view system, std::string_view code) const;
+  // Whether `code` is defined by the code system: nullopt when the system is not held here in
+  // full (SNOMED CT, LOINC, a fragment or example CodeSystem).
+  std::optional<bool> validCode(std::string_view system, std::string_view code) const;
+  // Every display a locally held code system gives a code (display and designations); empty
+  // when the system or code is not held here.
+  std::vector<std::string> displays(std::string_view system, std::string_view code) const;
   // Whether the value set is known and fully expandable here.
   bool knows(std::string_view valueset) const;
 
@@ -43,6 +50,7 @@ class Terminology {
   DefinitionIndexPtr defs_;
   mutable std::mutex mu_;
   mutable std::map<std::string, std::shared_ptr<const Expansion>, std::less<>> cache_;
+  mutable std::map<std::string, std::shared_ptr<const std::set<std::string>>, std::less<>> systems_;
 };
 
 }  // namespace onedoor::fhir

@@ -35,6 +35,11 @@ struct Environment {
   std::function<void(const std::string& name, const Collection& values)> trace;
   std::optional<std::chrono::system_clock::time_point> now;  // fixed per evaluation
   int local_offset_minutes = 0;                               // time zone for now()/today()
+  // R4 invariant compatibility: `is Boolean` / `as String` / ofType(Integer) also match FHIR
+  // primitives of that System type, and as() over several items filters like ofType(). Off for
+  // the FHIRPath suite (which says otherwise); on for the validator, since R4's own invariants
+  // are written that way (que-7, dom-3).
+  bool primitives_as_system_types = false;
   // Resources fetched by resolve() live here for as long as the environment.
   std::deque<fhir::Node> arena;
 };

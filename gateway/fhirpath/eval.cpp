@@ -75,7 +75,7 @@ bool knownType(const std::string& type, const fhir::Model* model) {
   return isSystemTypeName(name) || fhir_ok;
 }
 
-bool isOfType(const Value& v, const std::string& type, bool exact) {
+bool isOfType(const Value& v, const std::string& type, bool exact, bool primitives_as_system) {
   std::string ns, name = type;
   if (auto dot = type.find('.'); dot != std::string::npos) {
     ns = type.substr(0, dot);
@@ -83,7 +83,9 @@ bool isOfType(const Value& v, const std::string& type, bool exact) {
   }
   if (v.isNode()) {
     const fhir::Node* n = v.node();
-    if (ns == "System" || n->type == nullptr) return false;
+    if (n->type == nullptr) return false;
+    if (primitives_as_system && ns.empty() && n->type->isPrimitive() && n->type->system_type == name) return true;
+    if (ns == "System") return false;
     const fhir::TypeInfo* t = n->type;
     if (t->kind == fhir::TypeKind::kBackbone) t = t->base;
     if (t == nullptr) return false;
@@ -195,8 +197,9 @@ core::Result<Collection> TypeExpr::eval(Context& ctx, const Collection& focus) c
     return evalError(*this, std::string(is_ ? "is" : "as") + " needs a single value (got " +
                                 std::to_string(c.size()) + ")");
   }
-  if (is_) return Collection{Value::boolean(isOfType(c.front(), type_, false))};
-  if (isOfType(c.front(), type_, true)) return c;
+  bool lenient = ctx.env.primitives_as_system_types;
+  if (is_) return Collection{Value::boolean(isOfType(c.front(), type_, false, lenient))};
+  if (isOfType(c.front(), type_, true, lenient)) return c;
   return Collection{};
 }
 

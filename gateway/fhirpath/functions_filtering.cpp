@@ -51,7 +51,7 @@ core::Result<Collection> fnOfType(Context& ctx, const Collection& in, const Call
   if (!knownType(call.typeArg(), ctx.env.model)) return evalError(call, "unknown type '" + call.typeArg() + "'");
   Collection out;
   for (const auto& v : in) {
-    if (isOfType(v, call.typeArg(), true)) out.push_back(v);
+    if (isOfType(v, call.typeArg(), true, ctx.env.primitives_as_system_types)) out.push_back(v);
   }
   return out;
 }
@@ -60,14 +60,17 @@ core::Result<Collection> fnIs(Context& ctx, const Collection& in, const CallExpr
   if (!knownType(call.typeArg(), ctx.env.model)) return evalError(call, "unknown type '" + call.typeArg() + "'");
   if (in.empty()) return Collection{};
   if (in.size() > 1) return evalError(call, "is() needs a single input item");
-  return boolean(isOfType(in.front(), call.typeArg(), false));
+  return boolean(isOfType(in.front(), call.typeArg(), false, ctx.env.primitives_as_system_types));
 }
 
 core::Result<Collection> fnAs(Context& ctx, const Collection& in, const CallExpr& call) {
   if (!knownType(call.typeArg(), ctx.env.model)) return evalError(call, "unknown type '" + call.typeArg() + "'");
   if (in.empty()) return Collection{};
-  if (in.size() > 1) return evalError(call, "as() needs a single input item");
-  return isOfType(in.front(), call.typeArg(), true) ? in : Collection{};
+  if (in.size() > 1) {
+    if (!ctx.env.primitives_as_system_types) return evalError(call, "as() needs a single input item");
+    return fnOfType(ctx, in, call);  // R4 invariants (dom-3) use as() as a filter
+  }
+  return isOfType(in.front(), call.typeArg(), true, ctx.env.primitives_as_system_types) ? in : Collection{};
 }
 
 core::Result<Collection> fnType(Context&, const Collection& in, const CallExpr&) {

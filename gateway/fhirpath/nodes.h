@@ -151,7 +151,9 @@ core::Result<std::optional<bool>> singletonBoolean(const Expr& at, const Collect
 
 // Type tests shared by `is`, `as`, is(), as(), ofType(): the item is of the named type
 // (exact=false walks the FHIR base types).
-bool isOfType(const Value& v, const std::string& type, bool exact);
+// `primitives_as_system`: an unqualified System type name also matches FHIR primitives of that
+// System type (`answer is Boolean` on a FHIR boolean), as R4's own invariants assume.
+bool isOfType(const Value& v, const std::string& type, bool exact, bool primitives_as_system = false);
 // Checks that a type name is known (System.X, FHIR.X, or a bare name either resolves to).
 bool knownType(const std::string& type, const fhir::Model* model);
 
