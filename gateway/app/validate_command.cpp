@@ -55,12 +55,13 @@ int validateCommand(const std::vector<std::string>& args) {
     std::cerr << "onedoor validate: " << profiles.status().message() << "\n";
     return 1;
   }
-  if (diags.hasErrors()) return 1;
+  // Definitions that could not be loaded were reported above; validate with the rest, and
+  // let the exit code say something was wrong.
+  int worst = diags.hasErrors() ? 1 : 0;
   stages::validate::Validator validator(*profiles);
   stages::validate::ValidationOptions vopts;
   vopts.profiles = opts.all("profile");
   vopts.unknown_extension_is_error = cfg->validation.unknown_extension_is_error || opts.has("unknown-extensions-are-errors");
-  int worst = 0;
   for (const auto& file : opts.positional()) {
     std::string text;
     core::Issues issues;

@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include <boost/test/unit_test.hpp>
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -123,10 +124,11 @@ BOOST_AUTO_TEST_CASE(fhir_validator_test_cases_r4) {
     };
     stages::validate::Validator validator = validatorOver(layer);
 
-    // As the reference validator does: an extension without a definition is an error, except
-    // in the domains the case allows.
+    // As the reference validator does: an extension without a definition and a wrong display
+    // are errors, except for extensions in the domains the case allows.
     stages::validate::ValidationOptions options;
     options.unknown_extension_is_error = true;
+    options.display_mismatch_is_error = true;
     options.allowed_extension_domains = strings(tc, "allowed-extension-domains");
     if (tc.HasMember("allowed-extension-domain") && tc["allowed-extension-domain"].IsString()) {
       options.allowed_extension_domains.emplace_back(tc["allowed-extension-domain"].GetString());
@@ -165,5 +167,60 @@ BOOST_AUTO_TEST_CASE(fhir_validator_test_cases_r4) {
   }
   std::cout << "[validator] exact error counts in " << exact << " of " << runs << " runs\n";
   BOOST_CHECK_EQUAL(harness.total(), 296u);
+  BOOST_CHECK(harness.report());
+}
+
+// NHS UK Core (../shared/conformance/ukcore): the profiles are differential-only, so each gets a
+// snapshot generated against the R4 core; every example is validated against the profile it
+// belongs to (examples-index.tsv) and must have no errors, unless listed in
+// conformance/ukcore/expected_failures.txt with the defect.
+BOOST_AUTO_TEST_CASE(uk_core_examples_against_their_profiles) {
+  auto dir = testing::sharedDir("ukcore");
+  if (!dir) {
+    BOOST_TEST_MESSAGE("skipped: ../shared/conformance/ukcore is absent");
+    return;
+  }
+  config::GatewayConfig cfg;
+  config::Diagnostics diags;
+  std::vector<std::string> load = {(*dir / "structuredefinitions").string(), (*dir / "valuesets").string(),
+                                   (*dir / "codesystems").string()};
+  auto profiles = app::loadProfiles(cfg, testing::modelPtr(), load, diags);
+  BOOST_REQUIRE(profiles.isOk());
+  // Problems in the package itself (a CodeSystem with stray text) are reported, not fatal here.
+  std::cout << "[ukcore] definitions: " << diags.all().size() << " problem(s)\n" << diags.toString();
+  stages::validate::Validator validator(*profiles);
+
+  testing::Harness harness("ukcore");
+  std::ifstream index(*dir / "examples-index.tsv");
+  std::string line;
+  std::getline(index, line);
+  std::size_t clean = 0;
+  while (std::getline(index, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    std::string cell;
+    while (std::getline(ss, cell, '\t')) f.push_back(cell);
+    if (f.size() < 3) continue;
+    std::string body = testing::readFile(*dir / "examples" / f[0]);
+    auto parsed = fhir::read(testing::model(), fhir::sniffFormat(body), body);
+    core::Issues issues;
+    if (!parsed.ok()) {
+      issues = parsed.issues;
+    } else {
+      stages::validate::ValidationOptions o;
+      if (f[2] == "profile-example" && f.size() > 4) o.profiles.push_back(f[4]);
+      issues = validator.validate(parsed.resource, o);
+    }
+    // The profile must really have been used, not skipped as unknown.
+    bool skipped = std::any_of(issues.begin(), issues.end(), [](const core::Issue& i) {
+      return i.code == "not-supported" && i.message.rfind("profile ", 0) == 0;
+    });
+    clean += errors(issues) == 0 && !skipped;
+    harness.record(f[0], errors(issues) == 0 && !skipped,
+                   skipped ? "its profile could not be used"
+                           : std::to_string(errors(issues)) + " error(s); first: " + firstError(issues));
+  }
+  std::cout << "[ukcore] " << clean << " of " << harness.total() << " examples validate without errors\n";
+  BOOST_CHECK_EQUAL(harness.total(), 215u);
   BOOST_CHECK(harness.report());
 }

@@ -156,7 +156,8 @@ void Walker::codes(const fhir::Node& coding, const Location& at) {
   std::string given = normalised(display->value);
   bool ok = std::any_of(known.begin(), known.end(), [&](const std::string& d) { return normalised(d) == given; });
   if (!ok) {
-    report(Severity::kError, "code-invalid", childAt(at, *display, 0), *display,
+    report(options_.display_mismatch_is_error ? Severity::kError : Severity::kWarning, "code-invalid",
+           childAt(at, *display, 0), *display,
            "the display is not one of the code system's displays for this code (" + std::string(system) + ")");
   }
 }

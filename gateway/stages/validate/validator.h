@@ -30,6 +30,9 @@ struct ValidationOptions {
   bool unknown_extension_is_error = false;
   // URL prefixes of extensions that may be used without a definition (no issue at all).
   std::vector<std::string> allowed_extension_domains;
+  // A Coding.display that is not one the (locally held) code system gives: a warning (the
+  // default: displays are for people) or an error (as the HL7 reference validator reports it).
+  bool display_mismatch_is_error = false;
   // Check the profiles the resource declares in meta.profile (unknown ones: a warning).
   bool meta_profiles = true;
 };
