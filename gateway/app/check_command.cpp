@@ -9,8 +9,9 @@ namespace onedoor::app {
 
 int checkCommand(const std::vector<std::string>& args) {
   CliOptions opts("check", "--config FILE",
-                  "Loads the configuration and the FHIR definitions it names and prints every "
-                  "problem as file:line:col: error: ... Exits 0 when everything is usable.");
+                  "Loads the configuration, the FHIR definitions and the validation profiles it names, "
+                  "compiles every profile, and prints every problem as file:line:col: error: ... "
+                  "Exits 0 when everything is usable.");
   opts.value("config", "gateway configuration (JSON)", "FILE", true);
   if (!opts.parse(args)) return opts.exitCode();
   config::Diagnostics diags;
@@ -24,6 +25,11 @@ int checkCommand(const std::vector<std::string>& args) {
       if (!dirs.isOk()) diags.error(cfg->source, 1, 1, "definitions: " + dirs.status().message());
       auto params = loadSearchParams(*cfg, **model);
       if (dirs.isOk() && !params.isOk()) diags.error(cfg->source, 1, 1, "search parameters: " + params.status().message());
+      // Every profile of validation.profiles compiles (snapshot, invariants), or is reported.
+      if (dirs.isOk()) {
+        auto profiles = loadProfiles(*cfg, *model, {}, diags);
+        if (!profiles.isOk()) diags.error(cfg->source, 1, 1, "validation: " + profiles.status().message());
+      }
     }
   }
   std::cerr << diags.toString();

@@ -138,14 +138,13 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   auto indexer = std::make_shared<const search::Indexer>(gw->model_, params);
   GW_RETURN_IF_ERROR(ensureIndex(*gw->store_, *indexer, *gw->model_));
 
-  GW_ASSIGN_OR_RETURN(auto dirs, packageDirs(*config));
-  std::filesystem::path cache = config->definitions.cache_dir.empty()
-                                    ? fhir::defaultCacheDir()
-                                    : std::filesystem::path(config->resolvePath(config->definitions.cache_dir));
-  GW_ASSIGN_OR_RETURN(auto definitions, fhir::DefinitionIndex::load(gw->model_, dirs, cache));
+  // The ICS profiles load and compile now: a broken one stops the start with every problem.
+  config::Diagnostics diags;
+  GW_ASSIGN_OR_RETURN(auto profiles, loadProfiles(*config, gw->model_, {}, diags));
+  if (diags.hasErrors()) return core::invalid("validation profiles have errors:\n" + diags.toString());
 
-  stages::StageContext ctx{config, gw->model_, gw->store_, env, nullptr, definitions,
-                           std::make_shared<const fhir::Terminology>(definitions)};
+  stages::StageContext ctx{config,  gw->model_, gw->store_, env, nullptr, profiles->definitionsPtr(),
+                           profiles->terminologyPtr(), std::make_shared<const stages::validate::Validator>(profiles)};
   auto engine = std::make_shared<stages::route::RestEngine>(gw->model_, gw->store_, env, indexer, rest);
   ctx.rest = engine;
   core::StageRegistry registry;

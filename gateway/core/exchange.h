@@ -102,6 +102,7 @@ class Exchange {
   FhirRequest fhir;
   Response response;
   std::string request_id;
+  std::string partner;  // the authenticated partner system's id; "" until authentication
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   Issues& issues() { return issues_; }

@@ -39,6 +39,7 @@ class JsonReader {
       error(obj, path, "missing or non-string 'resourceType'");
       return false;
     }
+    tree_.position(obj.offset, node.line, node.column);
     const TypeInfo* type = model_.resourceType(rt->text);
     if (type == nullptr) {
       error(*rt, path, "unknown resourceType '" + std::string(rt->text) + "'");
@@ -177,6 +178,9 @@ class JsonReader {
   void readOne(const Entry& e, const Item* v, const Item* x, Node& parent, const std::string& path) {
     Node node(e.def->name, e.type, e.def);
     if (e.type == nullptr) return;
+    // Where the element is, for validation issues: its member name (or value) in the source.
+    const Item& at = v != nullptr ? *v : *x;
+    tree_.position(at.key_offset != 0 ? at.key_offset : at.offset, node.line, node.column);
     if (e.def->xml_attr) {
       if (v == nullptr || v->kind != Kind::kString) {
         error(v != nullptr ? *v : *x, path, "must be a JSON string");

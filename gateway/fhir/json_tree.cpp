@@ -147,17 +147,28 @@ const JsonTree::Item* JsonTree::member(const Item& object, std::string_view key)
 }
 
 void JsonTree::position(std::uint32_t offset, std::uint32_t& line, std::uint32_t& column) const {
-  line = 1;
-  column = 1;
-  std::size_t end = std::min<std::size_t>(offset, source_.size());
-  for (std::size_t i = 0; i < end; ++i) {
-    if (source_[i] == '\n') {
-      ++line;
-      column = 1;
-    } else if ((static_cast<unsigned char>(source_[i]) & 0xC0) != 0x80) {
-      ++column;
+  if (line_starts_.empty()) {
+    line_starts_.push_back(0);
+    for (std::size_t i = 0; i < source_.size(); ++i) {
+      if (source_[i] == '\n') line_starts_.push_back(static_cast<std::uint32_t>(i + 1));
     }
   }
+  // Readers ask in nearly ascending order: walk on from the last answer, search otherwise.
+  std::size_t index = last_line_;
+  if (offset >= line_starts_[index]) {
+    std::size_t steps = 0;
+    while (index + 1 < line_starts_.size() && line_starts_[index + 1] <= offset && ++steps < 16) ++index;
+    if (index + 1 < line_starts_.size() && line_starts_[index + 1] <= offset) {
+      index = static_cast<std::size_t>(std::upper_bound(line_starts_.begin(), line_starts_.end(), offset) -
+                                       line_starts_.begin()) - 1;
+    }
+  } else {
+    index = static_cast<std::size_t>(std::upper_bound(line_starts_.begin(), line_starts_.end(), offset) -
+                                     line_starts_.begin()) - 1;
+  }
+  last_line_ = index;
+  line = static_cast<std::uint32_t>(index + 1);
+  column = offset - line_starts_[index] + 1;
 }
 
 }  // namespace onedoor::fhir

@@ -42,7 +42,8 @@ class JsonTree {
   // Children of an object or array in document order.
   std::vector<const Item*> children(const Item& item) const;
   const Item* member(const Item& object, std::string_view key) const;
-  // 1-based line and column of a byte offset in the source text.
+  // 1-based line and column (in bytes) of a byte offset in the source text; O(log lines)
+  // after a first call that indexes the line starts.
   void position(std::uint32_t offset, std::uint32_t& line, std::uint32_t& column) const;
 
   JsonTree(JsonTree&&) noexcept = default;
@@ -56,6 +57,8 @@ class JsonTree {
   std::unique_ptr<char[]> buffer_;
   std::string source_;  // original text, kept for positions
   std::vector<Item> items_;
+  mutable std::vector<std::uint32_t> line_starts_;  // built on the first position() call
+  mutable std::size_t last_line_ = 0;
 };
 
 }  // namespace onedoor::fhir

@@ -2,6 +2,7 @@
 
 #include "stages/parse/parse_stage.h"
 #include "stages/route/route_stage.h"
+#include "stages/validate/validate_stage.h"
 
 namespace onedoor::stages {
 
@@ -11,6 +12,11 @@ core::Status registerBuiltinStages(core::StageRegistry& registry, const StageCon
     cfg.max_depth = ctx.config->limits.max_depth;
     return std::unique_ptr<core::Stage>(std::make_unique<parse::ParseStage>(ctx.model, cfg));
   }));
+  GW_RETURN_IF_ERROR(registry.add("validate", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {
+    if (ctx.validator == nullptr) return core::internal("the validate stage needs the validator");
+    return std::unique_ptr<core::Stage>(
+        std::make_unique<validate::ValidateStage>(ctx.validator, ctx.config->validation));
+  }));
   GW_RETURN_IF_ERROR(registry.add("route", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {
     return std::unique_ptr<core::Stage>(std::make_unique<route::RouteStage>(ctx.rest));
   }));
@@ -18,7 +24,7 @@ core::Status registerBuiltinStages(core::StageRegistry& registry, const StageCon
 }
 
 const std::vector<std::string>& fhirPipelineOrder() {
-  static const std::vector<std::string> order = {"parse", "route"};
+  static const std::vector<std::string> order = {"parse", "validate", "route"};
   return order;
 }
 

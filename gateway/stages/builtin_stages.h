@@ -10,6 +10,7 @@
 #include "fhir/definitions.h"
 #include "fhir/model.h"
 #include "fhir/terminology.h"
+#include "stages/validate/validator.h"
 #include "storage/store.h"
 
 namespace onedoor::stages {
@@ -26,6 +27,7 @@ struct StageContext {
   std::shared_ptr<const route::RestEngine> rest;
   fhir::DefinitionIndexPtr definitions;
   std::shared_ptr<const fhir::Terminology> terminology;
+  stages::validate::ValidatorPtr validator;
 };
 
 core::Status registerBuiltinStages(core::StageRegistry& registry, const StageContext& context);

@@ -95,6 +95,9 @@ void RestEngine::respondWithWrite(core::Exchange& ex, const WriteResult& w) cons
     ex.response.headers.set("Location", config_.base_url + "/" + rec.type + "/" + rec.id +
                                             "/_history/" + std::to_string(rec.version));
   }
+  // Issues found on the way (validation in warn mode) are counted in a header and listed in
+  // full when the client prefers an OperationOutcome.
+  if (!ex.issues().empty()) ex.response.headers.set("X-Validation-Issues", std::to_string(ex.issues().size()));
   const std::string& prefer = ex.fhir.prefer_return;
   if (prefer == "minimal") return;
   if (prefer == "OperationOutcome" || rec.deleted) {
@@ -103,7 +106,9 @@ void RestEngine::respondWithWrite(core::Exchange& ex, const WriteResult& w) cons
     info.code = "informational";
     info.message = std::string(rec.deleted ? "Deleted " : w.status == 201 ? "Created " : "Updated ") +
                    rec.type + "/" + rec.id + " (version " + std::to_string(rec.version) + ")";
-    ex.response.resource = fhir::operationOutcome(*model_, {info});
+    core::Issues all = ex.issues();
+    all.insert(all.begin(), info);
+    ex.response.resource = fhir::operationOutcome(*model_, all);
     return;
   }
   ex.response.raw_json = rec.json;

@@ -41,6 +41,7 @@ class ProfileSet {
 
   const fhir::Model& model() const { return definitions_->model(); }
   const fhir::DefinitionIndex& definitions() const { return *definitions_; }
+  fhir::DefinitionIndexPtr definitionsPtr() const { return definitions_; }
   const fhir::Terminology& terminology() const { return *terminology_; }
   std::shared_ptr<const fhir::Terminology> terminologyPtr() const { return terminology_; }
 

@@ -232,6 +232,10 @@ class Generator {
     if (!d.content_reference.empty()) t.content_reference = d.content_reference;
     if (d.must_support_set) t.must_support = d.must_support;
     if (!d.slice_name.empty()) t.slice_name = d.slice_name;
+    // Problems with the merged element (an invariant that does not compile) point at the
+    // profile's own text.
+    t.line = d.line;
+    t.column = d.column;
   }
 
   Structure out_;

@@ -99,12 +99,6 @@ void Walker::resource(const fhir::Node& res, const Location& at, const std::vect
   Location here = Location::root(res.type->name);
   here.path = at.path;
   if (res.type->name == "Bundle") bundleRules(res, here);
-  auto base = ps_.structure(res.type->name);
-  if (!base.isOk()) {
-    report(Severity::kError, "not-supported", here, res, "no definition for resource type " + res.type->name);
-  } else {
-    check(res, **base, 0, here);
-  }
   std::vector<std::string> wanted = profiles;
   for (auto& p : ps_.requiredProfiles(res)) wanted.push_back(std::move(p));
   if (options_.meta_profiles) {
@@ -112,8 +106,10 @@ void Walker::resource(const fhir::Node& res, const Location& at, const std::vect
       for (const fhir::Node* p : meta->childrenNamed("profile")) wanted.push_back(p->value);
     }
   }
+  // A profile's snapshot holds every rule of the base definition, so the base is walked only
+  // when no profile applies.
+  std::vector<StructurePtr> applied;
   for (const auto& url : wanted) {
-    if (base.isOk() && url == (*base)->url) continue;
     auto p = ps_.structure(url);
     if (!p.isOk()) {
       report(p.status().code() == core::Code::kNotFound ? Severity::kWarning : Severity::kError, "not-supported", here,
@@ -126,8 +122,17 @@ void Walker::resource(const fhir::Node& res, const Location& at, const std::vect
              "profile " + url + " is for " + (*p)->type + ", not " + res.type->name);
       continue;
     }
-    check(res, **p, 0, here);
+    if (std::find(applied.begin(), applied.end(), *p) == applied.end()) applied.push_back(*p);
   }
+  if (applied.empty()) {
+    auto base = ps_.structure(res.type->name);
+    if (!base.isOk()) {
+      report(Severity::kError, "not-supported", here, res, "no definition for resource type " + res.type->name);
+    } else {
+      applied.push_back(*base);
+    }
+  }
+  for (const auto& s : applied) check(res, *s, 0, here);
   resources_.pop_back();
   root_ = saved_root;
   --depth_;
