@@ -2,6 +2,7 @@
 //   onedoor_bench codec FILE...      JSON parse+serialise, JSON->XML, XML->JSON (MB/s)
 //   onedoor_bench fhirpath PATIENT BUNDLE EXPRESSIONS   evaluations per second per expression
 //   onedoor_bench search N           search latency over N generated resources, indexing cost
+//   onedoor_bench validate PROFILES FILE...   validations per second (base + meta.profile)
 #include <algorithm>
 #include <cstdlib>
 #include <chrono>
@@ -231,17 +232,44 @@ int searchBench(int n) {
   return 0;
 }
 
+// Validations per second of each file, with the ICS profiles in `profile_dir` loaded and
+// compiled first (as at gateway start-up); each file is parsed once.
+int validateBench(const std::string& profile_dir, const std::vector<std::string>& files) {
+  config::GatewayConfig cfg;
+  config::Diagnostics diags;
+  auto model = app::loadDefinitions(cfg);
+  if (!model.isOk()) return 1;
+  auto profiles = app::loadProfiles(cfg, *model, {profile_dir}, diags);
+  if (!profiles.isOk() || diags.hasErrors()) {
+    std::cerr << diags.toString();
+    return 1;
+  }
+  stages::validate::Validator validator(*profiles);
+  for (const auto& f : files) {
+    std::string text = slurp(f);
+    auto r = fhir::read(**model, fhir::sniffFormat(text), text);
+    if (!r.ok()) return 1;
+    std::size_t errors = 0;
+    validator.validate(r.resource);  // first use compiles the core structures it needs
+    auto s = samples([&] { errors = validator.validate(r.resource).size(); });
+    std::cout << "{\"bench\":\"validate\",\"input\":\"" << std::filesystem::path(f).filename().string()
+              << "\",\"issues\":" << errors << ",\"validations_s\":" << 1.0 / median(s) << "}\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
-    std::cerr << "usage: onedoor_bench codec FILESTEM... | fhirpath PATIENT BUNDLE EXPRS | search N\n";
+    std::cerr << "usage: onedoor_bench codec FILESTEM... | fhirpath PATIENT BUNDLE EXPRS | search N | validate PROFILES FILE...\n";
     return 2;
   }
   if (args[0] == "codec") return codec({args.begin() + 1, args.end()});
   if (args[0] == "fhirpath" && args.size() == 4) return fhirpathBench(args[1], args[2], args[3]);
   if (args[0] == "search" && args.size() == 2) return searchBench(std::stoi(args[1]));
+  if (args[0] == "validate" && args.size() >= 3) return validateBench(args[1], {args.begin() + 2, args.end()});
   std::cerr << "unknown benchmark\n";
   return 2;
 }

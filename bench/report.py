@@ -89,6 +89,22 @@ if fp:
         lines.append("")
         lines.append(f"Geometric mean ratio: **{geo:.1f}×**; lowest: {min(ratios):.1f}×. Goal (issue 3): ≥ 10×, none below 2×.")
         lines.append("")
+val = pick("onedoor", "validate")
+if val:
+    lines.append("## Validation (vs FHIR.js `validate()`)")
+    lines.append("")
+    lines.append("OneDoor checks the base R4 definitions and the profiles in `meta.profile` (cardinality, types, formats,")
+    lines.append("fixed/pattern values, bindings, invariants, extensions, slicing, references), with the ICS profiles of")
+    lines.append("`fhir-profiles/` loaded and compiled first. FHIR.js checks structure, types and cardinality only.")
+    lines.append("")
+    lines.append("| input | OneDoor validations/s | FHIR.js validations/s | ratio |")
+    lines.append("|---|---:|---:|---:|")
+    for r in val:
+        peer = pick("fhir.js", "validate", input=r["input"])
+        p = f"{peer[0]['validations_s']:,.0f}" if peer else "–"
+        ratio = f"{r['validations_s'] / peer[0]['validations_s']:.1f}×" if peer else "–"
+        lines.append(f"| {r['input']} | {r['validations_s']:,.0f} | {p} | {ratio} |")
+    lines.append("")
 load = pick("onedoor", "search_load")
 if load:
     l = load[0]

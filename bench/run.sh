@@ -66,6 +66,11 @@ build-bench/bench/onedoor_bench fhirpath "$examples/patient-example.json" "$work
 node bench/peers/fhirpath.js "$examples/patient-example.json" "$work/bundle-100.json" bench/fhirpath_expressions.tsv |
   sed 's/^{/{"side":"fhirpath.js",/' >> "$results"
 
+echo "bench: validation" >&2
+validate_inputs=("$examples/patient-example.json" "$work/bundle-100.json" fhir-profiles/examples/ServiceRequest-ics-referral.json)
+build-bench/bench/onedoor_bench validate fhir-profiles "${validate_inputs[@]}" | sed 's/^{/{"side":"onedoor",/' >> "$results"
+node bench/peers/validate.js "${validate_inputs[@]}" | sed 's/^{/{"side":"fhir.js",/' >> "$results"
+
 echo "bench: search over $search_size resources" >&2
 build-bench/bench/onedoor_bench search "$search_size" | sed 's/^{/{"side":"onedoor",/' >> "$results"
 

@@ -17,11 +17,12 @@ bool contextAllows(const std::pair<std::string, std::string>& context, const Loc
   if (kind == "extension") return expr == parent_url;
   if (kind == "fhirpath") return false;  // evaluated by the caller
   if (expr == "Element" || expr == "Base") return true;
-  if (expr == type || expr == where.def_path || expr == where.type_path) return true;
+  std::string def_path = where.defPath();
+  if (expr == type || expr == def_path || expr == where.typePath()) return true;
   if (type == "BackboneElement" && expr == "BackboneElement") return true;
   // Contexts on a base resource (DomainResource.text, Resource) hold for every resource.
-  auto dot = where.def_path.find('.');
-  std::string rest = dot == std::string::npos ? "" : where.def_path.substr(dot);
+  auto dot = def_path.find('.');
+  std::string rest = dot == std::string::npos ? "" : def_path.substr(dot);
   for (const char* base : {"Resource", "DomainResource"}) {
     if (expr == std::string(base) + rest && (on_resource || !rest.empty())) return true;
   }
@@ -73,7 +74,7 @@ void Walker::extension(const fhir::Node& node, const fhir::Node& container, cons
   if (!s.contexts.empty()) {
     std::string type = container.type != nullptr ? typeCode(container) : "";
     bool on_resource = container.isResource();
-    std::string_view parent_url = container_at.extension_url;
+    std::string_view parent_url = container_at.extensionUrl();
     bool ok = false;
     for (const auto& c : s.contexts) {
       ok = ok || contextAllows(c, container_at, type, on_resource, parent_url);
@@ -83,7 +84,7 @@ void Walker::extension(const fhir::Node& node, const fhir::Node& container, cons
       std::string list;
       for (const auto& c : s.contexts) list += (list.empty() ? "" : ", ") + c.second;
       report(Severity::kError, "structure", at, node,
-             "extension " + url + " is not allowed on " + container_at.def_path + " (allowed on: " + list + ")");
+             "extension " + url + " is not allowed on " + container_at.defPath() + " (allowed on: " + list + ")");
     }
   }
   for (const auto& inv : s.context_invariants) {

@@ -137,12 +137,14 @@ bool Walker::conforms(const fhir::Node& node, std::string_view url) {
   w.root_ = root_;
   w.bundle_entries_ = bundle_entries_;
   if (node.isResource()) {
-    w.resource(node, Location::root(node.type->name), {std::string(url)}, node.name != "contained");
+    Location root = Location::root(node.type->name);
+    w.resource(node, root, {std::string(url)}, node.name != "contained");
   } else {
     auto s = ps_.structure(url);
     if (!s.isOk()) return false;
     w.resources_ = resources_;
-    w.check(node, **s, 0, Location{});
+    Location root = Location::root("");
+    w.check(node, **s, 0, root);
   }
   return !core::hasErrors(sub);
 }

@@ -3,7 +3,6 @@
 // RFC 3986 systems, Attachment sizes, narrative link schemes, and displays of known codes.
 #include <algorithm>
 #include <cctype>
-#include <regex>
 
 #include "stages/validate/walker.h"
 
@@ -126,11 +125,21 @@ void Walker::datatypeRules(const fhir::Node& node, const Location& at) {
   } else if (type == "Narrative") {
     const fhir::Node* div = node.child("div");
     if (div == nullptr) return;
-    static const std::regex kHref(R"re(\shref\s*=\s*"([A-Za-z][A-Za-z0-9+.\-]*):)re");
-    for (std::sregex_iterator it(div->value.begin(), div->value.end(), kHref), end; it != end; ++it) {
-      std::string scheme = (*it)[1].str();
+    // Every href="scheme:..." of the narrative names a hyperlinkable scheme.
+    static const std::vector<std::string> kSchemes = {"http", "https", "ftp", "mailto", "tel", "data"};
+    const std::string& x = div->value;
+    for (std::size_t p = x.find("href"); p != std::string::npos; p = x.find("href", p + 4)) {
+      std::size_t q = p + 4;
+      while (q < x.size() && std::isspace(static_cast<unsigned char>(x[q]))) ++q;
+      if (q >= x.size() || x[q] != '=') continue;
+      ++q;
+      while (q < x.size() && std::isspace(static_cast<unsigned char>(x[q]))) ++q;
+      if (q >= x.size() || x[q] != '"') continue;
+      std::size_t start = ++q;
+      while (q < x.size() && (std::isalnum(static_cast<unsigned char>(x[q])) || x[q] == '+' || x[q] == '-' || x[q] == '.')) ++q;
+      if (q == start || q >= x.size() || x[q] != ':' || !std::isalpha(static_cast<unsigned char>(x[start]))) continue;
+      std::string scheme = x.substr(start, q - start);
       std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
-      static const std::vector<std::string> kSchemes = {"http", "https", "ftp", "mailto", "tel", "data"};
       if (std::find(kSchemes.begin(), kSchemes.end(), scheme) == kSchemes.end()) {
         report(Severity::kError, "value", at, node, "a narrative link uses the scheme '" + scheme +
                                                         "', which is not a hyperlinkable scheme");

@@ -125,8 +125,7 @@ void Walker::sliced(const std::vector<const fhir::Node*>& items, const Structure
     last = std::max(last, assigned[k]);
     check(*items[k], s, e.slices[static_cast<std::size_t>(assigned[k])], here);
   }
-  Location group{parent_at.path + "." + e.name, parent_at.def_path + "." + e.name,
-                 parent_at.type_path + "." + e.name, parent_at.extension_url};
+  Location group = Location::group(parent_at, e.name);
   for (std::size_t j = 0; j < e.slices.size(); ++j) {
     const ElementSpec& sl = s.elements[static_cast<std::size_t>(e.slices[j])];
     auto count = static_cast<std::size_t>(std::count(assigned.begin(), assigned.end(), static_cast<int>(j)));
@@ -150,7 +149,8 @@ bool Walker::inSlice(const fhir::Node& item, const Structure& s, int si, const S
     w.resources_ = resources_;
     w.bundle_entries_ = bundle_entries_;
     w.depth_ = depth_ + 1;
-    w.check(item, s, si, Location{});
+    Location root = Location::root("");
+    w.check(item, s, si, root);
     return !core::hasErrors(sub);
   }
   for (const auto& d : slicing.discriminators) {

@@ -137,6 +137,10 @@ std::vector<ElementSpec> readElements(const fhir::Node& sd, bool differential, s
     for (const fhir::Node* c : el->childrenNamed("constraint")) {
       Constraint k;
       k.key = std::string(c->childValue("key"));
+      k.native = k.key == "ele-1"   ? Constraint::Native::kEle1
+                 : k.key == "dom-3" ? Constraint::Native::kDom3
+                 : k.key == "txt-2" ? Constraint::Native::kTxt2
+                                    : Constraint::Native::kNone;
       k.error = c->childValue("severity") != "warning";
       k.human = std::string(c->childValue("human"));
       k.expression = std::string(c->childValue("expression"));

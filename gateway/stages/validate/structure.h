@@ -30,7 +30,11 @@ struct TypeRef {
 };
 
 struct Constraint {
+  // Invariants the validator evaluates natively (same meaning, no FHIRPath run): ele-1 holds on
+  // every element, dom-3 and txt-2 need what R4's expressions cannot say well.
+  enum class Native : std::uint8_t { kNone, kEle1, kDom3, kTxt2 };
   std::string key;
+  Native native = Native::kNone;
   bool error = true;  // severity error; false: warning
   std::string human;
   std::string expression;

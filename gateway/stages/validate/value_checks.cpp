@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "fhirpath/operators.h"
+#include "stages/validate/primitive_formats.h"
 #include "stages/validate/walker.h"
 
 namespace onedoor::stages::validate {
@@ -77,24 +78,14 @@ void Walker::primitive(const fhir::Node& node, const ElementSpec& e, const Locat
     report(Severity::kError, "value", at, node, "the value cannot be empty");
     return;
   }
-  if (node.value.size() <= kRegexLimit) {
-    if (const std::regex* re = ps_.primitiveRegex(type); re != nullptr && !std::regex_match(node.value, *re)) {
-      report(Severity::kError, "value", at, node, "the value is not a valid " + type);
-      return;
-    }
+  // The definitions' formats: built in for the R4 primitives, the regex for any other type.
+  auto ok = primitiveFormatOk(type, node.value);
+  if (!ok && node.value.size() <= kRegexLimit) {
+    if (const std::regex* re = ps_.primitiveRegex(type); re != nullptr) ok = std::regex_match(node.value, *re);
   }
-  if (type == "base64Binary") {
-    std::size_t data = 0;
-    for (char c : node.value) {
-      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-      bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
-      if (!ok) {
-        report(Severity::kError, "value", at, node, "the value is not valid base64");
-        return;
-      }
-      ++data;
-    }
-    if (data % 4 != 0) report(Severity::kError, "value", at, node, "the value is not valid base64 (length)");
+  if (ok && !*ok) {
+    report(Severity::kError, "value", at, node, "the value is not a valid " + type);
+    return;
   }
   if (e.max_length && codePoints(node.value) > *e.max_length) {
     report(Severity::kError, "value", at, node,

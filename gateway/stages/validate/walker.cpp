@@ -54,26 +54,11 @@ void Walker::report(Severity severity, std::string code, const Location& at, con
   core::Issue i;
   i.severity = severity;
   i.code = std::move(code);
-  i.expression = at.path;
+  i.expression = at.path();
   i.message = std::move(message);
   i.line = node.line;
   i.column = node.column;
   out_.push_back(std::move(i));
-}
-
-Location Walker::childAt(const Location& at, const fhir::Node& child, std::size_t index) const {
-  Location c;
-  c.path = at.path + "." + child.name;
-  bool repeating = child.def != nullptr ? child.def->repeating() : false;
-  if (repeating) c.path += "[" + std::to_string(index) + "]";
-  if (child.def != nullptr && child.def->choice && child.type != nullptr) c.path += ".ofType(" + child.type->name + ")";
-  c.def_path = at.def_path + "." + child.name;
-  // Inside a datatype, extension contexts name the datatype's own paths (Address.line).
-  bool datatype = child.type != nullptr && child.type->kind == fhir::TypeKind::kComplex;
-  c.type_path = datatype ? child.type->name : at.type_path + "." + child.name;
-  c.extension_url = child.type != nullptr && child.type->name == "Extension" ? std::string(child.childValue("url"))
-                                                                              : at.extension_url;
-  return c;
 }
 
 void Walker::resource(const fhir::Node& res, const Location& at, const std::vector<std::string>& profiles,
@@ -96,8 +81,7 @@ void Walker::resource(const fhir::Node& res, const Location& at, const std::vect
       if (auto id = r->childValue("id"); !id.empty()) bundle_entries_.emplace(r->type->name + "/" + std::string(id), r);
     }
   }
-  Location here = Location::root(res.type->name);
-  here.path = at.path;
+  Location here = Location::resourceAt(at, res.type->name);
   if (res.type->name == "Bundle") bundleRules(res, here);
   std::vector<std::string> wanted = profiles;
   for (auto& p : ps_.requiredProfiles(res)) wanted.push_back(std::move(p));
@@ -192,9 +176,7 @@ void Walker::check(const fhir::Node& node, const Structure& s, int ei, const Loc
   const ElementSpec& basis = bs->elements[static_cast<std::size_t>(bi)];
   bool descended = false;
   if (!basis.children.empty()) {
-    Location inner = at;
-    if (bs != &s || bi != ei) inner.def_path = inner.type_path = basis.path;
-    children(node, *bs, bi, inner);
+    children(node, *bs, bi, bs != &s || bi != ei ? Location::rebased(at, basis.path) : at);
     descended = true;
   }
   if (ei != 0 && (!descended || !typeProfile(e, node).empty())) byType(node, e, at);
@@ -203,18 +185,20 @@ void Walker::check(const fhir::Node& node, const Structure& s, int ei, const Loc
 void Walker::byType(const fhir::Node& node, const ElementSpec& e, const Location& at) {
   if (node.type == nullptr || node.type->kind == fhir::TypeKind::kBackbone) return;
   std::string profile = typeProfile(e, node);
-  auto ts = ps_.structure(profile.empty() ? node.type->name : profile);
-  if (!ts.isOk()) {
-    if (!profile.empty()) {
-      report(Severity::kWarning, "not-supported", at, node, "profile " + profile + " is not known, so not checked");
-    }
-    return;
+  const Structure* found = nullptr;
+  if (profile.empty()) {
+    found = typeStructure(node.type);
+  } else if (auto ts = ps_.structure(profile); ts.isOk()) {
+    found = ts->get();
+  } else {
+    report(Severity::kWarning, "not-supported", at, node, "profile " + profile + " is not known, so not checked");
   }
+  if (found == nullptr) return;
   if (++depth_ > kMaxDepth) {
     --depth_;
     return;
   }
-  const Structure& t = **ts;
+  const Structure& t = *found;
   const ElementSpec& root = t.elements.front();
   if (!profile.empty()) values(node, root, at);
   invariants(node, root, at);
@@ -223,42 +207,78 @@ void Walker::byType(const fhir::Node& node, const ElementSpec& e, const Location
   --depth_;
 }
 
+const Structure* Walker::typeStructure(const fhir::TypeInfo* type) {
+  // A validation meets a few dozen types many times each: remember them for this walk.
+  for (const auto& [t, st] : types_) {
+    if (t == type) return st;
+  }
+  auto ts = ps_.structure(type->name);
+  const Structure* st = ts.isOk() ? ts->get() : nullptr;
+  types_.emplace_back(type, st);
+  return st;
+}
+
 void Walker::children(const fhir::Node& node, const Structure& s, int ei, const Location& at) {
   const ElementSpec& parent = s.elements[static_cast<std::size_t>(ei)];
+  const auto& kids = node.children;
+  // Instance children and element definitions are both in definition order, so one pass pairs
+  // them. Should a child be out of that order (not expected from the readers), each definition
+  // searches all children instead.
+  std::size_t pos = 0;
   for (int ci : parent.children) {
-    const ElementSpec& c = s.elements[static_cast<std::size_t>(ci)];
-    if (node.isPrimitive() && c.name == "value") continue;
-    std::vector<const fhir::Node*> items;
-    std::vector<std::size_t> index;
-    std::size_t n = 0;
-    for (const auto& child : node.children) {
-      if (child.name != c.name) continue;
-      items.push_back(&child);
-      index.push_back(n++);
-    }
-    Location group{at.path + "." + c.name, at.def_path + "." + c.name, at.type_path + "." + c.name,
-                   at.extension_url};
-    if (items.size() < c.min) {
-      report(Severity::kError, "required", group, node,
-             c.id + ": minimum required = " + std::to_string(c.min) + ", but only found " + std::to_string(items.size()));
-    }
-    if (c.max != fhir::kUnbounded && items.size() > c.max) {
-      report(Severity::kError, "structure", group, *items[c.max],
-             c.max == 0 ? c.id + " is not allowed here (max = 0)"
-                        : c.id + ": maximum allowed = " + maxText(c.max) + ", but found " + std::to_string(items.size()));
-    }
-    if (items.empty()) continue;
-    if (!c.slices.empty()) {
-      sliced(items, s, ci, node, at);
-      continue;
-    }
-    for (std::size_t k = 0; k < items.size(); ++k) {
-      Location here = childAt(at, *items[k], index[k]);
-      if (isExtension(*items[k]) && typeProfile(c, *items[k]).empty()) {
-        extension(*items[k], node, at, here, s, ci);
-      } else {
-        check(*items[k], s, ci, here);
+    const std::string& name = s.elements[static_cast<std::size_t>(ci)].name;
+    while (pos < kids.size() && kids[pos].name == name) ++pos;
+  }
+  bool in_order = pos == kids.size();
+  pos = 0;
+  for (int ci : parent.children) {
+    const std::string& name = s.elements[static_cast<std::size_t>(ci)].name;
+    std::size_t first = pos, last = pos;
+    if (in_order) {
+      while (pos < kids.size() && kids[pos].name == name) ++pos;
+      last = pos;
+    } else {
+      first = last = kids.size();
+      for (std::size_t k = 0; k < kids.size(); ++k) {
+        if (kids[k].name != name) continue;
+        if (first == kids.size()) first = k;
+        last = k + 1;
       }
+      if (first == kids.size()) first = last = 0;
+    }
+    group(node, s, ci, at, first, last);
+  }
+}
+
+void Walker::group(const fhir::Node& node, const Structure& s, int ci, const Location& at, std::size_t first,
+                   std::size_t last) {
+  const ElementSpec& c = s.elements[static_cast<std::size_t>(ci)];
+  if (node.isPrimitive() && c.name == "value") return;
+  const auto& kids = node.children;
+  std::size_t count = last - first;
+  if (count < c.min) {
+    report(Severity::kError, "required", Location::group(at, c.name), node,
+           c.id + ": minimum required = " + std::to_string(c.min) + ", but only found " + std::to_string(count));
+  }
+  if (c.max != fhir::kUnbounded && count > c.max) {
+    report(Severity::kError, "structure", Location::group(at, c.name), kids[first + c.max],
+           c.max == 0 ? c.id + " is not allowed here (max = 0)"
+                      : c.id + ": maximum allowed = " + maxText(c.max) + ", but found " + std::to_string(count));
+  }
+  if (count == 0) return;
+  if (!c.slices.empty()) {
+    std::vector<const fhir::Node*> items;
+    items.reserve(count);
+    for (std::size_t k = first; k < last; ++k) items.push_back(&kids[k]);
+    sliced(items, s, ci, node, at);
+    return;
+  }
+  for (std::size_t k = first; k < last; ++k) {
+    Location here = Location::child(at, kids[k], k - first);
+    if (isExtension(kids[k]) && typeProfile(c, kids[k]).empty()) {
+      extension(kids[k], node, at, here, s, ci);
+    } else {
+      check(kids[k], s, ci, here);
     }
   }
 }
@@ -313,14 +333,14 @@ bool Walker::containedReferenced(const fhir::Node& resource) const {
 
 void Walker::invariants(const fhir::Node& node, const ElementSpec& e, const Location& at) {
   for (const auto& c : e.constraints) {
-    if (c.key == "ele-1") {
+    if (c.native == Constraint::Native::kEle1) {
       // hasValue() or (children().count() > id.count()), natively: it holds on every element.
       bool ok = node.has_value ||
                 std::any_of(node.children.begin(), node.children.end(), [](const fhir::Node& k) { return k.name != "id"; });
       if (!ok) report(Severity::kError, "invariant", at, node, "ele-1: All FHIR elements must have a @value or children");
       continue;
     }
-    if (c.key == "txt-2") {
+    if (c.native == Constraint::Native::kTxt2) {
       // htmlChecks() in R4's text, but the rule is: some non-whitespace text, or an image.
       const fhir::Node* div = node.type != nullptr && node.type->name == "xhtml" ? &node : node.child("div");
       if (div != nullptr && !narrativeHasContent(div->value)) {
@@ -328,7 +348,7 @@ void Walker::invariants(const fhir::Node& node, const ElementSpec& e, const Loca
       }
       continue;
     }
-    if (c.key == "dom-3") {
+    if (c.native == Constraint::Native::kDom3) {
       if (!containedReferenced(node)) {
         report(Severity::kError, "invariant", at, node, "dom-3: " + c.human);
       }
@@ -351,7 +371,8 @@ void Walker::invariants(const fhir::Node& node, const ElementSpec& e, const Loca
 core::Issues Validator::validate(const fhir::Node& resource, const ValidationOptions& options) const {
   core::Issues issues;
   Walker w(*this, options, issues);
-  w.resource(resource, Location::root(resource.type != nullptr ? resource.type->name : ""), options.profiles, true);
+  Location root = Location::root(resource.type != nullptr ? resource.type->name : "");
+  w.resource(resource, root, options.profiles, true);
   // The base and a profile may find the same problem: report it once.
   core::Issues unique;
   for (auto& i : issues) {

@@ -8,22 +8,10 @@
 
 #include "core/issue.h"
 #include "fhirpath/environment.h"
+#include "stages/validate/location.h"
 #include "stages/validate/validator.h"
 
 namespace onedoor::stages::validate {
-
-// Where an element is: its FHIRPath with indices (for issues), its definition path without them
-// (Patient.contact.name.family), its path within the nearest datatype (HumanName.family) and the
-// url of the extension it is in, if any; the last three are what extension contexts name.
-struct Location {
-  std::string path;
-  std::string def_path;
-  std::string type_path;
-  std::string extension_url;  // of the nearest enclosing extension (for "extension" contexts)
-
-  // The root of a resource of type `type`.
-  static Location root(const std::string& type) { return Location{type, type, type, ""}; }
-};
 
 class Walker {
  public:
@@ -39,9 +27,15 @@ class Walker {
   void check(const fhir::Node& node, const Structure& s, int ei, const Location& at);
   // The children of `node` against the children of element `ei` of `s`.
   void children(const fhir::Node& node, const Structure& s, int ei, const Location& at);
+  // The children of `node` in [first, last), all named by element `ci` of `s`: cardinality,
+  // slicing, then each child.
+  void group(const fhir::Node& node, const Structure& s, int ci, const Location& at, std::size_t first,
+             std::size_t last);
   // Children from the structure of the node's type (or the element's type profile).
   void byType(const fhir::Node& node, const ElementSpec& e, const Location& at);
   bool typeAllowed(const fhir::Node& node, const ElementSpec& e, const Location& at);
+  // The base structure of a type (cached for this walk); null when there is none.
+  const Structure* typeStructure(const fhir::TypeInfo* type);
   void invariants(const fhir::Node& node, const ElementSpec& e, const Location& at);
   bool containedReferenced(const fhir::Node& resource) const;
 
@@ -78,7 +72,9 @@ class Walker {
 
   void report(core::Severity severity, std::string code, const Location& at, const fhir::Node& node,
               std::string message);
-  Location childAt(const Location& at, const fhir::Node& child, std::size_t index) const;
+  Location childAt(const Location& at, const fhir::Node& child, std::size_t index) const {
+    return Location::child(at, child, index);
+  }
 
   const Validator& validator_;
   const ProfileSet& ps_;
@@ -89,6 +85,7 @@ class Walker {
   std::map<std::string, const fhir::Node*, std::less<>> bundle_entries_;  // fullUrl and Type/id
   std::string bundle_type_;  // of the outermost Bundle (document and message references must resolve)
   fhirpath::Environment env_;
+  std::vector<std::pair<const fhir::TypeInfo*, const Structure*>> types_;
   int depth_ = 0;
 };
 

@@ -3,10 +3,12 @@
 // examples (no errors) and counter-examples (the error expected.tsv names).
 #include <boost/test/unit_test.hpp>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "app/gateway.h"
 #include "fhir/codec.h"
+#include "stages/validate/primitive_formats.h"
 #include "stages/validate/snapshot.h"
 #include "stages/validate/validate_stage.h"
 #include "stages/validate/validator.h"
@@ -256,6 +258,38 @@ BOOST_AUTO_TEST_CASE(nhs_number_check_digit_follows_modulus_11) {
   }
   for (const char* bad : {"4857773456", "3478526985"}) {
     BOOST_TEST(findIssue(with(bad), "ics-nhs-2", core::Severity::kError) != nullptr, bad);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(PrimitiveFormats)
+
+// The built-in checks must accept exactly what the definitions' regexes accept.
+BOOST_AUTO_TEST_CASE(built_in_formats_agree_with_the_definitions_regexes) {
+  const std::vector<std::string> corpus = {
+      "", "a", " a", "a ", "a  b", "a b", "a\tb", "a\vb", "a\fb", "x\ny", "0", "00", "01", "1", "-1", "-0", "+1",
+      "1.", "1.0", ".5", "1e5", "1E-5", "1e", "-12.50", "2147483648", "true", "false", "True", "1970", "0000",
+      "0001", "1970-01", "1970-13", "1970-00", "1970-01-01", "1970-01-32", "1970-02-30", "1970-1-1",
+      "1970-01-01T10:00:00Z", "1970-01-01T10:00:00", "1970-01-01T24:00:00Z", "1970-01-01T10:00:60Z",
+      "1970-01-01T10:00:00.123+01:00", "1970-01-01T10:00:00+14:00", "1970-01-01T10:00:00+14:30",
+      "1970-01-01T10:00:00-13:59", "1970-01-01T10:00Z", "1970-01-01T10:00:00.Z", "10:00:00", "10:00",
+      "23:59:60.5", "24:00:00", "urn:oid:1.2.3", "urn:oid:3.1", "urn:oid:1", "urn:oid:1.02", "urn:oid:2.0.10",
+      "urn:uuid:c757873d-ec9a-4326-a141-556f43239520", "urn:uuid:C757873D-EC9A-4326-A141-556F43239520",
+      "urn:uuid:c757873d-ec9a-4326-a141-556f4323952", "http://example.org/a b", "http://example.org/ab",
+      "abc-DEF.12", std::string(64, 'a'), std::string(65, 'a'), "a_b", "QUJD", "QUJ", "QUJD RA==", "QU JD",
+      " QUJD ", "QUJD\n", "QUJ=", "====", "é", "naïve code"};
+  const auto& ps = validator().profiles();
+  for (const char* type : {"string", "markdown", "code", "id", "uri", "url", "canonical", "date", "dateTime", "instant",
+                           "time", "decimal", "integer", "unsignedInt", "positiveInt", "boolean", "base64Binary", "oid",
+                           "uuid"}) {
+    const std::regex* re = ps.primitiveRegex(type);
+    BOOST_REQUIRE_MESSAGE(re != nullptr, type);
+    for (const auto& v : corpus) {
+      auto built_in = stages::validate::primitiveFormatOk(type, v);
+      BOOST_REQUIRE(built_in.has_value());
+      BOOST_TEST(*built_in == std::regex_match(v, *re), type << " '" << v << "'");
+    }
   }
 }
 
