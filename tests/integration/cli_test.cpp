@@ -5,6 +5,7 @@
 #include <Poco/StreamCopier.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -116,7 +117,7 @@ BOOST_AUTO_TEST_CASE(fhirpath_evaluates_a_file_of_expressions_one_line_each) {
 }
 
 BOOST_AUTO_TEST_CASE(every_command_has_help_and_bad_usage_exits_2) {
-  for (const char* c : {"serve", "check", "convert", "fhirpath"}) {
+  for (const char* c : {"serve", "check", "convert", "fhirpath", "validate"}) {
     Run r = run({c, "--help"});
     BOOST_CHECK_EQUAL(r.code, 0);
     BOOST_CHECK(r.out.find("usage") != std::string::npos || r.out.find("onedoor") != std::string::npos);
@@ -124,6 +125,36 @@ BOOST_AUTO_TEST_CASE(every_command_has_help_and_bad_usage_exits_2) {
   BOOST_CHECK_EQUAL(run({"convert", "--to", "yaml", "-"}).code, 2);
   BOOST_CHECK_EQUAL(run({"frobnicate"}).code, 2);
   BOOST_CHECK_EQUAL(run({"--help"}).code, 0);
+}
+
+BOOST_AUTO_TEST_CASE(validate_exits_1_on_errors_and_0_on_warnings_only) {
+  std::string profiles = ONEDOOR_SOURCE_DIR "/fhir-profiles";
+  Run bad = run({"validate", "--load", profiles, profiles + "/counter-examples/Patient-bad-check-digit.json"});
+  BOOST_CHECK_EQUAL(bad.code, 1);
+  BOOST_CHECK(bad.out.find("ics-nhs-2") != std::string::npos);
+  Run good = run({"validate", "--load", profiles, profiles + "/examples/Patient-ics-patient-example.json",
+                  profiles + "/examples/CarePlan-ics-care-plan.json"});
+  BOOST_CHECK_EQUAL(good.code, 0);
+  BOOST_CHECK(good.out.find("\"error\"") == std::string::npos);
+  Run missing = run({"validate", "/nonexistent.json"});
+  BOOST_CHECK_EQUAL(missing.code, 1);
+  BOOST_CHECK(missing.out.find("cannot read the file") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(check_reports_a_broken_profile_with_its_line) {
+  onedoor::testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "profiles");
+  std::ofstream(dir.path() / "profiles" / "StructureDefinition-broken.json")
+      << "{\"resourceType\":\"StructureDefinition\",\"url\":\"https://example.org/sd/broken\",\"name\":\"Broken\",\n"
+         "\"status\":\"draft\",\"kind\":\"resource\",\"abstract\":false,\"type\":\"Patient\",\"derivation\":\"constraint\",\n"
+         "\"baseDefinition\":\"http://hl7.org/fhir/StructureDefinition/Patient\",\"differential\":{\"element\":[\n"
+         "{\"id\":\"Patient.name\",\"path\":\"Patient.name\",\"constraint\":[{\"key\":\"x-1\",\"severity\":\"error\",\"human\":\"h\",\"expression\":\"given.where(\"}]},\n"
+         "{\"id\":\"Patient.nosuch\",\"path\":\"Patient.nosuch\",\"min\":1}]}}";
+  std::ofstream(dir.path() / "c.json") << R"({"validation": {"profiles": ["profiles"]}})";
+  Run r = run({"check", "--config", (dir.path() / "c.json").string()});
+  BOOST_CHECK_EQUAL(r.code, 1);
+  BOOST_CHECK_MESSAGE(r.err.find("StructureDefinition-broken.json:4:1: error: Patient.name: invariant x-1 does not compile") != std::string::npos, r.err);
+  BOOST_CHECK_MESSAGE(r.err.find("StructureDefinition-broken.json:5:1: error: differential element Patient.nosuch") != std::string::npos, r.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
