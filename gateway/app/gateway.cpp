@@ -6,6 +6,7 @@
 #include "search/indexer.h"
 #include "search/search_param.h"
 #include "fhir/codec.h"
+#include "stages/authenticate/token_service.h"
 #include "stages/builtin_stages.h"
 #include "stages/route/rest_engine.h"
 #include "storage/sql_store.h"
@@ -144,7 +145,9 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   if (diags.hasErrors()) return core::invalid("validation profiles have errors:\n" + diags.toString());
 
   stages::StageContext ctx{config,  gw->model_, gw->store_, env, nullptr, profiles->definitionsPtr(),
-                           profiles->terminologyPtr(), std::make_shared<const stages::validate::Validator>(profiles)};
+                           profiles->terminologyPtr(), std::make_shared<const stages::validate::Validator>(profiles),
+                           nullptr};
+  GW_ASSIGN_OR_RETURN(ctx.tokens, stages::authenticate::TokenService::create(config, rest.base_url, gw->store_, env));
   auto engine = std::make_shared<stages::route::RestEngine>(gw->model_, gw->store_, env, indexer, rest);
   ctx.rest = engine;
   core::StageRegistry registry;

@@ -30,9 +30,22 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
   server.u32("receive_timeout_ms", s.receive_timeout_ms, false, 100, 600000);
   server.string("base_url", s.base_url);
   server.boolean("allow_plain_http", s.allow_plain_http);
-  if (s.allow_plain_http && !isLoopback(s.host)) {
-    server.error("allow_plain_http", "plain HTTP is only allowed on a loopback address (host is " +
-                                         s.host + ")");
+  ObjectReader tls = server.object("tls");
+  tls.string("certificate", s.tls.certificate);
+  tls.string("private_key", s.tls.private_key);
+  tls.string("client_ca", s.tls.client_ca);
+  tls.oneOf("client_certificates", s.tls.client_certificates, {"none", "optional", "required"});
+  if (!s.tls.certificate.empty() && s.tls.private_key.empty()) tls.errorHere("'certificate' needs 'private_key'");
+  if (s.tls.client_certificates != "none" && s.tls.client_ca.empty()) {
+    tls.error("client_certificates", "client certificates need 'client_ca'");
+  }
+  tls.done();
+  if (s.tls.certificate.empty() && !s.allow_plain_http) {
+    server.errorHere("no TLS certificate and plain HTTP not allowed: the gateway would have no listener");
+  }
+  if (s.tls.certificate.empty() && !isLoopback(s.host)) {
+    server.error("host", "plain HTTP is only allowed on a loopback address (host is " + s.host +
+                             "); configure server.tls");
   }
   server.done();
 
@@ -85,6 +98,51 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
   v.unknown_extension_is_error = unknown == "error";
   val.done();
 
+  root.objects("partners", [&](ObjectReader& r) {
+    PartnerConfig p;
+    r.string("id", p.id, true);
+    r.string("name", p.name);
+    r.string("ods", p.ods);
+    r.oneOf("sector", p.sector, {"gp", "acute", "mental-health", "social-care", "vcfse", "auditor"}, true);
+    r.stringList("purposes", p.purposes);
+    r.stringList("scopes", p.scopes);
+    r.objects("keys", [&](ObjectReader& k) {
+      PartnerKey key;
+      k.string("kid", key.kid, true);
+      k.oneOf("alg", key.alg, {"RS384", "ES384"}, true);
+      k.string("public_key", key.public_key, true);
+      k.done();
+      p.keys.push_back(std::move(key));
+    });
+    r.string("certificate_subject", p.certificate_subject);
+    r.string("development_key", p.development_key);
+    for (const auto& other : cfg->partners) {
+      if (other.id == p.id) r.error("id", "partner id '" + p.id + "' is used twice");
+    }
+    r.done();
+    cfg->partners.push_back(std::move(p));
+  });
+  ObjectReader auth = root.object("auth");
+  auth.boolean("required", cfg->auth.required);
+  auth.string("signing_key", cfg->auth.signing_key);
+  auth.string("issuer", cfg->auth.issuer);
+  auth.string("token_url", cfg->auth.token_url);
+  auth.u32("token_ttl_s", cfg->auth.token_ttl_s, false, 30, 3600);
+  auth.u32("max_assertion_s", cfg->auth.max_assertion_s, false, 30, 300);
+  auth.u32("clock_skew_s", cfg->auth.clock_skew_s, false, 0, 300);
+  if (cfg->auth.required && cfg->auth.signing_key.empty() && !cfg->partners.empty()) {
+    auth.errorHere("partners need 'signing_key', the gateway's key for access tokens");
+  }
+  auth.done();
+  ObjectReader consent = root.object("consent");
+  consent.string("policy", cfg->consent.policy);
+  consent.done();
+  ObjectReader audit = root.object("audit");
+  audit.string("sqlite_path", cfg->audit.sqlite_path);
+  audit.u32("checkpoint_every", cfg->audit.checkpoint_every, false, 1, 1000000);
+  audit.u32("max_batch", cfg->audit.max_batch, false, 1, 100000);
+  audit.done();
+
   root.string("$comment", cfg->source);  // free text for humans; value ignored
   cfg->source = file.name();
   root.done();
@@ -93,6 +151,13 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
 }
 
 }  // namespace
+
+const PartnerConfig* GatewayConfig::partner(std::string_view id) const {
+  for (const auto& p : partners) {
+    if (p.id == id) return &p;
+  }
+  return nullptr;
+}
 
 std::string GatewayConfig::resolvePath(const std::string& p) const {
   if (p.empty() || std::filesystem::path(p).is_absolute() || base_dir.empty()) return p;

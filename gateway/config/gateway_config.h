@@ -12,6 +12,15 @@
 
 namespace onedoor::config {
 
+// TLS on the listener (OpenSSL through Poco NetSSL). With a certificate the gateway speaks HTTPS
+// only; client certificates (mutual TLS) are checked against `client_ca` and mapped to partners.
+struct TlsConfig {
+  std::string certificate;               // PEM certificate (chain) of the gateway; "" = plain HTTP
+  std::string private_key;               // PEM private key of that certificate
+  std::string client_ca;                 // PEM CA bundle client certificates must chain to
+  std::string client_certificates = "none";  // none | optional | required
+};
+
 struct ServerConfig {
   std::string host = "127.0.0.1";
   std::uint32_t port = 8080;                         // 0 = any free port (tests)
@@ -22,6 +31,7 @@ struct ServerConfig {
   std::uint32_t receive_timeout_ms = 15000;
   std::string base_url;                  // public base of the FHIR API; default http://host:port/fhir
   bool allow_plain_http = true;          // only honoured when host is a loopback address
+  TlsConfig tls;
 };
 
 struct StorageConfig {
@@ -63,6 +73,46 @@ struct ValidationConfig {
   bool unknown_extension_is_error = false;  // "unknown_extensions": "warning" | "error"
 };
 
+// A key a partner signs its client assertions with (SMART Backend Services).
+struct PartnerKey {
+  std::string kid;
+  std::string alg;         // RS384 | ES384: the only algorithm this key is accepted with
+  std::string public_key;  // PEM file
+};
+
+// A partner system of the ICS: who it is, what it may claim and do, how it proves it.
+struct PartnerConfig {
+  std::string id;                        // client_id: iss and sub of its assertions
+  std::string name;
+  std::string ods;                       // ODS organisation code
+  std::string sector;                    // gp | acute | mental-health | social-care | vcfse | auditor
+  std::vector<std::string> purposes;     // purposes of use it may claim (v3 PurposeOfUse codes)
+  std::vector<std::string> scopes;       // system/<Type>.<rs|cruds|read|write> it may be granted
+  std::vector<PartnerKey> keys;
+  std::string certificate_subject;       // mTLS: the client certificate subject mapped to it
+  std::string development_key;           // PEM private key `onedoor token` signs with (dev only)
+};
+
+struct AuthConfig {
+  bool required = true;                  // every /fhir request needs a bearer token
+  std::string signing_key;               // the gateway's EC P-384 private key (PEM): tokens, audit checkpoints
+  std::string issuer;                    // iss of access tokens; default the FHIR base URL
+  std::string token_url;                 // aud of client assertions; default {base without /fhir}/auth/token
+  std::uint32_t token_ttl_s = 300;       // access token lifetime
+  std::uint32_t max_assertion_s = 300;   // longest client assertion lifetime accepted
+  std::uint32_t clock_skew_s = 30;
+};
+
+struct ConsentConfig {
+  std::string policy;                    // the ICS policy file (JSON); "" = built-in deny-all
+};
+
+struct AuditConfig {
+  std::string sqlite_path = "data/audit.db";  // the append-only audit store, separate from clinical data
+  std::uint32_t checkpoint_every = 1000;      // sign the chain head every N records (and at stop)
+  std::uint32_t max_batch = 256;              // audit records grouped into one commit at most
+};
+
 struct GatewayConfig {
   std::string source;                    // the file it came from ("" for defaults)
   std::string base_dir;                  // folder relative paths are resolved against
@@ -71,6 +121,12 @@ struct GatewayConfig {
   DefinitionsConfig definitions;
   LimitsConfig limits;
   ValidationConfig validation;
+  std::vector<PartnerConfig> partners;
+  AuthConfig auth;
+  ConsentConfig consent;
+  AuditConfig audit;
+
+  const PartnerConfig* partner(std::string_view id) const;
 
   std::string resolvePath(const std::string& p) const;
   std::string baseUrl() const;           // server.base_url or http://host:port/fhir

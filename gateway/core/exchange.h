@@ -31,6 +31,19 @@ class Headers {
   std::vector<std::pair<std::string, std::string>> items_;
 };
 
+// Who is asking: set by the authenticate stage from a verified access token (and client
+// certificate); empty for unauthenticated requests.
+struct Principal {
+  bool authenticated = false;
+  std::string partner;   // partner id (client_id)
+  std::string sector;    // gp | acute | mental-health | social-care | vcfse | auditor
+  std::string ods;
+  std::vector<std::string> scopes;    // granted scopes, from the token
+  std::string purpose;                // the purpose of use of this request (v3 code)
+  std::string token_id;               // jti of the access token
+  std::string certificate_subject;    // of the TLS client certificate, if any
+};
+
 struct Request {
   std::string method;  // GET, POST, PUT, PATCH, DELETE, HEAD
   std::string path;    // path below the FHIR base, percent-decoded per segment later: "/Patient/1"
@@ -39,6 +52,8 @@ struct Request {
   std::string body;
   std::string remote_address;
   std::string transport = "http";
+  std::string endpoint = "fhir";  // fhir | auth (the token endpoint)
+  std::string client_certificate_subject;  // verified by TLS, when the client presented one
 
   // All values of a query parameter, in order.
   std::vector<std::string> params(std::string_view name) const;
@@ -102,7 +117,7 @@ class Exchange {
   FhirRequest fhir;
   Response response;
   std::string request_id;
-  std::string partner;  // the authenticated partner system's id; "" until authentication
+  Principal principal;  // set by the authenticate stage
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   Issues& issues() { return issues_; }

@@ -1,5 +1,9 @@
 #include "http/exchange_handler.h"
 
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/X509Certificate.h>
+
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/URI.h>
@@ -57,6 +61,19 @@ core::Status readBody(Poco::Net::HTTPServerRequest& req, std::uint64_t max, std:
   return core::Status::ok();
 }
 
+// The subject of the client's TLS certificate, verified by the handshake; "" when none.
+std::string clientCertificateSubject(Poco::Net::HTTPServerRequest& req) {
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&req);
+  if (impl == nullptr) return {};
+  try {
+    Poco::Net::SecureStreamSocket secure(impl->socket());
+    if (secure.havePeerCertificate()) return secure.peerCertificate().subjectName();
+  } catch (const Poco::Exception&) {
+    // a plain socket: no certificate
+  }
+  return {};
+}
+
 void plain(core::Exchange& ex, int status, std::string json) {
   ex.response.status = status;
   ex.response.body = std::move(json);
@@ -74,6 +91,7 @@ void ExchangeHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
     ex.request_id = usableRequestId(rid) ? rid : core::Env::real()->uuid();
     ex.request.method = req.getMethod();
     ex.request.remote_address = req.clientAddress().toString();
+    ex.request.client_certificate_subject = clientCertificateSubject(req);
     for (const auto& [k, v] : req) ex.request.headers.add(k, v);
 
     std::string uri = req.getURI();
@@ -86,6 +104,15 @@ void ExchangeHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
       core::Status r = handlers_.ready ? handlers_.ready() : core::Status::ok();
       plain(ex, r.isOk() ? 200 : 503,
             r.isOk() ? R"({"status":"pass"})" : R"({"status":"fail"})");
+    } else if (raw_path == "/auth/token") {
+      ex.request.endpoint = "auth";
+      ex.request.path = raw_path;
+      st = readBody(req, max_body_, ex.request.body);
+      if (!st.isOk()) {
+        ex.fail(st);
+      } else {
+        handlers_.fhir->run(ex);
+      }
     } else if (raw_path.rfind(kFhirBase, 0) != 0 ||
                (raw_path.size() > kFhirBase.size() && raw_path[kFhirBase.size()] != '/')) {
       ex.fail(core::Status(core::Code::kNotFound, "no such endpoint; the FHIR API is under /fhir"));

@@ -3,6 +3,9 @@
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 
@@ -35,7 +38,27 @@ class PocoHttpServer : public HttpServer {
   core::Status bind() {
     try {
       Poco::Net::SocketAddress addr(cfg_.host, static_cast<Poco::UInt16>(cfg_.port));
-      socket_ = std::make_unique<Poco::Net::ServerSocket>(addr, 128);
+      if (cfg_.tls.certificate.empty()) {
+        socket_ = std::make_unique<Poco::Net::ServerSocket>(addr, 128);
+      } else {
+        // TLS 1.2 or later; client certificates verified against client_ca: not asked for
+        // (none), checked when sent (optional), or demanded (required).
+        Poco::Net::initializeSSL();
+        using Ctx = Poco::Net::Context;
+        Ctx::VerificationMode mode = cfg_.tls.client_certificates == "required"   ? Ctx::VERIFY_STRICT
+                                     : cfg_.tls.client_certificates == "optional" ? Ctx::VERIFY_RELAXED
+                                                                                  : Ctx::VERIFY_NONE;
+        Ctx::Params params;
+        params.privateKeyFile = cfg_.tls.private_key;
+        params.certificateFile = cfg_.tls.certificate;
+        params.caLocation = cfg_.tls.client_ca;
+        params.verificationMode = mode;
+        params.loadDefaultCAs = false;
+        params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES";
+        Poco::Net::Context::Ptr context = new Ctx(Ctx::TLSV1_2_SERVER_USE, params);
+        context->disableProtocols(Ctx::PROTO_SSLV2 | Ctx::PROTO_SSLV3 | Ctx::PROTO_TLSV1 | Ctx::PROTO_TLSV1_1);
+        socket_ = std::make_unique<Poco::Net::SecureServerSocket>(addr, 128, context);
+      }
       port_ = socket_->address().port();
     } catch (const Poco::Exception& e) {
       return core::Status(core::Code::kUnavailable, "cannot listen on " + cfg_.host + ":" +

@@ -1,5 +1,6 @@
 #include "stages/builtin_stages.h"
 
+#include "stages/authenticate/authenticate_stage.h"
 #include "stages/parse/parse_stage.h"
 #include "stages/route/route_stage.h"
 #include "stages/validate/validate_stage.h"
@@ -7,6 +8,10 @@
 namespace onedoor::stages {
 
 core::Status registerBuiltinStages(core::StageRegistry& registry, const StageContext& ctx) {
+  GW_RETURN_IF_ERROR(registry.add("authenticate", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {
+    if (ctx.tokens == nullptr) return core::internal("the authenticate stage needs the token service");
+    return std::unique_ptr<core::Stage>(std::make_unique<authenticate::AuthenticateStage>(ctx.tokens, ctx.config));
+  }));
   GW_RETURN_IF_ERROR(registry.add("parse", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {
     parse::ParseConfig cfg;
     cfg.max_depth = ctx.config->limits.max_depth;
@@ -24,7 +29,7 @@ core::Status registerBuiltinStages(core::StageRegistry& registry, const StageCon
 }
 
 const std::vector<std::string>& fhirPipelineOrder() {
-  static const std::vector<std::string> order = {"parse", "validate", "route"};
+  static const std::vector<std::string> order = {"authenticate", "parse", "validate", "route"};
   return order;
 }
 

@@ -18,6 +18,9 @@ namespace onedoor::stages {
 namespace route {
 class RestEngine;
 }
+namespace authenticate {
+class TokenService;
+}
 
 struct StageContext {
   config::GatewayConfigPtr config;
@@ -28,6 +31,7 @@ struct StageContext {
   fhir::DefinitionIndexPtr definitions;
   std::shared_ptr<const fhir::Terminology> terminology;
   stages::validate::ValidatorPtr validator;
+  std::shared_ptr<const authenticate::TokenService> tokens;
 };
 
 core::Status registerBuiltinStages(core::StageRegistry& registry, const StageContext& context);

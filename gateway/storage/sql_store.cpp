@@ -235,6 +235,43 @@ class SqlStore : public Store {
     });
   }
 
+  core::Result<bool> rememberOnce(const std::string& key, std::int64_t expires_ms, std::int64_t now_ms) override {
+    bool first = false;
+    GW_RETURN_IF_ERROR(write([&](WriteTx&) -> core::Status {
+      Sql sql(*writer_session_, dialect_);
+      GW_RETURN_IF_ERROR(sql.exec("DELETE FROM once_keys WHERE expires_ms < ?", {now_ms}));
+      GW_ASSIGN_OR_RETURN(auto rows, sql.query("SELECT 1 FROM once_keys WHERE key = ?", {key}));
+      if (!rows.empty()) return core::Status::ok();
+      // Another instance inserting the same key at once makes this fail: a replay either way.
+      GW_RETURN_IF_ERROR(sql.exec("INSERT INTO once_keys (key, expires_ms) VALUES (?, ?)", {key, expires_ms}));
+      first = true;
+      return core::Status::ok();
+    }));
+    return first;
+  }
+
+  core::Status grantBreakGlass(const std::string& partner, const std::string& patient, std::int64_t expires_ms,
+                               const std::string& reason) override {
+    return write([&](WriteTx&) {
+      Sql sql(*writer_session_, dialect_);
+      return sql.exec("INSERT INTO break_glass (partner, patient, expires_ms, reason) VALUES (?, ?, ?, ?) "
+                      "ON CONFLICT (partner, patient) DO UPDATE SET expires_ms = excluded.expires_ms, reason = excluded.reason",
+                      {partner, patient, expires_ms, reason});
+    });
+  }
+
+  core::Result<bool> hasBreakGlass(const std::string& partner, const std::string& patient, std::int64_t now_ms) override {
+    try {
+      auto lease = readers_.acquire();
+      Sql sql(*lease, dialect_);
+      GW_ASSIGN_OR_RETURN(auto rows, sql.query("SELECT 1 FROM break_glass WHERE partner = ? AND patient = ? AND expires_ms > ?",
+                                               {partner, patient, now_ms}));
+      return !rows.empty();
+    } catch (const Poco::Exception& e) {
+      return core::Status(core::Code::kUnavailable, "database unreachable: " + e.displayText());
+    }
+  }
+
   core::Status reindex(const std::function<std::vector<search::IndexRow>(const ResourceRecord&)>& index) override {
     std::int64_t after = 0;
     while (true) {

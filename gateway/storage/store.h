@@ -96,6 +96,13 @@ class Store {
   // Recomputes the search index of every current resource with `index`, in batches.
   virtual core::Status reindex(
       const std::function<std::vector<search::IndexRow>(const ResourceRecord&)>& index) = 0;
+  // Records `key` until `expires_ms`: true the first time, false while it is recorded and not
+  // expired (a replayed token id). Expired keys are dropped as new ones arrive. Durable.
+  virtual core::Result<bool> rememberOnce(const std::string& key, std::int64_t expires_ms, std::int64_t now_ms) = 0;
+  // Break-glass grants: emergency access of a partner to a patient until expires_ms.
+  virtual core::Status grantBreakGlass(const std::string& partner, const std::string& patient, std::int64_t expires_ms,
+                                       const std::string& reason) = 0;
+  virtual core::Result<bool> hasBreakGlass(const std::string& partner, const std::string& patient, std::int64_t now_ms) = 0;
   // Checks that the database answers.
   virtual core::Status ping() = 0;
 };

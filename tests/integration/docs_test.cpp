@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(documentation_examples_work) {
   // The ICS profiles are loaded, as in the sample configuration; writes are not validated, so
   // the API examples need not carry complete resources.
   onedoor::testing::TestGateway gw{"", R"("validation": {"profiles": [")" ONEDOOR_SOURCE_DIR R"(/fhir-profiles"]})"};
-  onedoor::testing::HttpClient http(gw.port());
+  onedoor::testing::HttpClient http(gw.port(), gw.token());
   int checked = 0;
   for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(ONEDOOR_SOURCE_DIR) / "docs")) {
     if (entry.path().extension() != ".md") continue;

@@ -11,7 +11,7 @@ namespace {
 
 struct Server {
   testing::TestGateway gw{R"("max_body_bytes": 65536)"};
-  HttpClient http{gw.port()};
+  HttpClient http{gw.port(), gw.token()};
 
   // Nothing was written: the system history is still empty.
   void checkNothingStored() {

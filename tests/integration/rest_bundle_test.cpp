@@ -10,7 +10,7 @@ namespace {
 
 struct Server {
   testing::TestGateway gw;
-  HttpClient http{gw.port()};
+  HttpClient http{gw.port(), gw.token()};
 };
 
 }  // namespace

@@ -11,7 +11,7 @@ namespace {
 
 struct Server {
   testing::TestGateway gw;
-  HttpClient http{gw.port()};
+  HttpClient http{gw.port(), gw.token()};
 };
 
 const char* kPatient = R"({"resourceType":"Patient","name":[{"family":"Chalmers","given":["Peter"]}],"birthDate":"1974-12-25"})";

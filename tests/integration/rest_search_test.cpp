@@ -12,7 +12,7 @@ namespace {
 
 struct Server {
   testing::TestGateway gw;
-  HttpClient http{gw.port()};
+  HttpClient http{gw.port(), gw.token()};
 
   std::string create(const std::string& json) {
     auto r = http.send("POST", "/fhir/" + json.substr(17, json.find('"', 17) - 17), json);
@@ -281,9 +281,10 @@ BOOST_AUTO_TEST_CASE(conditional_create_under_concurrency_creates_one) {
   const std::string body = R"({"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}]})";
   std::vector<std::thread> threads;
   std::atomic<int> created{0}, existing{0};
+  const std::string token = gw.token();
   for (int t = 0; t < 12; ++t) {
     threads.emplace_back([&] {
-      HttpClient c(gw.port());
+      HttpClient c(gw.port(), token);
       auto r = c.send("POST", "/fhir/Patient", body, {{"If-None-Exist", "identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919"}});
       if (r.status == 201) ++created;
       if (r.status == 200) ++existing;
@@ -337,10 +338,9 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(Reindex)
 
 BOOST_AUTO_TEST_CASE(the_index_is_rebuilt_when_the_parameter_definitions_change) {
-  testing::TempDir dir;
-  std::string db = (dir.path() / "r.db").string();
-  {
-    auto store = storage::openSqliteStore(db, {});
+  testing::TestGateway gw("", "", {}, [](const std::filesystem::path& dir) {
+    std::filesystem::create_directories(dir / "db");
+    auto store = storage::openSqliteStore((dir / "db/onedoor.db").string(), {});
     BOOST_REQUIRE(store.isOk());
     // A resource written without index rows, and a fingerprint from other definitions.
     BOOST_REQUIRE((*store)->write([](storage::WriteTx& tx) {
@@ -354,17 +354,11 @@ BOOST_AUTO_TEST_CASE(the_index_is_rebuilt_when_the_parameter_definitions_change)
       return tx.put(r, {});
     }).isOk());
     BOOST_REQUIRE((*store)->setMeta("search_fingerprint", "definitions-of-another-day").isOk());
-  }
-  config::Diagnostics diags;
-  auto cfg = config::parseGatewayConfig((dir.path() / "c.json").string(),
-                                        R"({"server":{"port":0},"storage":{"sqlite_path":"r.db"}})", diags);
-  BOOST_REQUIRE(cfg);
-  auto gw = app::Gateway::start(cfg, core::Env::real());
-  BOOST_REQUIRE_MESSAGE(gw.isOk(), gw.status().toString());
-  testing::HttpClient http((*gw)->port());
+  });
+  testing::HttpClient http(gw.port(), gw.token());
   auto r = http.get("/fhir/Patient?family=legacy");
   BOOST_CHECK_EQUAL(testing::parse(r.body).childValue("total"), "1");
-  auto stored = (*gw)->store().getMeta("search_fingerprint");
+  auto stored = gw.gateway().store().getMeta("search_fingerprint");
   BOOST_CHECK(stored.isOk() && *stored && **stored != "definitions-of-another-day");
 }
 

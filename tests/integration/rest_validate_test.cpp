@@ -18,7 +18,7 @@ struct Server {
       "rules": [{"type": "ServiceRequest", "mode": "enforce"},
                 {"type": "Organization", "mode": "enforce", "profiles": ["https://onedoor.dev/fhir/StructureDefinition/ICS-Organization"]},
                 {"type": "Basic", "mode": "off"}]})"};
-  HttpClient http{gw.port()};
+  HttpClient http{gw.port(), gw.token()};
 
   std::string example(const std::string& name) {
     return testing::readFile(std::string(ONEDOOR_SOURCE_DIR "/fhir-profiles/") + name);

@@ -24,6 +24,7 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& p
   session.setTimeout(Poco::Timespan(30, 0));
   Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
   for (const auto& [k, v] : headers) req.set(k, v);
+  if (!token_.empty() && !req.has("Authorization")) req.set("Authorization", "Bearer " + token_);
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
     req.setContentLength64(static_cast<Poco::Int64>(body.size()));
   }

@@ -17,7 +17,8 @@ struct HttpResponse {
 
 class HttpClient {
  public:
-  explicit HttpClient(std::uint16_t port) : port_(port) {}
+  // `token`: sent as "Authorization: Bearer" unless a request sets its own Authorization.
+  explicit HttpClient(std::uint16_t port, std::string token = "") : port_(port), token_(std::move(token)) {}
   HttpResponse request(const std::string& method, const std::string& path,
                        const std::string& body = "",
                        const std::vector<std::pair<std::string, std::string>>& headers = {});
@@ -31,6 +32,7 @@ class HttpClient {
 
  private:
   std::uint16_t port_;
+  std::string token_;
 };
 
 }  // namespace onedoor::testing

@@ -6,7 +6,16 @@
 #include <random>
 #include <sstream>
 
+#include <Poco/String.h>
+#include <rapidjson/document.h>
+
+#include <atomic>
+#include <chrono>
+
 #include "app/gateway.h"
+#include "stages/authenticate/keys.h"
+#include "stages/authenticate/token_service.h"
+#include "support/http_client.h"
 #include "fhir/codec.h"
 #include "fhir/model_builder.h"
 
@@ -61,17 +70,80 @@ fhir::Node parse(const std::string& text) {
   return std::move(r.resource);
 }
 
-TestGateway::TestGateway(const std::string& server_extra, const std::string& extra) {
-  std::string text = R"({"server": {"host": "127.0.0.1", "port": 0)" +
+namespace {
+
+std::string quoteList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", \"" : "\"") + items[i] + "\"";
+  return out + "]";
+}
+
+}  // namespace
+
+TestGateway::TestGateway(const std::string& server_extra, const std::string& extra,
+                         const std::vector<TestPartner>& partners,
+                         const std::function<void(const std::filesystem::path&)>& before_start) {
+  if (before_start) before_start(dir_.path());
+  std::filesystem::create_directories(dir_.path() / "keys");
+  auto gateway_key = stages::authenticate::JwtKey::generateEc((dir_.path() / "keys/gateway.key.pem").string(),
+                                                               (dir_.path() / "keys/gateway.pub.pem").string());
+  BOOST_REQUIRE_MESSAGE(gateway_key.isOk(), gateway_key.status().message());
+  std::vector<TestPartner> all = {{"test-client", "acute", {"TREAT", "ETREAT", "HOPERAT", "HRESCH", "PUBHLTH"},
+                                   {"system/*.cruds"}, "RTEST", ""}};
+  all.insert(all.end(), partners.begin(), partners.end());
+  std::string partner_json;
+  for (const auto& p : all) {
+    auto key = stages::authenticate::JwtKey::generateEc((dir_.path() / ("keys/" + p.id + ".key.pem")).string(),
+                                                        (dir_.path() / ("keys/" + p.id + ".pub.pem")).string());
+    BOOST_REQUIRE_MESSAGE(key.isOk(), key.status().message());
+    partner_json += std::string(partner_json.empty() ? "" : ",\n") + R"({"id": ")" + p.id + R"(", "sector": ")" +
+                    p.sector + R"(", "ods": ")" + p.ods + R"(", "purposes": )" + quoteList(p.purposes) +
+                    R"(, "scopes": )" + quoteList(p.scopes) + R"(, "keys": [{"kid": "k1", "alg": "ES384", "public_key": "keys/)" +
+                    p.id + R"(.pub.pem"}], "development_key": "keys/)" + p.id + R"(.key.pem")" +
+                    (p.certificate_subject.empty() ? "" : R"(, "certificate_subject": ")" + p.certificate_subject + "\"") + "}";
+  }
+  std::string text = R"({"server": {"host": "127.0.0.1", "port": 0, "allow_plain_http": true)" +
                      (server_extra.empty() ? std::string() : ", " + server_extra) + R"(},
-    "storage": {"driver": "sqlite", "sqlite_path": "db/onedoor.db"})" +
+    "storage": {"driver": "sqlite", "sqlite_path": "db/onedoor.db"},
+    "audit": {"sqlite_path": "db/audit.db"},
+    "auth": {"signing_key": "keys/gateway.key.pem"},
+    "partners": [)" + partner_json + "]" +
                      (extra.empty() ? std::string() : ", " + extra) + "}";
   config::Diagnostics diags;
-  auto cfg = config::parseGatewayConfig((dir_.path() / "onedoor.json").string(), text, diags);
-  BOOST_REQUIRE_MESSAGE(cfg != nullptr, diags.toString());
-  auto gw = app::Gateway::start(cfg, core::Env::real());
+  config_ = config::parseGatewayConfig((dir_.path() / "onedoor.json").string(), text, diags);
+  BOOST_REQUIRE_MESSAGE(config_ != nullptr, diags.toString());
+  auto gw = app::Gateway::start(config_, core::Env::real());
   BOOST_REQUIRE_MESSAGE(gw.isOk(), gw.status().toString());
   gateway_ = std::move(gw).value();
+}
+
+std::string TestGateway::assertion(const std::string& partner, const std::string& jti, std::int64_t lifetime_s,
+                                   const std::string& aud) {
+  const config::PartnerConfig* p = config_->partner(partner);
+  BOOST_REQUIRE_MESSAGE(p != nullptr, "no test partner " + partner);
+  auto key = stages::authenticate::JwtKey::load("ES384", config_->resolvePath(p->development_key), true);
+  BOOST_REQUIRE(key.isOk());
+  std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  static std::atomic<int> counter{0};
+  std::string id = jti.empty() ? "jti-" + std::to_string(now) + "-" + std::to_string(counter++) : jti;
+  auto a = stages::authenticate::TokenService::clientAssertion(
+      *p, **key, aud.empty() ? "http://127.0.0.1:" + std::to_string(port()) + "/auth/token" : aud, now, id, lifetime_s);
+  BOOST_REQUIRE(a.isOk());
+  return *a;
+}
+
+std::string TestGateway::token(const std::string& partner, const std::string& scope, const std::string& purpose) {
+  HttpClient anon(port());
+  std::string form = "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+                     "&client_assertion=" + assertion(partner);
+  if (!scope.empty()) form += "&scope=" + Poco::replace(scope, " ", "+");
+  if (!purpose.empty()) form += "&purpose_of_use=" + purpose;
+  auto r = anon.request("POST", "/auth/token", form, {{"Content-Type", "application/x-www-form-urlencoded"}});
+  BOOST_REQUIRE_MESSAGE(r.status == 200, "token request for " + partner + " refused: " + r.body);
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  BOOST_REQUIRE(d.IsObject() && d.HasMember("access_token"));
+  return d["access_token"].GetString();
 }
 
 TestGateway::~TestGateway() {

@@ -3,6 +3,7 @@
 // shared conformance folder, and a gateway started on port 0 with its own SQLite file.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,19 +38,44 @@ class TempDir {
 // Parses a FHIR JSON/XML text that the test knows to be valid; fails the test otherwise.
 fhir::Node parse(const std::string& text);
 
-// A gateway on 127.0.0.1 with an OS-chosen port and a fresh SQLite database.
+// A partner system registered with a test gateway; its ES384 key pair is generated for the test
+// (keys/<id>.key.pem, keys/<id>.pub.pem in the gateway's folder) and never leaves it.
+struct TestPartner {
+  std::string id;
+  std::string sector = "acute";
+  std::vector<std::string> purposes = {"TREAT"};
+  std::vector<std::string> scopes = {"system/*.cruds"};
+  std::string ods;
+  std::string certificate_subject;
+};
+
+// A gateway on 127.0.0.1 with an OS-chosen port, a fresh SQLite database, its own generated
+// signing key, and the partner "test-client" (acute sector, every scope and purpose) plus any
+// `partners` given. Requests authenticate with real tokens from token().
 class TestGateway {
  public:
   // `server_extra` is added inside "server" ("\"max_body_bytes\": 100"), `extra` at the top.
-  explicit TestGateway(const std::string& server_extra = "", const std::string& extra = "");
+  // `before_start` runs on the gateway's folder before it starts (to prepare db/onedoor.db).
+  explicit TestGateway(const std::string& server_extra = "", const std::string& extra = "",
+                       const std::vector<TestPartner>& partners = {},
+                       const std::function<void(const std::filesystem::path&)>& before_start = {});
   ~TestGateway();
   std::uint16_t port() const { return gateway_->port(); }
   std::string base() const { return gateway_->baseUrl(); }
   app::Gateway& gateway() { return *gateway_; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+
+  // A client assertion signed with the partner's key, for `aud` (default: this gateway's token URL).
+  std::string assertion(const std::string& partner = "test-client", const std::string& jti = "",
+                        std::int64_t lifetime_s = 240, const std::string& aud = "");
+  // An access token from the real token endpoint (fails the test when refused).
+  std::string token(const std::string& partner = "test-client", const std::string& scope = "",
+                    const std::string& purpose = "");
 
  private:
   TempDir dir_;
   std::unique_ptr<app::Gateway> gateway_;
+  config::GatewayConfigPtr config_;
 };
 
 }  // namespace onedoor::testing

@@ -102,7 +102,7 @@ core::Flow ValidateStage::validateOperation(core::Exchange& ex) const {
     fhir::Node root = *resource;
     root.name = root.type->name;
     root.def = nullptr;
-    WritePolicy policy = writePolicy(config_, fr.type, ex.partner);
+    WritePolicy policy = writePolicy(config_, fr.type, ex.principal.partner);
     profiles.insert(profiles.end(), policy.profiles.begin(), policy.profiles.end());
     auto found = validator_->validate(root, options(profiles));
     issues.insert(issues.end(), found.begin(), found.end());
@@ -118,7 +118,7 @@ core::Flow ValidateStage::validateWrite(core::Exchange& ex) const {
   core::Issues issues;
   bool enforce_failed = false;
   auto check = [&](const fhir::Node& resource, const std::string& at) {
-    WritePolicy policy = writePolicy(config_, resource.type->name, ex.partner);
+    WritePolicy policy = writePolicy(config_, resource.type->name, ex.principal.partner);
     if (policy.mode == Mode::kOff) return;
     auto found = validator_->validate(resource, options(policy.profiles));
     relocate(found, resource.type->name, at);
