@@ -110,6 +110,19 @@ core::Result<stages::validate::ProfileSetPtr> loadProfiles(const config::Gateway
   return stages::validate::ProfileSetPtr(profiles);
 }
 
+core::Result<std::shared_ptr<storage::AuditStore>> openAuditStore(const config::GatewayConfig& config) {
+  storage::AuditStoreOptions opts;
+  opts.max_batch = config.audit.max_batch;
+  opts.checkpoint_every = config.audit.checkpoint_every;
+  if (!config.auth.signing_key.empty()) {
+    GW_ASSIGN_OR_RETURN(auto key, stages::authenticate::JwtKey::load("ES384", config.resolvePath(config.auth.signing_key), true));
+    opts.sign = [key](const std::string& data) { return key->signBytes(data); };
+    opts.verify = [key](const std::string& data, const std::string& sig) { return key->verifyBytes(data, sig); };
+  }
+  GW_ASSIGN_OR_RETURN(auto store, storage::AuditStore::openSqlite(config.resolvePath(config.audit.sqlite_path), std::move(opts)));
+  return std::shared_ptr<storage::AuditStore>(std::move(store));
+}
+
 core::Result<std::unique_ptr<storage::Store>> openStore(const config::GatewayConfig& config) {
   storage::StoreOptions opts;
   opts.read_pool_size = config.storage.read_pool_size;
@@ -146,8 +159,10 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
 
   stages::StageContext ctx{config,  gw->model_, gw->store_, env, nullptr, profiles->definitionsPtr(),
                            profiles->terminologyPtr(), std::make_shared<const stages::validate::Validator>(profiles),
-                           nullptr};
+                           nullptr, nullptr};
   GW_ASSIGN_OR_RETURN(ctx.tokens, stages::authenticate::TokenService::create(config, rest.base_url, gw->store_, env));
+  GW_ASSIGN_OR_RETURN(gw->audit_, openAuditStore(*config));
+  ctx.audit = gw->audit_;
   auto engine = std::make_shared<stages::route::RestEngine>(gw->model_, gw->store_, env, indexer, rest);
   ctx.rest = engine;
   core::StageRegistry registry;

@@ -14,6 +14,7 @@
 #include "http/http_server.h"
 #include "search/indexer.h"
 #include "stages/validate/validator.h"
+#include "storage/audit_store.h"
 #include "storage/store.h"
 
 namespace onedoor::app {
@@ -29,12 +30,14 @@ class Gateway {
   void stop();
   const fhir::Model& model() const { return *model_; }
   storage::Store& store() { return *store_; }
+  storage::AuditStore& auditStore() { return *audit_; }
 
  private:
   Gateway() = default;
   config::GatewayConfigPtr config_;
   fhir::ModelPtr model_;
   std::shared_ptr<storage::Store> store_;
+  std::shared_ptr<storage::AuditStore> audit_;
   std::shared_ptr<const core::Pipeline> pipeline_;
   std::unique_ptr<http::HttpServer> http_;
 };
@@ -57,6 +60,9 @@ core::Result<stages::validate::ProfileSetPtr> loadProfiles(const config::Gateway
                                                            fhir::ModelPtr model,
                                                            const std::vector<std::string>& extra,
                                                            config::Diagnostics& diags);
+// Opens the configured audit store; checkpoints are signed with the gateway's key when there is
+// one.
+core::Result<std::shared_ptr<storage::AuditStore>> openAuditStore(const config::GatewayConfig& config);
 // Opens the configured store.
 core::Result<std::unique_ptr<storage::Store>> openStore(const config::GatewayConfig& config);
 

@@ -44,6 +44,24 @@ struct Principal {
   std::string certificate_subject;    // of the TLS client certificate, if any
 };
 
+// What the audit record of an exchange must say beyond the request and response: filled by the
+// consent stage (decision, patients, disclosed resources), read by the audit stage.
+struct AuditTrail {
+  struct Entity {
+    std::string reference;           // Patient/1, Observation/2/_history/3
+    std::vector<std::string> labels;  // security labels (system|code)
+  };
+  std::vector<std::string> patients;  // Patient/<id> the exchange concerned
+  std::vector<Entity> entities;       // resources disclosed or written
+  std::string decision;               // permit | deny | redact ("" = not decided)
+  std::string rule;                   // the policy rule that decided
+  std::string policy_version;
+  std::vector<std::string> consents;  // Consent/<id> that decided
+  bool break_glass = false;
+  std::string break_glass_reason;
+  std::string audit_query;            // an auditor's query of the audit log (itself audited)
+};
+
 struct Request {
   std::string method;  // GET, POST, PUT, PATCH, DELETE, HEAD
   std::string path;    // path below the FHIR base, percent-decoded per segment later: "/Patient/1"
@@ -118,6 +136,7 @@ class Exchange {
   Response response;
   std::string request_id;
   Principal principal;  // set by the authenticate stage
+  AuditTrail audit;     // filled on the way, written by the audit stage
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   Issues& issues() { return issues_; }

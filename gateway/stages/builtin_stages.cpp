@@ -1,5 +1,6 @@
 #include "stages/builtin_stages.h"
 
+#include "stages/audit/audit_stage.h"
 #include "stages/authenticate/authenticate_stage.h"
 #include "stages/parse/parse_stage.h"
 #include "stages/route/route_stage.h"
@@ -22,6 +23,10 @@ core::Status registerBuiltinStages(core::StageRegistry& registry, const StageCon
     return std::unique_ptr<core::Stage>(
         std::make_unique<validate::ValidateStage>(ctx.validator, ctx.config->validation));
   }));
+  GW_RETURN_IF_ERROR(registry.add("audit", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {
+    if (ctx.audit == nullptr) return core::internal("the audit stage needs the audit store");
+    return std::unique_ptr<core::Stage>(std::make_unique<audit::AuditStage>(ctx.audit, ctx.env, "OneDoor gateway"));
+  }));
   GW_RETURN_IF_ERROR(registry.add("route", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {
     return std::unique_ptr<core::Stage>(std::make_unique<route::RouteStage>(ctx.rest));
   }));
@@ -29,7 +34,7 @@ core::Status registerBuiltinStages(core::StageRegistry& registry, const StageCon
 }
 
 const std::vector<std::string>& fhirPipelineOrder() {
-  static const std::vector<std::string> order = {"authenticate", "parse", "validate", "route"};
+  static const std::vector<std::string> order = {"authenticate", "parse", "validate", "route", "audit"};
   return order;
 }
 

@@ -11,6 +11,7 @@
 #include "fhir/model.h"
 #include "fhir/terminology.h"
 #include "stages/validate/validator.h"
+#include "storage/audit_store.h"
 #include "storage/store.h"
 
 namespace onedoor::stages {
@@ -32,6 +33,7 @@ struct StageContext {
   std::shared_ptr<const fhir::Terminology> terminology;
   stages::validate::ValidatorPtr validator;
   std::shared_ptr<const authenticate::TokenService> tokens;
+  std::shared_ptr<storage::AuditStore> audit;
 };
 
 core::Status registerBuiltinStages(core::StageRegistry& registry, const StageContext& context);

@@ -1,0 +1,332 @@
+#include "stages/audit/audit_event.h"
+
+#include <Poco/Base64Encoder.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace onedoor::stages::audit {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using core::Interaction;
+
+constexpr const char* kDcm = "http://dicom.nema.org/resources/ontology/DCM";
+constexpr const char* kPartnerSystem = "https://onedoor.dev/fhir/Id/partner";
+constexpr const char* kOds = "https://fhir.nhs.uk/Id/ods-organization-code";
+
+void str(Writer& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void coding(Writer& w, const char* system, const std::string& code, const char* display = nullptr) {
+  w.StartObject();
+  str(w, "system", system);
+  str(w, "code", code);
+  if (display != nullptr) str(w, "display", display);
+  w.EndObject();
+}
+
+std::string base64(const std::string& s) {
+  std::ostringstream out;
+  Poco::Base64Encoder enc(out);
+  enc.rdbuf()->setLineLength(0);
+  enc << s;
+  enc.close();
+  return out.str();
+}
+
+std::string outcomeOf(int status) { return status < 400 ? "0" : status < 500 ? "4" : "8"; }
+
+// The first diagnostics of an OperationOutcome response, as the outcome's description. The
+// gateway's messages name rules and elements, never patient values.
+std::string outcomeDescription(const core::Exchange& ex) {
+  if (ex.response.status < 400) return {};
+  if (ex.response.resource && ex.response.resource->type != nullptr &&
+      ex.response.resource->type->name == "OperationOutcome") {
+    if (const fhir::Node* issue = ex.response.resource->child("issue")) {
+      return std::string(issue->childValue("diagnostics"));
+    }
+  }
+  if (ex.request.endpoint == "auth" && !ex.response.body.empty()) return ex.response.body;
+  return "HTTP " + std::to_string(ex.response.status);
+}
+
+bool isSearch(Interaction i) {
+  return i == Interaction::kSearchType || i == Interaction::kSearchSystem || i == Interaction::kSearchCompartment ||
+         i == Interaction::kHistoryType || i == Interaction::kHistorySystem || i == Interaction::kHistoryInstance;
+}
+
+}  // namespace
+
+std::string actionOf(Interaction i) {
+  switch (i) {
+    case Interaction::kCreate: return "C";
+    case Interaction::kRead:
+    case Interaction::kVread:
+    case Interaction::kCapabilities: return "R";
+    case Interaction::kUpdate:
+    case Interaction::kPatch: return "U";
+    case Interaction::kDelete: return "D";
+    default: return "E";
+  }
+}
+
+AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const std::string& recorded,
+                          std::int64_t recorded_ms, const std::string& observer) {
+  const core::AuditTrail& a = ex.audit;
+  const core::Principal& p = ex.principal;
+  bool login = ex.request.endpoint == "auth";
+  AuditEventText out;
+  storage::AuditFacts& f = out.facts;
+  f.recorded_ms = recorded_ms;
+  f.partner = p.partner;
+  f.action = login ? "E" : actionOf(ex.fhir.interaction);
+  f.outcome = outcomeOf(ex.response.status);
+  f.purpose = p.purpose;
+  f.break_glass = a.break_glass;
+  f.patients = a.patients;
+
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  str(w, "resourceType", "AuditEvent");
+  str(w, "id", id);
+  w.Key("type");
+  if (login) {
+    coding(w, kDcm, "110114", "User Authentication");
+  } else {
+    coding(w, "http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "RESTful Operation");
+  }
+  w.Key("subtype");
+  w.StartArray();
+  if (login) {
+    coding(w, kDcm, "110122", "Login");
+  } else if (ex.fhir.interaction != Interaction::kNone) {
+    std::string code(core::interactionName(ex.fhir.interaction));
+    if (code == "search-compartment") code = "search-type";
+    coding(w, "http://hl7.org/fhir/restful-interaction", code);
+    if (ex.fhir.interaction == Interaction::kOperation) coding(w, "urn:onedoor:operation", ex.fhir.operation);
+  }
+  w.EndArray();
+  str(w, "action", f.action);
+  str(w, "recorded", recorded);
+  str(w, "outcome", f.outcome);
+  std::string desc = outcomeDescription(ex);
+  if (!desc.empty()) str(w, "outcomeDesc", desc);
+  if (!p.purpose.empty()) {
+    w.Key("purposeOfEvent");
+    w.StartArray();
+    w.StartObject();
+    w.Key("coding");
+    w.StartArray();
+    coding(w, "http://terminology.hl7.org/CodeSystem/v3-ActReason", p.purpose);
+    w.EndArray();
+    w.EndObject();
+    w.EndArray();
+  }
+
+  w.Key("agent");
+  w.StartArray();
+  // The requesting partner system (BALP client), with its purpose of use and token.
+  w.StartObject();
+  w.Key("type");
+  w.StartObject();
+  w.Key("coding");
+  w.StartArray();
+  coding(w, kDcm, "110153", "Source Role ID");
+  w.EndArray();
+  w.EndObject();
+  w.Key("who");
+  w.StartObject();
+  w.Key("identifier");
+  w.StartObject();
+  str(w, "system", kPartnerSystem);
+  str(w, "value", p.partner.empty() ? "unknown" : p.partner);
+  w.EndObject();
+  w.EndObject();
+  if (!p.certificate_subject.empty()) str(w, "altId", p.certificate_subject);
+  w.Key("requestor");
+  w.Bool(true);
+  if (!p.token_id.empty()) {
+    w.Key("policy");
+    w.StartArray();
+    std::string policy = "urn:ietf:params:oauth:jti:" + p.token_id;
+    w.String(policy.c_str());
+    w.EndArray();
+  }
+  w.Key("network");
+  w.StartObject();
+  std::string address = ex.request.remote_address.substr(0, ex.request.remote_address.rfind(':'));
+  str(w, "address", address);
+  str(w, "type", "2");
+  w.EndObject();
+  if (!p.purpose.empty()) {
+    w.Key("purposeOfUse");
+    w.StartArray();
+    w.StartObject();
+    w.Key("coding");
+    w.StartArray();
+    coding(w, "http://terminology.hl7.org/CodeSystem/v3-ActReason", p.purpose);
+    w.EndArray();
+    w.EndObject();
+    w.EndArray();
+  }
+  w.EndObject();
+  // The partner's organisation.
+  if (!p.ods.empty()) {
+    w.StartObject();
+    w.Key("type");
+    w.StartObject();
+    w.Key("coding");
+    w.StartArray();
+    coding(w, "http://terminology.hl7.org/CodeSystem/extra-security-role-type", "humanuser");
+    w.EndArray();
+    w.EndObject();
+    w.Key("who");
+    w.StartObject();
+    w.Key("identifier");
+    w.StartObject();
+    str(w, "system", kOds);
+    str(w, "value", p.ods);
+    w.EndObject();
+    w.EndObject();
+    w.Key("requestor");
+    w.Bool(false);
+    w.EndObject();
+  }
+  // The gateway (BALP server).
+  w.StartObject();
+  w.Key("type");
+  w.StartObject();
+  w.Key("coding");
+  w.StartArray();
+  coding(w, kDcm, "110152", "Destination Role ID");
+  w.EndArray();
+  w.EndObject();
+  w.Key("who");
+  w.StartObject();
+  str(w, "display", observer);
+  w.EndObject();
+  w.Key("requestor");
+  w.Bool(false);
+  w.EndObject();
+  w.EndArray();
+
+  w.Key("source");
+  w.StartObject();
+  w.Key("observer");
+  w.StartObject();
+  str(w, "display", observer);
+  w.EndObject();
+  w.Key("type");
+  w.StartArray();
+  coding(w, "http://terminology.hl7.org/CodeSystem/security-source-type", "4", "Application Server");
+  w.EndArray();
+  w.EndObject();
+
+  w.Key("entity");
+  w.StartArray();
+  // The transaction: its request id.
+  w.StartObject();
+  w.Key("what");
+  w.StartObject();
+  w.Key("identifier");
+  w.StartObject();
+  str(w, "value", ex.request_id);
+  w.EndObject();
+  w.EndObject();
+  w.Key("type");
+  coding(w, "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType", "XrequestId");
+  w.EndObject();
+  for (const auto& patient : a.patients) {
+    w.StartObject();
+    w.Key("what");
+    w.StartObject();
+    str(w, "reference", patient);
+    w.EndObject();
+    w.Key("type");
+    coding(w, "http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person");
+    w.Key("role");
+    coding(w, "http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient");
+    w.EndObject();
+  }
+  for (const auto& e : a.entities) {
+    f.entities.push_back(e.reference.substr(0, e.reference.find("/_history")));
+    w.StartObject();
+    w.Key("what");
+    w.StartObject();
+    str(w, "reference", e.reference);
+    w.EndObject();
+    w.Key("type");
+    coding(w, "http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object");
+    w.Key("role");
+    coding(w, "http://terminology.hl7.org/CodeSystem/object-role", "4", "Domain Resource");
+    if (!e.labels.empty()) {
+      w.Key("securityLabel");
+      w.StartArray();
+      for (const auto& l : e.labels) {
+        auto bar = l.find('|');
+        coding(w, bar == std::string::npos ? "" : l.substr(0, bar).c_str(), l.substr(bar == std::string::npos ? 0 : bar + 1));
+      }
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  // A search: the query itself (base64, as BALP has it), never its results' content.
+  if (isSearch(ex.fhir.interaction) || !a.audit_query.empty()) {
+    std::string q = ex.request.method + " " + ex.request.path;
+    std::string sep = "?";
+    for (const auto& [k, v] : ex.request.query) {
+      q += sep + k + "=" + v;
+      sep = "&";
+    }
+    w.StartObject();
+    w.Key("type");
+    coding(w, "http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object");
+    w.Key("role");
+    coding(w, "http://terminology.hl7.org/CodeSystem/object-role", "24", "Query");
+    str(w, "query", base64(q));
+    w.EndObject();
+  }
+  // The consent decision.
+  if (!a.decision.empty()) {
+    w.StartObject();
+    if (!a.consents.empty()) {
+      w.Key("what");
+      w.StartObject();
+      str(w, "reference", a.consents.front());
+      w.EndObject();
+    }
+    w.Key("type");
+    coding(w, "https://onedoor.dev/fhir/CodeSystem/audit-entity", "consent-decision", "Consent decision");
+    w.Key("detail");
+    w.StartArray();
+    auto detail = [&](const char* type, const std::string& value) {
+      if (value.empty()) return;
+      w.StartObject();
+      str(w, "type", type);
+      str(w, "valueString", value);
+      w.EndObject();
+    };
+    detail("decision", a.decision);
+    detail("rule", a.rule);
+    detail("policy-version", a.policy_version);
+    for (std::size_t i = 1; i < a.consents.size(); ++i) detail("consent", a.consents[i]);
+    if (a.break_glass) {
+      detail("break-glass", "true");
+      detail("break-glass-reason", a.break_glass_reason);
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  out.json = sb.GetString();
+  return out;
+}
+
+}  // namespace onedoor::stages::audit
