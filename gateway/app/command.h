@@ -22,5 +22,6 @@ int checkCommand(const std::vector<std::string>& args);
 int convertCommand(const std::vector<std::string>& args);
 int fhirpathCommand(const std::vector<std::string>& args);
 int validateCommand(const std::vector<std::string>& args);
+int auditCommand(const std::vector<std::string>& args);
 
 }  // namespace onedoor::app

@@ -9,6 +9,7 @@ const std::vector<Command>& commands() {
       {"convert", "convert a FHIR resource between JSON and XML", convertCommand},
       {"fhirpath", "evaluate FHIRPath expressions against a resource", fhirpathCommand},
       {"validate", "validate resources against the base definitions and profiles", validateCommand},
+      {"audit", "query and verify the audit log, list break-glass accesses", auditCommand},
   };
   return k;
 }

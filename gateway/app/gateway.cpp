@@ -164,6 +164,7 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   GW_ASSIGN_OR_RETURN(gw->audit_, openAuditStore(*config));
   ctx.audit = gw->audit_;
   auto engine = std::make_shared<stages::route::RestEngine>(gw->model_, gw->store_, env, indexer, rest);
+  engine->setAuditStore(gw->audit_);
   ctx.rest = engine;
   core::StageRegistry registry;
   GW_RETURN_IF_ERROR(stages::registerBuiltinStages(registry, ctx));

@@ -283,14 +283,27 @@ class SqliteAuditStore : public AuditStore {
   }
 
   void writeBatch(const std::vector<std::shared_ptr<Pending>>& batch) {
-    std::int64_t seq = head_seq_;
-    std::string hash = head_hash_.empty() ? kGenesis : head_hash_;
+    std::int64_t seq = 0;
+    std::string hash = kGenesis;
     std::vector<std::int64_t> seqs;
     core::Status st = core::Status::ok();
     bool force_checkpoint = false;
     try {
       Sql w(*writer_session_, Dialect::kSqlite);
       st = w.exec("BEGIN IMMEDIATE");
+      // The head is read under the write lock: another process (the CLI, a second gateway) may
+      // have appended since this one last did.
+      if (st.isOk()) {
+        auto rows = w.query("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1");
+        if (!rows.isOk()) {
+          st = rows.status();
+        } else if (!rows->empty()) {
+          seq = asInt(rows->front()[0]);
+          hash = asString(rows->front()[1]);
+        }
+        auto cp = w.query("SELECT MAX(seq) FROM audit_checkpoint");
+        if (cp.isOk() && !cp->empty() && !isNull(cp->front()[0])) last_checkpoint_ = asInt(cp->front()[0]);
+      }
       for (const auto& p : batch) {
         if (!st.isOk()) break;
         if (p->checkpoint_only) {

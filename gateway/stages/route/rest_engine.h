@@ -14,6 +14,7 @@
 #include "fhir/node.h"
 #include "search/indexer.h"
 #include "search/query.h"
+#include "storage/audit_store.h"
 #include "storage/store.h"
 
 namespace onedoor::stages::route {
@@ -31,6 +32,11 @@ struct WriteResult {
   int status = 0;                    // 201 created, 200 updated/deleted
   std::optional<fhir::Node> resource;  // as stored (absent for a delete)
 };
+
+// Parses AuditEvent search parameters (patient, agent, entity, date, action, outcome, purpose,
+// break-glass, _count, _cursor) into an audit store query; shared with `onedoor audit query`.
+core::Result<storage::AuditQuery> auditQuery(const std::vector<std::pair<std::string, std::string>>& params,
+                                             std::uint32_t max_count);
 
 class RestEngine {
  public:
@@ -60,6 +66,9 @@ class RestEngine {
       storage::WriteTx& tx, const std::string& type,
       const std::vector<std::pair<std::string, std::string>>& params) const;
 
+  // The audit log searched through AuditEvent (set at start-up, before the engine is shared).
+  void setAuditStore(std::shared_ptr<storage::AuditStore> audit) { audit_ = std::move(audit); }
+
   const fhir::Model& model() const { return *model_; }
   const search::Indexer& indexer() const { return *indexer_; }
   const RestConfig& config() const { return config_; }
@@ -67,6 +76,7 @@ class RestEngine {
   storage::Store& store() const { return *store_; }
 
  private:
+  void auditLog(core::Exchange& ex) const;
   void read(core::Exchange& ex) const;
   void vread(core::Exchange& ex) const;
   void createInteraction(core::Exchange& ex) const;
@@ -84,6 +94,7 @@ class RestEngine {
 
   fhir::ModelPtr model_;
   std::shared_ptr<storage::Store> store_;
+  std::shared_ptr<storage::AuditStore> audit_;
   std::shared_ptr<core::Env> env_;
   std::shared_ptr<const search::Indexer> indexer_;
   RestConfig config_;
