@@ -25,6 +25,8 @@ int checkCommand(const std::vector<std::string>& args) {
       if (!dirs.isOk()) diags.error(cfg->source, 1, 1, "definitions: " + dirs.status().message());
       auto params = loadSearchParams(*cfg, **model);
       if (dirs.isOk() && !params.isOk()) diags.error(cfg->source, 1, 1, "search parameters: " + params.status().message());
+      // The consent policy parses and names known sectors.
+      (void)loadConsentPolicy(*cfg, diags);
       // Every profile of validation.profiles compiles (snapshot, invariants), or is reported.
       if (dirs.isOk()) {
         auto profiles = loadProfiles(*cfg, *model, {}, diags);

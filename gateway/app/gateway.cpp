@@ -110,6 +110,12 @@ core::Result<stages::validate::ProfileSetPtr> loadProfiles(const config::Gateway
   return stages::validate::ProfileSetPtr(profiles);
 }
 
+std::shared_ptr<const stages::consent::Policy> loadConsentPolicy(const config::GatewayConfig& config,
+                                                                 config::Diagnostics& diags) {
+  if (config.consent.policy.empty()) return stages::consent::denyAllPolicy();
+  return stages::consent::loadPolicy(config.resolvePath(config.consent.policy), diags);
+}
+
 core::Result<std::shared_ptr<storage::AuditStore>> openAuditStore(const config::GatewayConfig& config) {
   storage::AuditStoreOptions opts;
   opts.max_batch = config.audit.max_batch;
@@ -159,10 +165,13 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
 
   stages::StageContext ctx{config,  gw->model_, gw->store_, env, nullptr, profiles->definitionsPtr(),
                            profiles->terminologyPtr(), std::make_shared<const stages::validate::Validator>(profiles),
-                           nullptr, nullptr};
+                           nullptr, nullptr, nullptr, nullptr};
   GW_ASSIGN_OR_RETURN(ctx.tokens, stages::authenticate::TokenService::create(config, rest.base_url, gw->store_, env));
   GW_ASSIGN_OR_RETURN(gw->audit_, openAuditStore(*config));
   ctx.audit = gw->audit_;
+  ctx.indexer = indexer;
+  ctx.policy = loadConsentPolicy(*config, diags);
+  if (ctx.policy == nullptr) return core::invalid("the consent policy has errors:\n" + diags.toString());
   auto engine = std::make_shared<stages::route::RestEngine>(gw->model_, gw->store_, env, indexer, rest);
   engine->setAuditStore(gw->audit_);
   ctx.rest = engine;

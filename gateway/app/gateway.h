@@ -13,6 +13,7 @@
 #include "fhir/model.h"
 #include "http/http_server.h"
 #include "search/indexer.h"
+#include "stages/consent/policy.h"
 #include "stages/validate/validator.h"
 #include "storage/audit_store.h"
 #include "storage/store.h"
@@ -60,6 +61,10 @@ core::Result<stages::validate::ProfileSetPtr> loadProfiles(const config::Gateway
                                                            fhir::ModelPtr model,
                                                            const std::vector<std::string>& extra,
                                                            config::Diagnostics& diags);
+// The configured ICS sharing policy (consent.policy), or the built-in deny-all when none is
+// configured; problems go to `diags` with file:line:col.
+std::shared_ptr<const stages::consent::Policy> loadConsentPolicy(const config::GatewayConfig& config,
+                                                                 config::Diagnostics& diags);
 // Opens the configured audit store; checkpoints are signed with the gateway's key when there is
 // one.
 core::Result<std::shared_ptr<storage::AuditStore>> openAuditStore(const config::GatewayConfig& config);

@@ -2,6 +2,7 @@
 
 #include "stages/audit/audit_stage.h"
 #include "stages/authenticate/authenticate_stage.h"
+#include "stages/consent/consent_stage.h"
 #include "stages/parse/parse_stage.h"
 #include "stages/route/route_stage.h"
 #include "stages/validate/validate_stage.h"
@@ -27,6 +28,11 @@ core::Status registerBuiltinStages(core::StageRegistry& registry, const StageCon
     if (ctx.audit == nullptr) return core::internal("the audit stage needs the audit store");
     return std::unique_ptr<core::Stage>(std::make_unique<audit::AuditStage>(ctx.audit, ctx.env, "OneDoor gateway"));
   }));
+  GW_RETURN_IF_ERROR(registry.add("consent", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {
+    if (ctx.policy == nullptr || ctx.indexer == nullptr) return core::internal("the consent stage needs the policy and indexer");
+    return std::unique_ptr<core::Stage>(std::make_unique<consent::ConsentStage>(ctx.policy, ctx.store, ctx.indexer,
+                                                                                ctx.model, ctx.env, ctx.config));
+  }));
   GW_RETURN_IF_ERROR(registry.add("route", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {
     return std::unique_ptr<core::Stage>(std::make_unique<route::RouteStage>(ctx.rest));
   }));
@@ -34,7 +40,7 @@ core::Status registerBuiltinStages(core::StageRegistry& registry, const StageCon
 }
 
 const std::vector<std::string>& fhirPipelineOrder() {
-  static const std::vector<std::string> order = {"authenticate", "parse", "validate", "route", "audit"};
+  static const std::vector<std::string> order = {"authenticate", "parse", "validate", "consent", "route", "audit"};
   return order;
 }
 

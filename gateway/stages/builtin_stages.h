@@ -11,6 +11,7 @@
 #include "fhir/model.h"
 #include "fhir/terminology.h"
 #include "stages/validate/validator.h"
+#include "search/indexer.h"
 #include "storage/audit_store.h"
 #include "storage/store.h"
 
@@ -21,6 +22,9 @@ class RestEngine;
 }
 namespace authenticate {
 class TokenService;
+}
+namespace consent {
+struct Policy;
 }
 
 struct StageContext {
@@ -34,6 +38,8 @@ struct StageContext {
   stages::validate::ValidatorPtr validator;
   std::shared_ptr<const authenticate::TokenService> tokens;
   std::shared_ptr<storage::AuditStore> audit;
+  std::shared_ptr<const consent::Policy> policy;
+  std::shared_ptr<const search::Indexer> indexer;
 };
 
 core::Status registerBuiltinStages(core::StageRegistry& registry, const StageContext& context);

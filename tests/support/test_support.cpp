@@ -82,8 +82,14 @@ std::string quoteList(const std::vector<std::string>& items) {
 
 TestGateway::TestGateway(const std::string& server_extra, const std::string& extra,
                          const std::vector<TestPartner>& partners,
-                         const std::function<void(const std::filesystem::path&)>& before_start) {
+                         const std::function<void(const std::filesystem::path&)>& before_start,
+                         const std::string& policy) {
   if (before_start) before_start(dir_.path());
+  std::ofstream(dir_.path() / "policy.json")
+      << (policy.empty() ? R"({"version": "test-1", "rules": [{"id": "test-all", "sectors": ["acute"],
+           "purposes": ["TREAT", "ETREAT", "HOPERAT", "HRESCH", "PUBHLTH"], "access": "full",
+           "exact_totals": true, "reverse_chaining": true}]})"
+                         : policy);
   std::filesystem::create_directories(dir_.path() / "keys");
   auto gateway_key = stages::authenticate::JwtKey::generateEc((dir_.path() / "keys/gateway.key.pem").string(),
                                                                (dir_.path() / "keys/gateway.pub.pem").string());
@@ -107,6 +113,7 @@ TestGateway::TestGateway(const std::string& server_extra, const std::string& ext
     "storage": {"driver": "sqlite", "sqlite_path": "db/onedoor.db"},
     "audit": {"sqlite_path": "db/audit.db"},
     "auth": {"signing_key": "keys/gateway.key.pem"},
+    "consent": {"policy": "policy.json"},
     "partners": [)" + partner_json + "]" +
                      (extra.empty() ? std::string() : ", " + extra) + "}";
   config::Diagnostics diags;

@@ -56,9 +56,12 @@ class TestGateway {
  public:
   // `server_extra` is added inside "server" ("\"max_body_bytes\": 100"), `extra` at the top.
   // `before_start` runs on the gateway's folder before it starts (to prepare db/onedoor.db).
+  // `policy`: the consent policy (JSON text); by default one rule lets test-client (acute) see
+  // everything, with exact totals and reverse chaining.
   explicit TestGateway(const std::string& server_extra = "", const std::string& extra = "",
                        const std::vector<TestPartner>& partners = {},
-                       const std::function<void(const std::filesystem::path&)>& before_start = {});
+                       const std::function<void(const std::filesystem::path&)>& before_start = {},
+                       const std::string& policy = "");
   ~TestGateway();
   std::uint16_t port() const { return gateway_->port(); }
   std::string base() const { return gateway_->baseUrl(); }

@@ -1,0 +1,184 @@
+// The response side of the consent stage: each resource about to leave is decided for the
+// partner; refused reads become a generic 403, searches lose what may not be seen and mask what
+// may be seen in part; the audit trail gets every patient, resource and decision.
+#include <algorithm>
+
+#include "fhir/codec.h"
+#include "stages/consent/consent_stage.h"
+
+namespace onedoor::stages::consent {
+namespace {
+
+using core::Interaction;
+
+constexpr const char* kConfidentiality = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+
+// U < L < M < N < R < V. A resource with a sensitive label and no stated level counts as R.
+int level(const std::vector<std::string>& labels, const Policy& policy) {
+  static const std::string kOrder = "ULMNRV";
+  int best = -1;
+  bool sensitive = false;
+  for (const auto& l : labels) {
+    if (l.rfind(std::string(kConfidentiality) + "|", 0) == 0) {
+      auto pos = kOrder.find(l.substr(l.size() - 1));
+      if (pos != std::string::npos) best = std::max(best, static_cast<int>(pos));
+    }
+    sensitive = sensitive || policy.sensitive_labels.count(l) > 0;
+  }
+  if (best < 0) best = sensitive ? 4 : 3;
+  return best;
+}
+
+void addUnique(std::vector<std::string>& v, const std::string& s) {
+  if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+std::string referenceOf(const fhir::Node& r) {
+  std::string ref = r.type->name + "/" + std::string(r.childValue("id"));
+  if (const fhir::Node* meta = r.child("meta")) {
+    if (!meta->childValue("versionId").empty()) ref += "/_history/" + std::string(meta->childValue("versionId"));
+  }
+  return ref;
+}
+
+}  // namespace
+
+core::Status ConsentStage::filterRead(core::Exchange& ex, const Requester& base, PatientContext& pc) const {
+  fhir::Node node;
+  if (ex.response.resource) {
+    node = *ex.response.resource;
+  } else if (!ex.response.raw_json.empty()) {
+    auto r = fhir::readJson(*model_, ex.response.raw_json);
+    if (!r.ok()) return core::internal("a stored resource does not parse");
+    node = std::move(r.resource);
+  } else {
+    return core::Status::ok();
+  }
+  if (node.type == nullptr || node.type->name == "OperationOutcome") return core::Status::ok();
+  Requester who = base;
+  auto patients = pc.patientsOf(node);
+  GW_ASSIGN_OR_RETURN(auto consents, pc.consentsOf(patients));
+  std::int64_t now_ms = core::epochMillis(env_->now());
+  if (evaluator_.policy().break_glass_purposes.count(who.purpose)) {
+    for (const auto& p : patients) {
+      GW_ASSIGN_OR_RETURN(bool granted, store_->hasBreakGlass(who.partner, p, now_ms));
+      who.break_glass = who.break_glass || granted;
+    }
+  }
+  Decision d = evaluator_.decide(who, node, consents, "access", now(), [&](const std::string& r) { return pc.odsOf(r); });
+  for (const auto& p : patients) addUnique(ex.audit.patients, p);
+  ex.audit.rule = d.rule;
+  ex.audit.policy_version = evaluator_.policy().version;
+  if (!d.consent.empty()) addUnique(ex.audit.consents, d.consent);
+  if (d.rule == "break-glass") ex.audit.break_glass = true;
+  if (d.effect == Decision::Effect::kDeny) {
+    deny(ex, d);
+    return core::Status::ok();
+  }
+  ex.audit.entities.push_back({referenceOf(node), ConsentEvaluator::labels(node)});
+  ex.audit.decision = d.outcome();
+  if (d.effect == Decision::Effect::kMask) {
+    evaluator_.mask(node);
+    ex.response.raw_json.clear();
+    ex.response.resource = std::move(node);
+  }
+  return core::Status::ok();
+}
+
+core::Status ConsentStage::filterBundle(core::Exchange& ex, const Requester& base, PatientContext& pc) const {
+  if (!ex.response.resource || ex.response.resource->type == nullptr || ex.response.resource->type->name != "Bundle") {
+    return core::Status::ok();
+  }
+  fhir::Node& bundle = *ex.response.resource;
+  const PolicyRule* rule = evaluator_.policy().rule(base.sector, base.purpose);
+  std::int64_t now_ms = core::epochMillis(env_->now());
+  std::size_t withheld = 0, masked = 0, kept = 0;
+  int hwm = 3;  // N
+  std::vector<fhir::Node> entries, others;
+  for (auto& entry : bundle.children) {
+    if (entry.name != "entry") {
+      others.push_back(std::move(entry));
+      continue;
+    }
+    fhir::Node* r = entry.child("resource");
+    if (r == nullptr || r->type == nullptr || r->type->name == "OperationOutcome") {
+      entries.push_back(std::move(entry));
+      continue;
+    }
+    Requester who = base;
+    auto patients = pc.patientsOf(*r);
+    GW_ASSIGN_OR_RETURN(auto consents, pc.consentsOf(patients));
+    if (evaluator_.policy().break_glass_purposes.count(who.purpose)) {
+      for (const auto& p : patients) {
+        GW_ASSIGN_OR_RETURN(bool granted, store_->hasBreakGlass(who.partner, p, now_ms));
+        who.break_glass = who.break_glass || granted;
+      }
+    }
+    Decision d = evaluator_.decide(who, *r, consents, "access", now(), [&](const std::string& ref) { return pc.odsOf(ref); });
+    if (!d.consent.empty()) addUnique(ex.audit.consents, d.consent);
+    if (d.rule == "break-glass") ex.audit.break_glass = true;
+    if (d.effect == Decision::Effect::kDeny) {
+      ++withheld;
+      continue;
+    }
+    for (const auto& p : patients) addUnique(ex.audit.patients, p);
+    auto labels = ConsentEvaluator::labels(*r);
+    hwm = std::max(hwm, level(labels, evaluator_.policy()));
+    ex.audit.entities.push_back({referenceOf(*r), labels});
+    if (d.effect == Decision::Effect::kMask) {
+      ++masked;
+      evaluator_.mask(*r);
+    }
+    ++kept;
+    entries.push_back(std::move(entry));
+  }
+  // The kept entries go back where entries were: before the signature, if any, in order.
+  auto at = std::find_if(others.begin(), others.end(), [](const fhir::Node& c) { return c.name == "signature"; });
+  others.insert(at, std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
+  bundle.children = std::move(others);
+  // A total is a count of what matched: it stays only where nothing was withheld or masked on
+  // this page and the rule trusts the partner with counts; otherwise it would reveal hidden data.
+  bool exact = rule != nullptr && rule->exact_totals && withheld == 0 && masked == 0;
+  if (!exact) bundle.removeChildren("total");
+  if (kept > 0) {
+    fhir::Node* meta = bundle.child("meta");
+    if (meta == nullptr) meta = bundle.add("meta");
+    if (meta != nullptr) {
+      if (fhir::Node* s = meta->add("security")) {
+        s->set("system", kConfidentiality);
+        s->set("code", std::string(1, std::string("ULMNRV")[static_cast<std::size_t>(hwm)]));
+      }
+    }
+  }
+  ex.audit.rule = rule != nullptr ? rule->id : "";
+  ex.audit.policy_version = evaluator_.policy().version;
+  ex.audit.decision = withheld == 0 && masked == 0 ? "permit" : "redact";
+  return core::Status::ok();
+}
+
+core::Status ConsentStage::respond(core::Exchange& ex) {
+  if (ex.request.endpoint != "fhir" || !ex.principal.authenticated) return core::Status::ok();
+  if (ex.response.status < 200 || ex.response.status >= 300) return core::Status::ok();
+  const auto& fr = ex.fhir;
+  if (fr.type == "AuditEvent" || fr.interaction == Interaction::kCapabilities) return core::Status::ok();
+  if (fr.interaction == Interaction::kOperation) return core::Status::ok();
+  PatientContext pc(*model_, *store_, *indexer_);
+  Requester who = requester(ex);
+  core::Status st = core::Status::ok();
+  switch (fr.interaction) {
+    case Interaction::kRead:
+    case Interaction::kVread: st = filterRead(ex, who, pc); break;
+    case Interaction::kCreate:
+    case Interaction::kUpdate:
+    case Interaction::kPatch:
+    case Interaction::kDelete: break;  // decided before the write; the audit names what was written
+    default: st = filterBundle(ex, who, pc); break;
+  }
+  if (!st.isOk()) {
+    // Fail closed: whatever went wrong, nothing leaves.
+    deny(ex, Decision{Decision::Effect::kDeny, "error", "", "", ""});
+  }
+  return core::Status::ok();
+}
+
+}  // namespace onedoor::stages::consent

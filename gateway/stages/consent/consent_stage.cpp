@@ -1,0 +1,232 @@
+#include "stages/consent/consent_stage.h"
+
+#include <algorithm>
+
+#include "stages/authenticate/scopes.h"
+
+namespace onedoor::stages::consent {
+namespace {
+
+using core::Interaction;
+
+// The generic refusal: the same words whatever the reason, so a denial does not tell whether
+// the data exists or why the patient is hidden. The audit keeps the reason.
+constexpr const char* kDenied = "access denied by the ICS sharing policy";
+
+char letterFor(const std::string& method, const std::string& url) {
+  if (method == "GET" || method == "HEAD") return url.find('?') != std::string::npos ? 's' : 'r';
+  if (method == "POST") return 'c';
+  if (method == "DELETE") return 'd';
+  return 'u';
+}
+
+// Patient/<id> named by the request itself (a read of a Patient, a compartment, a search by
+// patient or subject), for break-glass.
+std::string targetPatient(const core::Exchange& ex) {
+  const auto& fr = ex.fhir;
+  if (fr.type == "Patient" && !fr.id.empty()) return "Patient/" + fr.id;
+  for (const auto& [k, v] : ex.request.query) {
+    if (k == "patient" || k == "subject" || k == "subject:Patient" || k == "patient:Patient") {
+      if (v.rfind("Patient/", 0) == 0) return v.substr(0, v.find(','));
+      if (k.rfind("patient", 0) == 0 && v.find('/') == std::string::npos) return "Patient/" + v.substr(0, v.find(','));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Requester ConsentStage::requester(const core::Exchange& ex) const {
+  const auto& p = ex.principal;
+  return Requester{p.partner, p.sector, p.ods, p.purpose, false};
+}
+
+std::string ConsentStage::now() const { return core::formatInstant(env_->now()); }
+
+void ConsentStage::deny(core::Exchange& ex, const Decision& d) const {
+  ex.audit.decision = "deny";
+  ex.audit.rule = d.rule;
+  ex.audit.policy_version = evaluator_.policy().version;
+  if (!d.consent.empty()) ex.audit.consents.push_back(d.consent);
+  ex.fail(core::Status(core::Code::kForbidden, kDenied));
+}
+
+bool ConsentStage::scopesAllow(core::Exchange& ex) const {
+  const auto& fr = ex.fhir;
+  const auto& scopes = ex.principal.scopes;
+  auto need = [&](const std::string& type, char letter) {
+    if (authenticate::allows(scopes, type, letter)) return true;
+    ex.fail(core::Status(core::Code::kForbidden, "the access token's scopes do not allow '" + std::string(1, letter) +
+                                                     "' on " + (type == "*" ? std::string("all types") : type)));
+    return false;
+  };
+  switch (fr.interaction) {
+    case Interaction::kCapabilities: return true;
+    case Interaction::kRead:
+    case Interaction::kVread:
+    case Interaction::kHistoryInstance: return need(fr.type, 'r');
+    case Interaction::kSearchType:
+    case Interaction::kHistoryType: return need(fr.type, 's');
+    case Interaction::kSearchCompartment:
+      return need(fr.compartment_type.empty() || fr.compartment_type == "*" ? "*" : fr.compartment_type, 's');
+    case Interaction::kSearchSystem:
+    case Interaction::kHistorySystem: {
+      auto types = ex.request.param("_type");
+      if (!types) return need("*", 's');
+      std::size_t start = 0;
+      while (start <= types->size()) {
+        auto comma = types->find(',', start);
+        std::string t = types->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!t.empty() && !need(t, 's')) return false;
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      return true;
+    }
+    case Interaction::kCreate: return need(fr.type, 'c');
+    case Interaction::kUpdate:
+    case Interaction::kPatch: return need(fr.type, 'u');
+    case Interaction::kDelete: return need(fr.type, 'd');
+    case Interaction::kBatch: {
+      if (!fr.resource) return true;
+      for (const fhir::Node* entry : fr.resource->childrenNamed("entry")) {
+        const fhir::Node* req = entry->child("request");
+        if (req == nullptr) continue;
+        std::string url(req->childValue("url"));
+        std::string type = url.substr(0, url.find_first_of("/?"));
+        if (!need(type.empty() ? "*" : type, letterFor(std::string(req->childValue("method")), url))) return false;
+      }
+      return true;
+    }
+    case Interaction::kOperation:
+      if (fr.operation == "consent-check") return true;
+      if (fr.operation == "validate") {
+        return authenticate::allows(scopes, fr.type, 'c') || authenticate::allows(scopes, fr.type, 'u') ||
+               need(fr.type, 'r');
+      }
+      return need(fr.type.empty() ? "*" : fr.type, fr.operation == "export" ? 's' : 'r');
+    case Interaction::kNone: return true;
+  }
+  return true;
+}
+
+void ConsentStage::label(fhir::Node& resource, const std::string& sector) const {
+  const std::string type = resource.type != nullptr ? resource.type->name : "";
+  for (const auto& rule : evaluator_.policy().labelling) {
+    if (!rule.written_by_sectors.count(sector) || (!rule.types.empty() && !rule.types.count(type))) continue;
+    auto labels = ConsentEvaluator::labels(resource);
+    if (std::find(labels.begin(), labels.end(), rule.label) != labels.end()) continue;
+    fhir::Node* meta = resource.child("meta");
+    if (meta == nullptr) meta = resource.add("meta");
+    if (meta == nullptr) continue;
+    if (fhir::Node* s = meta->add("security")) {
+      auto bar = rule.label.find('|');
+      s->set("system", rule.label.substr(0, bar));
+      s->set("code", rule.label.substr(bar + 1));
+    }
+  }
+}
+
+core::Flow ConsentStage::breakGlass(core::Exchange& ex, Requester& who) const {
+  const Policy& policy = evaluator_.policy();
+  auto reason = ex.request.headers.get("X-Break-Glass-Reason");
+  std::string patient = targetPatient(ex);
+  if (reason) {
+    if (!policy.break_glass_partners.count(who.partner) || !policy.break_glass_purposes.count(who.purpose)) {
+      deny(ex, Decision{Decision::Effect::kDeny, "break-glass-not-allowed", "", "", ""});
+      return core::Flow::kRespond;
+    }
+    if (reason->empty()) {
+      ex.fail(core::invalid("X-Break-Glass-Reason must say why emergency access is needed"));
+      return core::Flow::kRespond;
+    }
+    if (patient.empty()) {
+      ex.fail(core::invalid("break-glass is granted for one patient: read a Patient or search by patient"));
+      return core::Flow::kRespond;
+    }
+    auto until = core::epochMillis(env_->now()) + static_cast<std::int64_t>(policy.break_glass_minutes) * 60000;
+    auto st = store_->grantBreakGlass(who.partner, patient, until, *reason);
+    if (!st.isOk()) {
+      ex.fail(core::Status(core::Code::kUnavailable, "the break-glass grant cannot be recorded, so it is not given"));
+      return core::Flow::kRespond;
+    }
+    ex.audit.break_glass = true;
+    ex.audit.break_glass_reason = *reason;
+  }
+  return core::Flow::kContinue;
+}
+
+core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) const {
+  auto& fr = ex.fhir;
+  if (!fr.resource || (fr.interaction != Interaction::kCreate && fr.interaction != Interaction::kUpdate &&
+                       fr.interaction != Interaction::kBatch)) {
+    return core::Flow::kContinue;
+  }
+  PatientContext pc(*model_, *store_, *indexer_);
+  auto decideOne = [&](fhir::Node& resource) -> bool {
+    label(resource, who.sector);
+    auto patients = pc.patientsOf(resource);
+    auto consents = pc.consentsOf(patients);
+    if (!consents.isOk()) {
+      deny(ex, Decision{Decision::Effect::kDeny, "error", "", "", ""});
+      return false;
+    }
+    Decision d = evaluator_.decideForType(who, resource.type->name, *consents, "correct", now(),
+                                          [&](const std::string& r) { return pc.odsOf(r); });
+    for (const auto& p : patients) {
+      if (std::find(ex.audit.patients.begin(), ex.audit.patients.end(), p) == ex.audit.patients.end()) {
+        ex.audit.patients.push_back(p);
+      }
+    }
+    if (d.effect == Decision::Effect::kDeny) {
+      deny(ex, d);
+      return false;
+    }
+    ex.audit.decision = "permit";
+    ex.audit.rule = d.rule;
+    ex.audit.policy_version = evaluator_.policy().version;
+    return true;
+  };
+  if (fr.interaction == Interaction::kBatch) {
+    for (auto& entry : fr.resource->children) {
+      if (entry.name != "entry") continue;
+      fhir::Node* r = entry.child("resource");
+      if (r != nullptr && r->type != nullptr && !decideOne(*r)) return core::Flow::kRespond;
+    }
+    return core::Flow::kContinue;
+  }
+  return decideOne(*fr.resource) ? core::Flow::kContinue : core::Flow::kRespond;
+}
+
+core::Result<core::Flow> ConsentStage::run(core::Exchange& ex) {
+  if (ex.request.endpoint != "fhir" || !ex.principal.authenticated) return core::Flow::kContinue;
+  const auto& fr = ex.fhir;
+  if (fr.interaction == Interaction::kOperation && fr.operation == "consent-check") return consentCheck(ex);
+  if (!scopesAllow(ex)) return core::Flow::kRespond;
+  if (fr.interaction == Interaction::kCapabilities) return core::Flow::kContinue;
+  // The audit log has its own gate (auditors only) in the route stage; its reads are audited.
+  if (fr.type == "AuditEvent") return core::Flow::kContinue;
+  Requester who = requester(ex);
+  const PolicyRule* rule = evaluator_.policy().rule(who.sector, who.purpose);
+  if (rule == nullptr || rule->access == "none") {
+    deny(ex, Decision{Decision::Effect::kDeny, "no-rule", "", "", ""});
+    return core::Flow::kRespond;
+  }
+  bool searching = fr.interaction == Interaction::kSearchType || fr.interaction == Interaction::kSearchSystem ||
+                   fr.interaction == Interaction::kSearchCompartment;
+  if (searching && !rule->reverse_chaining) {
+    for (const auto& [k, v] : ex.request.query) {
+      bool chained = k.find('.') != std::string::npos && k[0] != '_';
+      if (k.rfind("_has", 0) == 0 || chained) {
+        ex.fail(core::Status(core::Code::kForbidden, "'" + k + "': reverse chaining and chained parameters could reveal "
+                                                            "resources this partner may not see, so rule " + rule->id +
+                                                            " does not allow them"));
+        return core::Flow::kRespond;
+      }
+    }
+  }
+  if (breakGlass(ex, who) == core::Flow::kRespond) return core::Flow::kRespond;
+  return decideWrites(ex, who);
+}
+
+}  // namespace onedoor::stages::consent

@@ -1,0 +1,70 @@
+#pragma once
+// The consent stage: decides every exchange for the partner making it.
+//   before routing: the token's scopes for the interaction and type; a policy rule for the
+//   partner's sector and purpose; searches that could reveal hidden data (_has, chains) where
+//   the rule forbids them; break-glass requests (granted per patient, for a time); writes
+//   (decided, and labelled by the policy's labelling rules); $consent-check;
+//   after routing: each resource answered — a read is permitted, masked to the minimal dataset
+//   or refused with a 403 that does not say whether the data exists; a search drops what the
+//   partner may not see and masks what it may see in part, never reporting a total that would
+//   count hidden resources; responses carry the high-water-mark confidentiality.
+// Every decision, with its rule, policy version and deciding Consent, goes to the audit trail.
+// Fails closed: an error while deciding is a denial. Thread-safe.
+
+#include <memory>
+
+#include "config/gateway_config.h"
+#include "core/env.h"
+#include "core/stage.h"
+#include "search/indexer.h"
+#include "stages/consent/consent_evaluator.h"
+#include "stages/consent/patient_context.h"
+#include "storage/store.h"
+
+namespace onedoor::stages::consent {
+
+// The decision for a partner and purpose on a resource, or on a type of data about a patient:
+// shared by $consent-check and `onedoor consent explain`. A store error goes to `error` (and the
+// decision is a denial).
+Decision explainDecision(const ConsentEvaluator& evaluator, PatientContext& pc, storage::Store& store,
+                         const config::PartnerConfig& partner, const std::string& purpose, const fhir::Node* resource,
+                         const std::string& patient, const std::string& type, const std::string& now,
+                         std::int64_t now_ms, core::Status& error);
+
+class ConsentStage : public core::Stage {
+ public:
+  ConsentStage(PolicyPtr policy, std::shared_ptr<storage::Store> store, std::shared_ptr<const search::Indexer> indexer,
+               fhir::ModelPtr model, std::shared_ptr<core::Env> env, config::GatewayConfigPtr config)
+      : evaluator_(std::move(policy)), store_(std::move(store)), indexer_(std::move(indexer)), model_(std::move(model)),
+        env_(std::move(env)), config_(std::move(config)) {}
+  std::string_view name() const override { return "consent"; }
+  core::Result<core::Flow> run(core::Exchange& exchange) override;
+  core::Status respond(core::Exchange& exchange) override;
+
+  const ConsentEvaluator& evaluator() const { return evaluator_; }
+
+ private:
+  // consent_stage.cpp
+  bool scopesAllow(core::Exchange& ex) const;
+  core::Flow breakGlass(core::Exchange& ex, Requester& who) const;
+  core::Flow decideWrites(core::Exchange& ex, const Requester& who) const;
+  void label(fhir::Node& resource, const std::string& sector) const;
+  // consent_filter.cpp
+  core::Status filterRead(core::Exchange& ex, const Requester& who, PatientContext& pc) const;
+  core::Status filterBundle(core::Exchange& ex, const Requester& who, PatientContext& pc) const;
+  // consent_check.cpp
+  core::Flow consentCheck(core::Exchange& ex) const;
+
+  Requester requester(const core::Exchange& ex) const;
+  std::string now() const;
+  void deny(core::Exchange& ex, const Decision& d) const;
+
+  ConsentEvaluator evaluator_;
+  std::shared_ptr<storage::Store> store_;
+  std::shared_ptr<const search::Indexer> indexer_;
+  fhir::ModelPtr model_;
+  std::shared_ptr<core::Env> env_;
+  config::GatewayConfigPtr config_;
+};
+
+}  // namespace onedoor::stages::consent
