@@ -7,4 +7,8 @@ cd "$root"
 scripts/install-deps.sh
 scripts/install-fhir-packages.sh
 scripts/build.sh
+# Development keys for the gateway and the sample partners (config/onedoor.sample.json). They are
+# made here, on this machine, and never committed; existing keys are kept.
+build/onedoor keygen --out data/keys gateway gp-riverside acute-general mh-spa crisis-team \
+  council-adults vcfse-befriending ics-auditor
 exec build/onedoor serve --config config/onedoor.sample.json

@@ -108,12 +108,12 @@ int verifyAndPrint(storage::AuditStore& store) {
 int auditCommand(const std::vector<std::string>& args) {
   CliOptions opts("audit", "query|verify|break-glass --config FILE [filters]",
                   "Reads the audit log. 'query' lists the records that match (--patient, --agent, --entity, "
-                  "--date, --action, --outcome, --purpose) as a report, or as NDJSON with --ndjson; 'verify' walks "
+                  "--security-label, --date, --action, --outcome, --purpose) as a report, or as NDJSON with --ndjson; 'verify' walks "
                   "the hash chain and signed checkpoints and names the first record altered, removed or inserted "
                   "(exit 1); 'break-glass' lists emergency accesses and their reviews, and --review ID records a "
                   "review. Reading the log is itself recorded in it.");
   opts.value("config", "gateway configuration (JSON)", "FILE", true);
-  for (const char* f : {"patient", "agent", "entity", "action", "outcome", "purpose", "count"}) {
+  for (const char* f : {"patient", "agent", "entity", "security-label", "action", "outcome", "purpose", "count"}) {
     opts.value(f, std::string("filter on ") + f, "VALUE");
   }
   opts.value("date", "filter on the recorded time (ge2026-10-01, lt2026-11-01 ...)", "DATE", false, true);
@@ -142,7 +142,7 @@ int auditCommand(const std::vector<std::string>& args) {
   if (what == "verify") return verifyAndPrint(**store);
 
   std::vector<std::pair<std::string, std::string>> params;
-  for (const char* f : {"patient", "agent", "entity", "action", "outcome", "purpose"}) {
+  for (const char* f : {"patient", "agent", "entity", "security-label", "action", "outcome", "purpose"}) {
     if (opts.has(f)) params.emplace_back(f, opts.get(f));
   }
   for (const auto& d : opts.all("date")) params.emplace_back("date", d);

@@ -23,5 +23,8 @@ int convertCommand(const std::vector<std::string>& args);
 int fhirpathCommand(const std::vector<std::string>& args);
 int validateCommand(const std::vector<std::string>& args);
 int auditCommand(const std::vector<std::string>& args);
+int keygenCommand(const std::vector<std::string>& args);
+int tokenCommand(const std::vector<std::string>& args);
+int consentCommand(const std::vector<std::string>& args);
 
 }  // namespace onedoor::app

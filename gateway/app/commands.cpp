@@ -10,6 +10,9 @@ const std::vector<Command>& commands() {
       {"fhirpath", "evaluate FHIRPath expressions against a resource", fhirpathCommand},
       {"validate", "validate resources against the base definitions and profiles", validateCommand},
       {"audit", "query and verify the audit log, list break-glass accesses", auditCommand},
+      {"consent", "explain the consent decision for a partner, purpose and resource", consentCommand},
+      {"token", "get an access token for a partner with its development key", tokenCommand},
+      {"keygen", "generate development key pairs (gateway and sample partners)", keygenCommand},
   };
   return k;
 }

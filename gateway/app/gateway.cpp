@@ -196,7 +196,8 @@ void Gateway::stop() {
 }
 
 std::string Gateway::baseUrl() const {
-  return "http://" + config_->server.host + ":" + std::to_string(port()) + "/fhir";
+  std::string scheme = config_->server.tls.certificate.empty() ? "http://" : "https://";
+  return scheme + config_->server.host + ":" + std::to_string(port()) + "/fhir";
 }
 
 }  // namespace onedoor::app

@@ -166,7 +166,8 @@ std::string GatewayConfig::resolvePath(const std::string& p) const {
 
 std::string GatewayConfig::baseUrl() const {
   if (!server.base_url.empty()) return server.base_url;
-  return "http://" + server.host + ":" + std::to_string(server.port) + "/fhir";
+  return (server.tls.certificate.empty() ? "http://" : "https://") + server.host + ":" + std::to_string(server.port) +
+         "/fhir";
 }
 
 GatewayConfigPtr loadGatewayConfig(const std::string& path, Diagnostics& diags) {

@@ -132,6 +132,10 @@ class SqliteAuditStore : public AuditStore {
       sql += " AND seq IN (SELECT seq FROM audit_ref WHERE kind = 'entity' AND ref = ?)";
       params.emplace_back(q.entity);
     }
+    if (!q.label.empty()) {
+      sql += " AND seq IN (SELECT seq FROM audit_ref WHERE kind = 'label' AND ref = ?)";
+      params.emplace_back(q.label);
+    }
     if (!q.agent.empty()) {
       sql += " AND partner = ?";
       params.emplace_back(q.agent);
@@ -324,6 +328,9 @@ class SqliteAuditStore : public AuditStore {
         }
         for (const auto& ref : f.entities) {
           if (st.isOk()) st = w.exec("INSERT INTO audit_ref (seq, kind, ref) VALUES (?, 'entity', ?)", {seq, ref});
+        }
+        for (const auto& code : f.labels) {
+          if (st.isOk()) st = w.exec("INSERT INTO audit_ref (seq, kind, ref) VALUES (?, 'label', ?)", {seq, code});
         }
         seqs.push_back(seq);
       }

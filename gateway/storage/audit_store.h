@@ -27,6 +27,7 @@ struct AuditFacts {
   bool break_glass = false;
   std::vector<std::string> patients;  // Patient/<id>
   std::vector<std::string> entities;  // every resource reference the record names
+  std::vector<std::string> labels;    // security label codes of those resources (PSY, R ...)
 };
 
 struct AuditRecord {
@@ -42,6 +43,7 @@ struct AuditQuery {
   std::string patient;  // Patient/<id>
   std::string agent;    // partner id
   std::string entity;   // a resource reference
+  std::string label;    // a security label code on a named resource (PSY: "mental health record")
   std::vector<std::pair<std::string, std::int64_t>> dates;  // (ge|gt|le|lt, epoch ms) bounds
   std::vector<std::string> actions;
   std::vector<std::string> outcomes;

@@ -1,11 +1,15 @@
 #include "support/http_client.h"
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
 
 #include <algorithm>
+#include <memory>
 #include <sstream>
 
 namespace onedoor::testing {
@@ -20,7 +24,21 @@ std::string HttpResponse::header(const std::string& name) const {
 HttpResponse HttpClient::request(const std::string& method, const std::string& path,
                                  const std::string& body,
                                  const std::vector<std::pair<std::string, std::string>>& headers) {
-  Poco::Net::HTTPClientSession session("127.0.0.1", port_);
+  std::unique_ptr<Poco::Net::HTTPClientSession> owned;
+  if (tls_) {
+    Poco::Net::initializeSSL();
+    Poco::Net::Context::Params params;
+    params.caLocation = tls_->ca_file;
+    params.certificateFile = tls_->certificate;
+    params.privateKeyFile = tls_->private_key;
+    params.loadDefaultCAs = false;
+    params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+    Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    owned = std::make_unique<Poco::Net::HTTPSClientSession>("127.0.0.1", port_, ctx);
+  } else {
+    owned = std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", port_);
+  }
+  Poco::Net::HTTPClientSession& session = *owned;
   session.setTimeout(Poco::Timespan(30, 0));
   Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
   for (const auto& [k, v] : headers) req.set(k, v);

@@ -3,6 +3,7 @@
 // socket to the real server.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,10 +16,19 @@ struct HttpResponse {
   std::string header(const std::string& name) const;
 };
 
+// HTTPS: the server is verified against `ca_file` (and its name, 127.0.0.1); a client
+// certificate is sent when one is given.
+struct ClientTls {
+  std::string ca_file;
+  std::string certificate;
+  std::string private_key;
+};
+
 class HttpClient {
  public:
   // `token`: sent as "Authorization: Bearer" unless a request sets its own Authorization.
-  explicit HttpClient(std::uint16_t port, std::string token = "") : port_(port), token_(std::move(token)) {}
+  explicit HttpClient(std::uint16_t port, std::string token = "", std::optional<ClientTls> tls = std::nullopt)
+      : port_(port), token_(std::move(token)), tls_(std::move(tls)) {}
   HttpResponse request(const std::string& method, const std::string& path,
                        const std::string& body = "",
                        const std::vector<std::pair<std::string, std::string>>& headers = {});
@@ -33,6 +43,7 @@ class HttpClient {
  private:
   std::uint16_t port_;
   std::string token_;
+  std::optional<ClientTls> tls_;
 };
 
 }  // namespace onedoor::testing

@@ -134,13 +134,13 @@ std::string TestGateway::assertion(const std::string& partner, const std::string
   static std::atomic<int> counter{0};
   std::string id = jti.empty() ? "jti-" + std::to_string(now) + "-" + std::to_string(counter++) : jti;
   auto a = stages::authenticate::TokenService::clientAssertion(
-      *p, **key, aud.empty() ? "http://127.0.0.1:" + std::to_string(port()) + "/auth/token" : aud, now, id, lifetime_s);
+      *p, **key, aud.empty() ? tokenUrl() : aud, now, id, lifetime_s);
   BOOST_REQUIRE(a.isOk());
   return *a;
 }
 
 std::string TestGateway::token(const std::string& partner, const std::string& scope, const std::string& purpose) {
-  HttpClient anon(port());
+  HttpClient anon = client();
   std::string form = "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
                      "&client_assertion=" + assertion(partner);
   if (!scope.empty()) form += "&scope=" + Poco::replace(scope, " ", "+");
@@ -151,6 +151,11 @@ std::string TestGateway::token(const std::string& partner, const std::string& sc
   d.Parse(r.body.c_str());
   BOOST_REQUIRE(d.IsObject() && d.HasMember("access_token"));
   return d["access_token"].GetString();
+}
+
+std::string TestGateway::tokenUrl() const {
+  std::string b = base();
+  return b.substr(0, b.size() - std::string("/fhir").size()) + "/auth/token";
 }
 
 TestGateway::~TestGateway() {

@@ -12,6 +12,7 @@
 #include "config/gateway_config.h"
 #include "fhir/model.h"
 #include "fhir/node.h"
+#include "support/http_client.h"
 
 namespace onedoor::testing {
 
@@ -74,11 +75,18 @@ class TestGateway {
   // An access token from the real token endpoint (fails the test when refused).
   std::string token(const std::string& partner = "test-client", const std::string& scope = "",
                     const std::string& purpose = "");
+  // The token endpoint's URL (the assertions' audience).
+  std::string tokenUrl() const;
+  // For a gateway listening with TLS: how token() and client() connect.
+  void useTls(ClientTls tls) { tls_ = std::move(tls); }
+  // A client of this gateway with `token` (plain HTTP, or HTTPS after useTls).
+  HttpClient client(const std::string& token = "") const { return HttpClient(port(), token, tls_); }
 
  private:
   TempDir dir_;
   std::unique_ptr<app::Gateway> gateway_;
   config::GatewayConfigPtr config_;
+  std::optional<ClientTls> tls_;
 };
 
 }  // namespace onedoor::testing

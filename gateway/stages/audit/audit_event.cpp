@@ -270,6 +270,8 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
       w.StartArray();
       for (const auto& l : e.labels) {
         auto bar = l.find('|');
+        std::string code = l.substr(bar == std::string::npos ? 0 : bar + 1);
+        if (std::find(f.labels.begin(), f.labels.end(), code) == f.labels.end()) f.labels.push_back(code);
         coding(w, bar == std::string::npos ? "" : l.substr(0, bar).c_str(), l.substr(bar == std::string::npos ? 0 : bar + 1));
       }
       w.EndArray();

@@ -1,11 +1,17 @@
 #include "stages/authenticate/keys.h"
 
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
 #include <Poco/Crypto/ECDSADigestEngine.h>
-#include <Poco/JWT/Signer.h>
 #include <Poco/Crypto/ECKey.h>
 #include <Poco/Crypto/RSAKey.h>
+#include <Poco/JWT/Serializer.h>
+#include <Poco/JWT/Signer.h>
+#include <openssl/ecdsa.h>
 
 #include <fstream>
+#include <memory>
+#include <sstream>
 
 namespace onedoor::stages::authenticate {
 
@@ -47,15 +53,98 @@ void configure(Poco::JWT::Signer& s, const Poco::SharedPtr<Poco::Crypto::ECKey>&
   s.setAlgorithms({alg});
 }
 
+// ES384 JWS signatures are the raw r || s, each left-padded to 48 bytes (RFC 7518 section 3.4).
+// Poco 1.12's Signer drops leading zero bytes of r or s (about 1 signature in 200 is then short and
+// fails to verify anywhere), so ES384 is signed and verified here: OpenSSL makes and checks the DER
+// signature, these functions convert between DER and the JWS form.
+constexpr int kEs384Half = 48;
+
+std::string base64Url(const std::string& bytes) {
+  std::ostringstream out;
+  Poco::Base64Encoder enc(out, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
+  enc.rdbuf()->setLineLength(0);
+  enc << bytes;
+  enc.close();
+  return out.str();
+}
+
+bool fromBase64Url(const std::string& text, std::string& bytes) {
+  try {
+    std::istringstream in(text);
+    Poco::Base64Decoder dec(in, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
+    bytes.assign(std::istreambuf_iterator<char>(dec), std::istreambuf_iterator<char>());
+    return true;
+  } catch (const Poco::Exception&) {
+    return false;
+  }
+}
+
+using SigPtr = std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)>;
+
+std::string derToRaw(const std::string& der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  SigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())), &ECDSA_SIG_free);
+  if (!sig) throw Poco::Exception("OpenSSL returned an unreadable ECDSA signature");
+  std::string raw(2 * kEs384Half, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(raw.data());
+  if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), out, kEs384Half) != kEs384Half ||
+      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), out + kEs384Half, kEs384Half) != kEs384Half) {
+    throw Poco::Exception("ECDSA signature component longer than 48 bytes");
+  }
+  return raw;
+}
+
+// Empty when `raw` is not exactly 96 bytes.
+std::string rawToDer(const std::string& raw) {
+  if (raw.size() != 2 * kEs384Half) return {};
+  const auto* in = reinterpret_cast<const unsigned char*>(raw.data());
+  SigPtr sig(ECDSA_SIG_new(), &ECDSA_SIG_free);
+  BIGNUM* r = BN_bin2bn(in, kEs384Half, nullptr);
+  BIGNUM* s = BN_bin2bn(in + kEs384Half, kEs384Half, nullptr);
+  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    return {};
+  }
+  int len = i2d_ECDSA_SIG(sig.get(), nullptr);
+  if (len <= 0) return {};
+  std::string der(static_cast<size_t>(len), '\0');
+  auto* out = reinterpret_cast<unsigned char*>(der.data());
+  i2d_ECDSA_SIG(sig.get(), &out);
+  return der;
+}
+
 }  // namespace
 
 std::string JwtKey::sign(Poco::JWT::Token& token) const {
-  Poco::JWT::Signer s;
-  configure(s, ec_, rsa_, alg_);
-  return s.sign(token, alg_);
+  if (alg_ != "ES384") {
+    Poco::JWT::Signer s;
+    configure(s, ec_, rsa_, alg_);
+    return s.sign(token, alg_);
+  }
+  token.setAlgorithm(alg_);
+  std::string input = Poco::JWT::Serializer::serialize(token.header()) + "." +
+                      Poco::JWT::Serializer::serialize(token.payload());
+  return input + "." + base64Url(derToRaw(signBytes(input)));
 }
 
 bool JwtKey::verify(const std::string& jwt, Poco::JWT::Token& token) const {
+  if (alg_ == "ES384") {
+    try {
+      auto dot = jwt.rfind('.');
+      if (dot == std::string::npos) return false;
+      Poco::JWT::Token parsed(jwt);
+      if (parsed.getAlgorithm() != alg_) return false;
+      std::string raw;
+      if (!fromBase64Url(jwt.substr(dot + 1), raw)) return false;
+      std::string der = rawToDer(raw);
+      if (der.empty() || !verifyBytes(jwt.substr(0, dot), der)) return false;
+      token = std::move(parsed);
+      return true;
+    } catch (const Poco::Exception&) {
+      return false;
+    }
+  }
   try {
     Poco::JWT::Signer s;
     configure(s, ec_, rsa_, alg_);

@@ -278,10 +278,14 @@ Decision ConsentEvaluator::decide(const Requester& who, const fhir::Node& resour
   bool label_permit = false;
   Decision c = consentsSay(who, &resource, type, consents, action, now, ods, label_permit, labels);
   if (c.effect == Decision::Effect::kDeny && !c.rule.empty() && !who.break_glass) return c;
-  bool sensitive = std::any_of(labels.begin(), labels.end(), [&](const std::string& l) {
-    return policy_->sensitive_labels.count(l) > 0;
-  });
-  if (sensitive && !policy_->sensitive_sectors.count(who.sector) && !label_permit && !who.break_glass) {
+  bool sensitive = false, cleared = true;
+  for (const auto& l : labels) {
+    auto it = policy_->sensitive.find(l);
+    if (it == policy_->sensitive.end()) continue;
+    sensitive = true;
+    cleared = cleared && it->second.count(who.sector) > 0;
+  }
+  if (sensitive && !cleared && !label_permit && !who.break_glass) {
     Decision withheld;
     withheld.rule = "sensitive";
     withheld.reason = "the resource carries a sensitive label that " + who.sector +

@@ -23,7 +23,7 @@ int level(const std::vector<std::string>& labels, const Policy& policy) {
       auto pos = kOrder.find(l.substr(l.size() - 1));
       if (pos != std::string::npos) best = std::max(best, static_cast<int>(pos));
     }
-    sensitive = sensitive || policy.sensitive_labels.count(l) > 0;
+    sensitive = sensitive || policy.sensitive.count(l) > 0;
   }
   if (best < 0) best = sensitive ? 4 : 3;
   return best;

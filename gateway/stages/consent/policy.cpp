@@ -53,12 +53,14 @@ PolicyPtr build(const config::JsonConfigFile& file, config::Diagnostics& diags) 
     r.done();
     p->rules.push_back(std::move(rule));
   }, true);
-  config::ObjectReader sensitive = root.object("sensitive");
-  std::vector<std::string> labels;
-  sensitive.stringList("labels", labels);
-  for (const auto& l : labels) p->sensitive_labels.insert(labelKey(l));
-  sectorsOf(sensitive, "sectors", p->sensitive_sectors);
-  sensitive.done();
+  root.objects("sensitive", [&](config::ObjectReader& r) {
+    std::string label;
+    r.string("label", label, true);
+    std::set<std::string> sectors;
+    sectorsOf(r, "sectors", sectors);
+    r.done();
+    p->sensitive[labelKey(label)] = std::move(sectors);
+  });
   root.objects("labelling", [&](config::ObjectReader& r) {
     LabelRule l;
     r.string("id", l.id, true);

@@ -40,8 +40,9 @@ struct Policy {
   std::string version;
   std::string source;                     // the file
   std::vector<PolicyRule> rules;          // first match wins
-  std::set<std::string> sensitive_labels;  // system|code
-  std::set<std::string> sensitive_sectors;  // may see sensitive labels without an explicit permit
+  // Sensitive labels (system|code) and the sectors that may see data so labelled without a
+  // Consent naming the label.
+  std::map<std::string, std::set<std::string>> sensitive;
   std::vector<LabelRule> labelling;
   std::set<std::string> minimal_types;
   std::map<std::string, std::set<std::string>> minimal_elements;  // type -> elements kept

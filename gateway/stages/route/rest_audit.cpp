@@ -63,6 +63,8 @@ core::Result<storage::AuditQuery> auditQuery(const std::vector<std::pair<std::st
       q.agent = value;
     } else if (name == "entity") {
       q.entity = value;
+    } else if (name == "security-label") {
+      q.label = value.substr(value.find('|') == std::string::npos ? 0 : value.find('|') + 1);
     } else if (name == "date") {
       GW_RETURN_IF_ERROR(dateBounds(value, q));
     } else if (name == "action") {
@@ -87,7 +89,7 @@ core::Result<storage::AuditQuery> auditQuery(const std::vector<std::pair<std::st
       continue;  // negotiated by the parse stage
     } else {
       return core::invalid("unknown search parameter '" + name +
-                           "' for AuditEvent (patient, agent, entity, date, action, outcome, purpose, break-glass)");
+                           "' for AuditEvent (patient, agent, entity, security-label, date, action, outcome, purpose, break-glass)");
     }
   }
   return q;
