@@ -113,7 +113,6 @@ bool codeMatches(const fhir::Node& prov, const Context& c) {
 bool labelMatches(const fhir::Node& prov, const Context& c) {
   auto wanted = prov.childrenNamed("securityLabel");
   if (wanted.empty()) return true;
-  if (c.resource == nullptr) return false;
   for (const fhir::Node* w : wanted) {
     std::string key = codingKey(*w);
     if (std::find(c.labels.begin(), c.labels.end(), key) != c.labels.end()) return true;
@@ -141,7 +140,12 @@ Says walk(const fhir::Node& prov, const std::string& here, Context& c, std::stri
   std::string_view type = prov.childValue("type");
   Says says = type == "deny" ? Says::kDeny : type == "permit" ? Says::kPermit : inherited;
   path = here;
-  if (says == Says::kPermit && !prov.childrenNamed("securityLabel").empty()) c.label_permit = true;
+  // A permit clears sensitive labels only when it names one the resource carries.
+  if (says == Says::kPermit) {
+    for (const fhir::Node* l : prov.childrenNamed("securityLabel")) {
+      if (std::find(c.labels.begin(), c.labels.end(), codingKey(*l)) != c.labels.end()) c.label_permit = true;
+    }
+  }
   std::size_t i = 0;
   for (const fhir::Node* child : prov.childrenNamed("provision")) {
     std::string child_path;
@@ -228,13 +232,27 @@ Decision ConsentEvaluator::consentsSay(const Requester& who, const fhir::Node* r
 Decision ConsentEvaluator::decideForType(const Requester& who, const std::string& type,
                                          const std::vector<const fhir::Node*>& consents, const std::string& action,
                                          const std::string& now, const OdsLookup& ods) const {
+  return decideWith(who, type, nullptr, consents, action, now, ods);
+}
+
+Decision ConsentEvaluator::decide(const Requester& who, const fhir::Node& resource,
+                                  const std::vector<const fhir::Node*>& consents, const std::string& action,
+                                  const std::string& now, const OdsLookup& ods) const {
+  return decideWith(who, resource.type != nullptr ? resource.type->name : "", &resource, consents, action, now, ods);
+}
+
+Decision ConsentEvaluator::decideWith(const Requester& who, const std::string& type, const fhir::Node* resource,
+                                      const std::vector<const fhir::Node*>& consents, const std::string& action,
+                                      const std::string& now, const OdsLookup& ods) const {
   Decision d;
+  // 1. The policy rule for the sector and purpose.
   const PolicyRule* rule = policy_->rule(who.sector, who.purpose);
   if (rule == nullptr || rule->access == "none") {
     d.rule = "no-rule";
     d.reason = "no rule of policy " + policy_->version + " lets a " + who.sector + " partner have data for purpose " + who.purpose;
     return d;
   }
+  // 2. The national data opt-out, for secondary use only.
   if (rule->national_opt_out) {
     for (const fhir::Node* c : consents) {
       if (isOptOut(*c)) {
@@ -245,39 +263,19 @@ Decision ConsentEvaluator::decideForType(const Requester& who, const std::string
       }
     }
   }
+  // 3. The patient's Consents, judged on the resource itself when there is one (its labels,
+  // code and date); for a type alone, as an unlabelled resource of that type.
+  std::vector<std::string> labels = resource != nullptr ? ConsentEvaluator::labels(*resource) : std::vector<std::string>{};
   bool label_permit = false;
-  std::vector<std::string> no_labels;
-  Decision c = consentsSay(who, nullptr, type, consents, action, now, ods, label_permit, no_labels);
-  if (c.effect == Decision::Effect::kDeny && !c.rule.empty() && !who.break_glass) return c;
+  Decision c = consentsSay(who, resource, type, consents, action, now, ods, label_permit, labels);
+  bool consent_denies = c.effect == Decision::Effect::kDeny && !c.rule.empty();
+  if (consent_denies && !who.break_glass) return c;
   if (rule->consent == "explicit" && c.rule != "consent-permit" && !who.break_glass) {
     d.rule = "explicit-consent-required";
     d.reason = "rule " + rule->id + " needs the patient's explicit consent, and no Consent permits this";
     return d;
   }
-  if (rule->access == "minimal" && !policy_->minimal_types.count(type)) {
-    d.rule = rule->id;
-    d.reason = type + " is not part of the minimal dataset rule " + rule->id + " allows";
-    return d;
-  }
-  d.effect = rule->access == "minimal" ? Decision::Effect::kMask : Decision::Effect::kPermit;
-  d.rule = who.break_glass && c.effect == Decision::Effect::kDeny && !c.rule.empty() ? "break-glass" : rule->id;
-  d.consent = c.consent;
-  d.provision = c.provision;
-  d.reason = d.effect == Decision::Effect::kMask ? "minimal dataset under rule " + rule->id : "permitted by rule " + rule->id;
-  return d;
-}
-
-Decision ConsentEvaluator::decide(const Requester& who, const fhir::Node& resource,
-                                  const std::vector<const fhir::Node*>& consents, const std::string& action,
-                                  const std::string& now, const OdsLookup& ods) const {
-  const std::string type = resource.type != nullptr ? resource.type->name : "";
-  Decision d = decideForType(who, type, consents, action, now, ods);
-  if (d.effect == Decision::Effect::kDeny) return d;
-  // Provisions with code, label or data-period conditions need the resource itself.
-  std::vector<std::string> labels = ConsentEvaluator::labels(resource);
-  bool label_permit = false;
-  Decision c = consentsSay(who, &resource, type, consents, action, now, ods, label_permit, labels);
-  if (c.effect == Decision::Effect::kDeny && !c.rule.empty() && !who.break_glass) return c;
+  // 4. Sensitive labels.
   bool sensitive = false, cleared = true;
   for (const auto& l : labels) {
     auto it = policy_->sensitive.find(l);
@@ -286,17 +284,32 @@ Decision ConsentEvaluator::decide(const Requester& who, const fhir::Node& resour
     cleared = cleared && it->second.count(who.sector) > 0;
   }
   if (sensitive && !cleared && !label_permit && !who.break_glass) {
-    Decision withheld;
-    withheld.rule = "sensitive";
-    withheld.reason = "the resource carries a sensitive label that " + who.sector +
-                      " partners see only with a consent naming it, or under break-glass";
-    return withheld;
+    d.rule = "sensitive";
+    d.reason = "the resource carries a sensitive label that " + who.sector +
+               " partners see only with a consent naming it, or under break-glass";
+    return d;
   }
+  // 5. The minimal dataset.
+  if (rule->access == "minimal" && !policy_->minimal_types.count(type)) {
+    d.rule = rule->id;
+    d.reason = type + " is not part of the minimal dataset rule " + rule->id + " allows";
+    return d;
+  }
+  d.effect = rule->access == "minimal" ? Decision::Effect::kMask : Decision::Effect::kPermit;
+  d.rule = who.break_glass && (consent_denies || (sensitive && !cleared) ||
+                               (rule->consent == "explicit" && c.rule != "consent-permit"))
+               ? "break-glass"
+               : rule->id;
   if (c.rule == "consent-permit") {
     d.consent = c.consent;
     d.provision = c.provision;
+  } else if (consent_denies) {
+    d.consent = c.consent;
+    d.provision = c.provision;
   }
-  if (who.break_glass && (sensitive || (c.effect == Decision::Effect::kDeny && !c.rule.empty()))) d.rule = "break-glass";
+  d.reason = d.effect == Decision::Effect::kMask ? "minimal dataset under rule " + rule->id
+             : d.rule == "break-glass"           ? "break-glass access (emergency) set aside what would deny this"
+                                                 : "permitted by rule " + rule->id;
   return d;
 }
 

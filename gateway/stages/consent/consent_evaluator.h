@@ -14,6 +14,8 @@
 //   4. sensitive labels (PSY, ETH, SDV ...) only to the policy's sensitive sectors, to a permit
 //      naming the label, or under break-glass; otherwise the resource is withheld;
 //   5. a minimal-dataset rule keeps only its types, with only the listed elements.
+// For a type alone (no resource in hand), the Consents are judged as for an unlabelled resource
+// of that type; provisions that need the resource's code or date do not apply.
 // Break-glass (an emergency purpose, granted for the patient) sets aside Consent denials and
 // sensitivity, and is recorded.
 
@@ -73,6 +75,10 @@ class ConsentEvaluator {
   Decision consentsSay(const Requester& who, const fhir::Node* resource, const std::string& type,
                        const std::vector<const fhir::Node*>& consents, const std::string& action, const std::string& now,
                        const OdsLookup& ods, bool& any_permit_label, const std::vector<std::string>& labels) const;
+
+  Decision decideWith(const Requester& who, const std::string& type, const fhir::Node* resource,
+                      const std::vector<const fhir::Node*>& consents, const std::string& action, const std::string& now,
+                      const OdsLookup& ods) const;
 
   PolicyPtr policy_;
 };

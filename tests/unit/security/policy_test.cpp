@@ -1,0 +1,65 @@
+// The ICS policy file: the sample loads, mistakes are reported with file:line:col, and rules
+// are matched by sector and purpose.
+#include <boost/test/unit_test.hpp>
+
+#include "stages/consent/policy.h"
+#include "support/test_support.h"
+
+using namespace onedoor;
+using stages::consent::loadPolicy;
+using stages::consent::parsePolicy;
+
+BOOST_AUTO_TEST_SUITE(PolicyFile)
+
+BOOST_AUTO_TEST_CASE(the_sample_policy_loads) {
+  config::Diagnostics diags;
+  auto p = loadPolicy(ONEDOOR_SOURCE_DIR "/config/policy.sample.json", diags);
+  BOOST_REQUIRE_MESSAGE(p != nullptr, diags.toString());
+  BOOST_CHECK_EQUAL(p->version, "2026.11-sample");
+  BOOST_CHECK_EQUAL(p->rule("gp", "TREAT")->id, "direct-care");
+  BOOST_CHECK_EQUAL(p->rule("vcfse", "TREAT")->id, "vcfse-minimal");
+  BOOST_CHECK_EQUAL(p->rule("acute", "HRESCH")->id, "secondary-use");
+  BOOST_CHECK(p->rule("vcfse", "HRESCH") == nullptr);
+  BOOST_CHECK(p->rule("auditor", "TREAT") == nullptr);
+  BOOST_CHECK(p->sensitive.count("http://terminology.hl7.org/CodeSystem/v3-ActCode|PSY"));
+  BOOST_CHECK(p->sensitive.at("http://terminology.hl7.org/CodeSystem/v3-ActCode|SDV").count("mental-health"));
+  BOOST_CHECK(!p->sensitive.at("http://terminology.hl7.org/CodeSystem/v3-ActCode|SDV").count("social-care"));
+  BOOST_CHECK(p->minimal_types.count("Patient"));
+  BOOST_CHECK(p->break_glass_partners.count("crisis-team"));
+}
+
+BOOST_AUTO_TEST_CASE(mistakes_are_reported_with_line_and_column) {
+  config::Diagnostics diags;
+  auto p = parsePolicy("ics.json", R"({
+  "version": "1",
+  "rules": [
+    {"id": "a", "sectors": ["gp", "pharmacy"], "purposes": ["TREAT"], "access": "everything"},
+    {"id": "a", "sectors": ["gp"], "purposes": ["TREAT"], "consnet": "implied"}
+  ]
+})", diags);
+  BOOST_CHECK(p == nullptr);
+  std::string text = diags.toString();
+  BOOST_TEST_MESSAGE(text);
+  BOOST_CHECK(text.find("ics.json:4:") != std::string::npos);
+  BOOST_CHECK(text.find("unknown sector 'pharmacy'") != std::string::npos);
+  BOOST_CHECK(text.find("everything") != std::string::npos);
+  BOOST_CHECK(text.find("used twice") != std::string::npos);
+  BOOST_CHECK(text.find("consnet") != std::string::npos);
+  BOOST_CHECK(text.find("ics.json:5:") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_policy_needs_a_version_and_rules) {
+  config::Diagnostics diags;
+  BOOST_CHECK(parsePolicy("p.json", R"({"rules": []})", diags) == nullptr);
+  BOOST_CHECK(diags.toString().find("version") != std::string::npos);
+  config::Diagnostics broken;
+  BOOST_CHECK(parsePolicy("p.json", R"({"version": "1", "rules": [)", broken) == nullptr);
+  BOOST_CHECK(broken.toString().find("p.json:1:") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(without_a_policy_nothing_is_shared) {
+  auto p = stages::consent::denyAllPolicy();
+  BOOST_CHECK(p->rule("gp", "TREAT") == nullptr);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
