@@ -1,7 +1,4 @@
 #include <boost/test/unit_test.hpp>
-#include <Poco/Pipe.h>
-#include <Poco/PipeStream.h>
-#include <Poco/Process.h>
 #include <Poco/StreamCopier.h>
 
 #include <chrono>
@@ -13,24 +10,9 @@
 
 namespace {
 
-struct Run {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-// Runs the real binary with `args`, feeding `input` on stdin.
+using Run = onedoor::testing::CliRun;
 Run run(const std::vector<std::string>& args, const std::string& input = "") {
-  Poco::Pipe in, out, err;
-  Poco::ProcessHandle ph = Poco::Process::launch(ONEDOOR_BINARY, args, &in, &out, &err);
-  Poco::PipeOutputStream ins(in);
-  ins << input;
-  ins.close();
-  Poco::PipeInputStream outs(out), errs(err);
-  std::string o, e;
-  Poco::StreamCopier::copyToString(outs, o);
-  Poco::StreamCopier::copyToString(errs, e);
-  return {ph.wait(), o, e};
+  return onedoor::testing::runOnedoor(args, input);
 }
 
 }  // namespace

@@ -6,11 +6,18 @@
 #include <random>
 #include <sstream>
 
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Pipe.h>
+#include <Poco/PipeStream.h>
+#include <Poco/Process.h>
+#include <Poco/StreamCopier.h>
 #include <Poco/String.h>
 #include <rapidjson/document.h>
 
 #include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "app/gateway.h"
 #include "stages/authenticate/keys.h"
@@ -80,6 +87,41 @@ std::string quoteList(const std::vector<std::string>& items) {
 
 }  // namespace
 
+CliRun runOnedoor(const std::vector<std::string>& args, const std::string& input) {
+  Poco::Pipe in, out, err;
+  Poco::ProcessHandle ph = Poco::Process::launch(ONEDOOR_BINARY, args, &in, &out, &err);
+  Poco::PipeOutputStream ins(in);
+  ins << input;
+  ins.close();
+  // stderr is read on its own thread so that neither pipe can fill up and stall the child.
+  std::string o, e;
+  std::thread err_reader([&] {
+    Poco::PipeInputStream errs(err);
+    Poco::StreamCopier::copyToString(errs, e);
+  });
+  Poco::PipeInputStream outs(out);
+  Poco::StreamCopier::copyToString(outs, o);
+  err_reader.join();
+  return {ph.wait(), o, e};
+}
+
+void tamperSqlite(const std::string& path, const std::string& sql) {
+  Poco::Data::SQLite::Connector::registerConnector();
+  Poco::Data::Session s("SQLite", path);
+  for (const char* t : {"audit_event_no_update", "audit_event_no_delete", "audit_checkpoint_no_update",
+                        "audit_checkpoint_no_delete"}) {
+    s << "DROP TRIGGER IF EXISTS " + std::string(t), Poco::Data::Keywords::now;
+  }
+  std::size_t start = 0;
+  while (start < sql.size()) {
+    std::size_t end = sql.find("; ", start);
+    std::string one = sql.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    s << one, Poco::Data::Keywords::now;
+    if (end == std::string::npos) break;
+    start = end + 2;
+  }
+}
+
 TestGateway::TestGateway(const std::string& server_extra, const std::string& extra,
                          const std::vector<TestPartner>& partners,
                          const std::function<void(const std::filesystem::path&)>& before_start,
@@ -88,7 +130,7 @@ TestGateway::TestGateway(const std::string& server_extra, const std::string& ext
   std::ofstream(dir_.path() / "policy.json")
       << (policy.empty() ? R"({"version": "test-1", "rules": [{"id": "test-all", "sectors": ["acute"],
            "purposes": ["TREAT", "ETREAT", "HOPERAT", "HRESCH", "PUBHLTH"], "access": "full",
-           "exact_totals": true, "reverse_chaining": true}]})"
+           "exact_totals": true, "reverse_chaining": true, "reveal_missing": true}]})"
                          : policy);
   std::filesystem::create_directories(dir_.path() / "keys");
   auto gateway_key = stages::authenticate::JwtKey::generateEc((dir_.path() / "keys/gateway.key.pem").string(),
@@ -116,6 +158,7 @@ TestGateway::TestGateway(const std::string& server_extra, const std::string& ext
     "consent": {"policy": "policy.json"},
     "partners": [)" + partner_json + "]" +
                      (extra.empty() ? std::string() : ", " + extra) + "}";
+  std::ofstream(dir_.path() / "onedoor.json") << text;  // for CLI commands run against this gateway
   config::Diagnostics diags;
   config_ = config::parseGatewayConfig((dir_.path() / "onedoor.json").string(), text, diags);
   BOOST_REQUIRE_MESSAGE(config_ != nullptr, diags.toString());

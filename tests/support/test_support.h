@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "app/gateway.h"
 #include "config/gateway_config.h"
@@ -38,6 +39,18 @@ class TempDir {
 
 // Parses a FHIR JSON/XML text that the test knows to be valid; fails the test otherwise.
 fhir::Node parse(const std::string& text);
+
+// The real `onedoor` binary run with `args`, `input` on its stdin.
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+CliRun runOnedoor(const std::vector<std::string>& args, const std::string& input = "");
+
+// Runs `sql` on an audit store file as someone with write access to it would: the triggers that
+// refuse UPDATE and DELETE dropped first.
+void tamperSqlite(const std::string& path, const std::string& sql);
 
 // A partner system registered with a test gateway; its ES384 key pair is generated for the test
 // (keys/<id>.key.pem, keys/<id>.pub.pem in the gateway's folder) and never leaves it.

@@ -75,6 +75,15 @@ std::string actionOf(Interaction i) {
   }
 }
 
+// A request refused before it was understood (no token, bad URL): its action from the method.
+std::string actionOfMethod(const std::string& method) {
+  if (method == "GET" || method == "HEAD") return "R";
+  if (method == "POST") return "C";
+  if (method == "PUT" || method == "PATCH") return "U";
+  if (method == "DELETE") return "D";
+  return "E";
+}
+
 AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const std::string& recorded,
                           std::int64_t recorded_ms, const std::string& observer) {
   const core::AuditTrail& a = ex.audit;
@@ -84,7 +93,9 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
   storage::AuditFacts& f = out.facts;
   f.recorded_ms = recorded_ms;
   f.partner = p.partner;
-  f.action = login ? "E" : actionOf(ex.fhir.interaction);
+  f.action = login                                         ? "E"
+             : ex.fhir.interaction == Interaction::kNone ? actionOfMethod(ex.request.method)
+                                                         : actionOf(ex.fhir.interaction);
   f.outcome = outcomeOf(ex.response.status);
   f.purpose = p.purpose;
   f.break_glass = a.break_glass;
@@ -101,17 +112,20 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
   } else {
     coding(w, "http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "RESTful Operation");
   }
-  w.Key("subtype");
-  w.StartArray();
-  if (login) {
-    coding(w, kDcm, "110122", "Login");
-  } else if (ex.fhir.interaction != Interaction::kNone) {
-    std::string code(core::interactionName(ex.fhir.interaction));
-    if (code == "search-compartment") code = "search-type";
-    coding(w, "http://hl7.org/fhir/restful-interaction", code);
-    if (ex.fhir.interaction == Interaction::kOperation) coding(w, "urn:onedoor:operation", ex.fhir.operation);
+  // The interaction (none when the request was refused before it was understood).
+  if (login || ex.fhir.interaction != Interaction::kNone) {
+    w.Key("subtype");
+    w.StartArray();
+    if (login) {
+      coding(w, kDcm, "110122", "Login");
+    } else {
+      std::string code(core::interactionName(ex.fhir.interaction));
+      if (code == "search-compartment") code = "search-type";
+      coding(w, "http://hl7.org/fhir/restful-interaction", code);
+      if (ex.fhir.interaction == Interaction::kOperation) coding(w, "urn:onedoor:operation", ex.fhir.operation);
+    }
+    w.EndArray();
   }
-  w.EndArray();
   str(w, "action", f.action);
   str(w, "recorded", recorded);
   str(w, "outcome", f.outcome);

@@ -2,6 +2,8 @@
 
 #include "stages/audit/audit_event.h"
 
+#include <algorithm>
+
 namespace onedoor::stages::audit {
 namespace {
 
@@ -12,7 +14,15 @@ void writtenEntity(core::Exchange& ex) {
   if (!location) return;
   auto at = location->find("/" + ex.fhir.type + "/");
   if (ex.fhir.type.empty() || at == std::string::npos) return;
-  ex.audit.entities.push_back({location->substr(at + 1), {}});
+  std::string reference = location->substr(at + 1);
+  ex.audit.entities.push_back({reference, {}});
+  // A new or updated Patient is the patient of its own record.
+  if (ex.fhir.type == "Patient") {
+    std::string patient = reference.substr(0, reference.find("/_history"));
+    if (std::find(ex.audit.patients.begin(), ex.audit.patients.end(), patient) == ex.audit.patients.end()) {
+      ex.audit.patients.push_back(patient);
+    }
+  }
 }
 
 }  // namespace

@@ -36,6 +36,30 @@ void unauthorized(core::Exchange& ex, const std::string& why) {
   ex.response.headers.set("WWW-Authenticate", "Bearer realm=\"onedoor\", error=\"invalid_token\"");
 }
 
+// A certificate subject as a sorted list of its attributes, so that "/O=Trust/CN=app" (OpenSSL's
+// one-line form), "O=Trust,CN=app" and "CN=app, O=Trust" compare equal.
+std::string normalSubject(const std::string& subject) {
+  std::vector<std::string> parts;
+  std::string cur;
+  auto flush = [&] {
+    auto b = cur.find_first_not_of(' '), e = cur.find_last_not_of(' ');
+    if (b != std::string::npos) parts.push_back(cur.substr(b, e - b + 1));
+    cur.clear();
+  };
+  for (char c : subject) {
+    if (c == '/' || c == ',') {
+      flush();
+    } else {
+      cur += c;
+    }
+  }
+  flush();
+  std::sort(parts.begin(), parts.end());
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
 }  // namespace
 
 core::Result<core::Flow> AuthenticateStage::run(core::Exchange& ex) {
@@ -49,10 +73,12 @@ core::Result<core::Flow> AuthenticateStage::run(core::Exchange& ex) {
   if (!subject.empty()) {
     ex.principal.certificate_subject = subject;
     for (const auto& p : config_->partners) {
-      if (!p.certificate_subject.empty() && p.certificate_subject == subject) by_certificate = &p;
+      if (!p.certificate_subject.empty() && normalSubject(p.certificate_subject) == normalSubject(subject)) {
+        by_certificate = &p;
+      }
     }
     if (by_certificate == nullptr) {
-      unauthorized(ex, "the client certificate belongs to no registered partner");
+      unauthorized(ex, "the client certificate (subject " + subject + ") belongs to no registered partner");
       return core::Flow::kRespond;
     }
   }
@@ -83,10 +109,14 @@ core::Result<core::Flow> AuthenticateStage::run(core::Exchange& ex) {
   p.ods = partner->ods;
   p.scopes = grant->scopes;
   p.token_id = grant->jti;
-  // Purpose of use: this request's header, else the token's, else treatment; always one the
-  // partner may claim.
+  // Purpose of use: this request's header, else the token's, else treatment (or, for a partner
+  // that may not claim treatment, such as an auditor, the first purpose it may claim); always one
+  // the partner may claim.
   std::string purpose = ex.request.headers.get("X-Purpose-Of-Use").value_or(grant->purpose);
-  if (purpose.empty()) purpose = "TREAT";
+  if (purpose.empty()) {
+    bool treats = std::find(partner->purposes.begin(), partner->purposes.end(), "TREAT") != partner->purposes.end();
+    purpose = treats || partner->purposes.empty() ? "TREAT" : partner->purposes.front();
+  }
   p.purpose = purpose;
   if (std::find(partner->purposes.begin(), partner->purposes.end(), purpose) == partner->purposes.end()) {
     ex.fail(core::Status(core::Code::kForbidden, "purpose of use " + purpose + " is not one this client may claim"));

@@ -70,7 +70,8 @@ core::Status ConsentStage::filterRead(core::Exchange& ex, const Requester& base,
   ex.audit.rule = d.rule;
   ex.audit.policy_version = evaluator_.policy().version;
   if (!d.consent.empty()) addUnique(ex.audit.consents, d.consent);
-  if (d.rule == "break-glass") ex.audit.break_glass = true;
+  // Every access while a break-glass grant is in force is flagged for review.
+  if (d.rule == "break-glass" || who.break_glass) ex.audit.break_glass = true;
   if (d.effect == Decision::Effect::kDeny) {
     deny(ex, d);
     return core::Status::ok();
@@ -116,7 +117,7 @@ core::Status ConsentStage::filterBundle(core::Exchange& ex, const Requester& bas
     }
     Decision d = evaluator_.decide(who, *r, consents, "access", now(), [&](const std::string& ref) { return pc.odsOf(ref); });
     if (!d.consent.empty()) addUnique(ex.audit.consents, d.consent);
-    if (d.rule == "break-glass") ex.audit.break_glass = true;
+    if (d.rule == "break-glass" || who.break_glass) ex.audit.break_glass = true;
     if (d.effect == Decision::Effect::kDeny) {
       ++withheld;
       continue;
@@ -158,8 +159,18 @@ core::Status ConsentStage::filterBundle(core::Exchange& ex, const Requester& bas
 
 core::Status ConsentStage::respond(core::Exchange& ex) {
   if (ex.request.endpoint != "fhir" || !ex.principal.authenticated) return core::Status::ok();
-  if (ex.response.status < 200 || ex.response.status >= 300) return core::Status::ok();
   const auto& fr = ex.fhir;
+  // A read of something missing answers as a denial does, so that a 404 beside a 403 cannot tell
+  // a partner that hidden data exists (unless its rule is trusted to reveal that).
+  bool reading = fr.interaction == Interaction::kRead || fr.interaction == Interaction::kVread;
+  if (reading && (ex.response.status == 404 || ex.response.status == 410) && fr.type != "AuditEvent") {
+    const PolicyRule* rule = evaluator_.policy().rule(ex.principal.sector, ex.principal.purpose);
+    if (rule == nullptr || !rule->reveal_missing) {
+      deny(ex, Decision{Decision::Effect::kDeny, ex.response.status == 404 ? "not-found" : "gone", "", "", ""});
+    }
+    return core::Status::ok();
+  }
+  if (ex.response.status < 200 || ex.response.status >= 300) return core::Status::ok();
   if (fr.type == "AuditEvent" || fr.interaction == Interaction::kCapabilities) return core::Status::ok();
   if (fr.interaction == Interaction::kOperation) return core::Status::ok();
   PatientContext pc(*model_, *store_, *indexer_);

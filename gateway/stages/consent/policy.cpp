@@ -47,6 +47,7 @@ PolicyPtr build(const config::JsonConfigFile& file, config::Diagnostics& diags) 
     r.boolean("national_opt_out", rule.national_opt_out);
     r.boolean("exact_totals", rule.exact_totals);
     r.boolean("reverse_chaining", rule.reverse_chaining);
+    r.boolean("reveal_missing", rule.reveal_missing);
     for (const auto& other : p->rules) {
       if (other.id == rule.id) r.error("id", "rule id '" + rule.id + "' is used twice");
     }

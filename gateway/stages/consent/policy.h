@@ -27,6 +27,7 @@ struct PolicyRule {
   bool national_opt_out = false;    // the national data opt-out applies (secondary use)
   bool exact_totals = false;        // searches report Bundle.total (only for fully trusted rules)
   bool reverse_chaining = false;    // _has and chained parameters allowed (they can reveal hidden data)
+  bool reveal_missing = false;      // reads of missing resources answer 404/410 (else the denial's 403)
 };
 
 struct LabelRule {

@@ -116,7 +116,8 @@ void RestEngine::auditLog(core::Exchange& ex) const {
     ex.fail(q.status());
     return;
   }
-  ex.audit.audit_query = "AuditEvent";  // reading the log is itself audited
+  ex.audit.audit_query = "AuditEvent";  // reading the log is itself audited, naming whose record was asked for
+  if (!q->patient.empty()) ex.audit.patients.push_back(q->patient);
   if (exporting && q->limit == 100) q->limit = 100000;
   auto records = audit_->search(*q);
   if (!records.isOk()) {
@@ -145,7 +146,11 @@ void RestEngine::auditLog(core::Exchange& ex) const {
   }
   for (const auto& r : *records) {
     auto parsed = fhir::readJson(*model_, r.json);
-    if (!parsed.ok()) continue;
+    if (!parsed.ok()) {  // never hide a record: the auditor must hear of it
+      ex.fail(core::internal("audit record " + std::to_string(r.seq) + " is not a readable AuditEvent: " +
+                             parsed.issues.front().message));
+      return;
+    }
     std::string id(parsed.resource.childValue("id"));
     fhir::Node* e = b.entry(std::move(parsed.resource), config_.base_url + "/AuditEvent/" + id);
     if (fhir::Node* search_node = e->add("search")) search_node->set("mode", "match");

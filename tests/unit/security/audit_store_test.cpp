@@ -57,15 +57,7 @@ struct AuditFixture {
   }
 
   // Runs SQL on the file as an attacker with write access would, triggers dropped first.
-  void tamper(const std::string& sql) {
-    Poco::Data::SQLite::Connector::registerConnector();
-    Poco::Data::Session s("SQLite", path);
-    for (const char* t : {"audit_event_no_update", "audit_event_no_delete", "audit_checkpoint_no_update",
-                          "audit_checkpoint_no_delete"}) {
-      s << "DROP TRIGGER IF EXISTS " + std::string(t), now;
-    }
-    s << sql, now;
-  }
+  void tamper(const std::string& sql) { testing::tamperSqlite(path, sql); }
 
   storage::AuditVerification verify() {
     auto s = open();
