@@ -8,6 +8,8 @@
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <sstream>
 
 #include "support/http_client.h"
@@ -75,6 +77,34 @@ std::string runBinary(const std::vector<std::string>& args) {
   return o + e;
 }
 
+// A gateway set up like config/onedoor.sample.json (its partners' sectors and purposes, and the
+// sample ICS policy) for the examples that say `# as <partner>`.
+class SampleIcs {
+ public:
+  onedoor::testing::HttpClient as(const std::string& partner) {
+    if (!gw_) {
+      std::vector<onedoor::testing::TestPartner> partners = {
+          {"gp-riverside", "gp", {"TREAT", "HOPERAT"}, {"system/*.cruds"}, "Y12345", ""},
+          {"acute-general", "acute", {"TREAT", "ETREAT", "HOPERAT"}, {"system/*.cruds"}, "RX1", ""},
+          {"mh-spa", "mental-health", {"TREAT"}, {"system/*.cruds"}, "RX4", ""},
+          {"crisis-team", "mental-health", {"TREAT", "ETREAT"}, {"system/*.rs"}, "RX4", ""},
+          {"council-adults", "social-care", {"TREAT"}, {"system/*.rs"}, "LA123", ""},
+          {"vcfse-befriending", "vcfse", {"TREAT"},
+           {"system/Patient.rs", "system/ServiceRequest.rs", "system/Task.cruds"}, "VCF01", ""},
+          {"ics-auditor", "auditor", {"HOPERAT"}, {"system/AuditEvent.rs"}, "ICS01", ""}};
+      gw_ = std::make_unique<onedoor::testing::TestGateway>(
+          "", "", partners, nullptr, onedoor::testing::readFile(ONEDOOR_SOURCE_DIR "/config/policy.sample.json"));
+    }
+    auto& token = tokens_[partner];
+    if (token.empty()) token = gw_->token(partner);
+    return gw_->client(token);
+  }
+
+ private:
+  std::unique_ptr<onedoor::testing::TestGateway> gw_;
+  std::map<std::string, std::string> tokens_;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(documentation_examples_work) {
@@ -82,6 +112,7 @@ BOOST_AUTO_TEST_CASE(documentation_examples_work) {
   // the API examples need not carry complete resources.
   onedoor::testing::TestGateway gw{"", R"("validation": {"profiles": [")" ONEDOOR_SOURCE_DIR R"(/fhir-profiles"]})"};
   onedoor::testing::HttpClient http(gw.port(), gw.token());
+  SampleIcs ics;
   int checked = 0;
   for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(ONEDOOR_SOURCE_DIR) / "docs")) {
     if (entry.path().extension() != ".md") continue;
@@ -100,11 +131,18 @@ BOOST_AUTO_TEST_CASE(documentation_examples_work) {
           i = j - 1;
         }
       } else if (b.lang == "http") {
-        std::istringstream first(b.lines.at(0));
+        // "# as <partner>" first: sent by that sample partner to a gateway with the sample policy.
+        std::string partner;
+        std::size_t start = 0;
+        if (b.lines.at(0).rfind("# as ", 0) == 0) {
+          partner = b.lines[0].substr(5);
+          start = 1;
+        }
+        std::istringstream first(b.lines.at(start));
         std::string method, path;
         first >> method >> path;
         std::vector<std::pair<std::string, std::string>> headers;
-        std::size_t i = 1;
+        std::size_t i = start + 1;
         for (; i < b.lines.size() && !b.lines[i].empty() && b.lines[i].rfind("# expect", 0) != 0; ++i) {
           auto colon = b.lines[i].find(':');
           headers.emplace_back(b.lines[i].substr(0, colon), b.lines[i].substr(colon + 2));
@@ -118,7 +156,8 @@ BOOST_AUTO_TEST_CASE(documentation_examples_work) {
           }
           if (!b.lines[i].empty() || !body.empty()) body += b.lines[i] + "\n";
         }
-        auto r = http.request(method, path, body, headers);
+        auto r = partner.empty() ? http.request(method, path, body, headers)
+                                 : ics.as(partner).request(method, path, body, headers);
         BOOST_CHECK_MESSAGE(r.status == expect, where + ": " + method + " " + path + " answered " +
                                                     std::to_string(r.status) + ": " + r.body.substr(0, 300));
         ++checked;
