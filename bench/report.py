@@ -120,4 +120,39 @@ if load:
         q = r["query"].replace("|", "\\|")
         lines.append(f"| `{q}` | {r['total']} | {r['median_ms']:.2f} | {r['p99_ms']:.2f} |")
     lines.append("")
+web = [r for r in rows if r["bench"] == "http"]
+if web:
+    n = web[0]["patients"]
+    lines.append("## HTTP API: authentication, consent and audit (vs Medplum's FHIR router)")
+    lines.append("")
+    lines.append(f"wrk, 2 threads, 32 connections, {10} s per run, loopback; each server seeded over HTTP with {n:,} Patients and")
+    lines.append(f"{5 * n:,} Observations. *auth+consent+audit*: a bearer token checked on every request (ES384), the")
+    lines.append("consent decision for every resource returned (policy rule, the patient's Consents looked up, labels),")
+    lines.append("and an AuditEvent appended to the hash-chained audit log and committed (fsync, group commit) before")
+    lines.append("the answer. *security off*: `auth.required: false`, the same store. Medplum: `@medplum/fhir-router`")
+    lines.append("with its in-memory repository behind Node's http server (no auth, no database, no audit).")
+    lines.append("")
+    lines.append("| request | server | requests/s | p50 ms | p99 ms | non-2xx |")
+    lines.append("|---|---|---:|---:|---:|---:|")
+    for r in web:
+        lines.append(f"| {r['query']} | {r['side']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} |")
+    lines.append("")
+    def rate(query, side):
+        m = [r for r in web if r["query"] == query and r["side"].startswith(side)]
+        return m[0]["rps"] if m else float("nan")
+    for query in ("read", "search"):
+        on, off, mp = rate(query, "onedoor (auth"), rate(query, "onedoor (security"), rate(query, "medplum")
+        lines.append(f"- {query}: everything on is **{on / mp:.1f}×** Medplum's rate; security costs "
+                     f"**{(1 - on / off) * 100:.0f}%** of throughput (on ÷ off = {on / off:.2f}).")
+    audit = [r for r in web if "audit_per_s" in r]
+    if audit:
+        best = max(r["audit_per_s"] for r in audit)
+        lines.append(f"- Audit records written durably: up to **{best:,.0f}/s** (one per request, counted in the audit log;")
+        lines.append("  every request of the runs above was recorded).")
+    ver = [r for r in rows if r["bench"] == "http_audit_verify"]
+    if ver:
+        lines.append(f"- `onedoor audit verify` after the runs: {ver[0]['text']}")
+    lines.append("")
+    lines.append("Goals (issue 5): ≥ 2× Medplum's GET rate with everything on, p99 under 5 ms, consent + audit under 30%.")
+    lines.append("")
 open(out, "w").write("\n".join(lines) + "\n")

@@ -2,17 +2,27 @@
 # One command for every OneDoor benchmark: builds a release binary, installs the JavaScript
 # peers (FHIR.js, fhirpath.js) into bench/.peers, runs both sides on the same inputs in the same
 # run, and writes docs/benchmarks.md (medians, ratios, machine, date).
-# Usage: bench/run.sh [--search-size N]   (default 100000 generated resources)
+# Usage: bench/run.sh [--search-size N] [--only http]
+#   --search-size: generated resources for the search benchmark (default 100000)
+#   --only http: rerun only the HTTP benchmark, keeping the other results of the last full run
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 search_size=100000
-if [[ "${1:-}" == "--search-size" ]]; then search_size=$2; fi
+only=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --search-size) search_size=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    *) echo "bench: unknown option $1" >&2; exit 2 ;;
+  esac
+done
 examples=../shared/conformance/examples/r4-spec
 [[ -d $examples ]] || { echo "bench: needs ../shared/conformance/examples" >&2; exit 1; }
 command -v node >/dev/null || { echo "bench: needs node and npm" >&2; exit 1; }
 scripts/install-deps.sh
 scripts/install-fhir-packages.sh
+command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk
 # A release build of its own, so that benchmarking never reconfigures the test build.
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DONEDOOR_TESTS=OFF >/dev/null
 cmake --build build-bench -j "$(nproc)"
@@ -35,6 +45,19 @@ json.dump(b, open(sys.argv[2], 'w'))
 PY
 
 results=$work/results.jsonl
+http_bench() {
+  echo "bench: HTTP (wrk) against OneDoor with and without security, and Medplum's router" >&2
+  grep -v '"bench": *"http' "$results" > "$results.tmp" || true
+  mv "$results.tmp" "$results"
+  python3 bench/http_bench.py build-bench/onedoor "$work/http" >> "$results"
+}
+if [[ $only == http ]]; then
+  [[ -s $results ]] || { echo "bench: --only http needs the results of a full run first" >&2; exit 1; }
+  http_bench
+  python3 bench/report.py "$results" docs/benchmarks.md
+  echo "bench: wrote docs/benchmarks.md" >&2
+  exit 0
+fi
 : > "$results"
 echo "bench: codec" >&2
 build-bench/bench/onedoor_bench codec "${codec_inputs[@]}" | sed 's/^{/{"side":"onedoor",/' >> "$results"
@@ -73,6 +96,8 @@ node bench/peers/validate.js "${validate_inputs[@]}" | sed 's/^{/{"side":"fhir.j
 
 echo "bench: search over $search_size resources" >&2
 build-bench/bench/onedoor_bench search "$search_size" | sed 's/^{/{"side":"onedoor",/' >> "$results"
+
+http_bench
 
 python3 bench/report.py "$results" docs/benchmarks.md
 echo "bench: wrote docs/benchmarks.md" >&2

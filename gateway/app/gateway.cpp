@@ -177,7 +177,14 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   ctx.rest = engine;
   core::StageRegistry registry;
   GW_RETURN_IF_ERROR(stages::registerBuiltinStages(registry, ctx));
-  GW_ASSIGN_OR_RETURN(auto pipeline, core::Pipeline::build(registry, stages::fhirPipelineOrder()));
+  // auth.required false (a loopback development or benchmark set-up only, checked at load): no
+  // authentication, consent or audit stages at all.
+  std::vector<std::string> order;
+  for (const auto& name : stages::fhirPipelineOrder()) {
+    bool security = name == "authenticate" || name == "consent" || name == "audit";
+    if (config->auth.required || !security) order.push_back(name);
+  }
+  GW_ASSIGN_OR_RETURN(auto pipeline, core::Pipeline::build(registry, order));
   gw->pipeline_ = std::make_shared<const core::Pipeline>(std::move(pipeline));
 
   http::HttpHandlers handlers;

@@ -32,6 +32,9 @@ int serveCommand(const std::vector<std::string>& args) {
     std::cerr << "onedoor: cannot start: " << gw.status().message() << "\n";
     return 1;
   }
+  if (!cfg->auth.required) {
+    std::cerr << "onedoor: WARNING: auth.required is false: no authentication, consent decisions or audit\n";
+  }
   std::cout << "OneDoor listening on " << (*gw)->baseUrl() << " (storage: "
             << (*gw)->store().driver() << ")" << std::endl;
   int sig = 0;

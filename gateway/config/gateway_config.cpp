@@ -130,6 +130,10 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
   auth.u32("token_ttl_s", cfg->auth.token_ttl_s, false, 30, 3600);
   auth.u32("max_assertion_s", cfg->auth.max_assertion_s, false, 30, 300);
   auth.u32("clock_skew_s", cfg->auth.clock_skew_s, false, 0, 300);
+  if (!cfg->auth.required && (!cfg->server.tls.certificate.empty() || !isLoopback(cfg->server.host))) {
+    auth.error("required", "authentication, consent and audit can be turned off only on a loopback plain-HTTP "
+                           "listener (development and benchmarks)");
+  }
   if (cfg->auth.required && cfg->auth.signing_key.empty() && !cfg->partners.empty()) {
     auth.errorHere("partners need 'signing_key', the gateway's key for access tokens");
   }

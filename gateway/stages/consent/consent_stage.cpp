@@ -158,13 +158,16 @@ core::Flow ConsentStage::breakGlass(core::Exchange& ex, Requester& who) const {
 
 core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) const {
   auto& fr = ex.fhir;
+  // Writes, and $validate (decided like the write it checks, so that it cannot probe a patient's
+  // data a write would be refused for).
+  bool validating = fr.interaction == Interaction::kOperation && fr.operation == "validate";
   if (!fr.resource || (fr.interaction != Interaction::kCreate && fr.interaction != Interaction::kUpdate &&
-                       fr.interaction != Interaction::kBatch)) {
+                       fr.interaction != Interaction::kBatch && !validating)) {
     return core::Flow::kContinue;
   }
   PatientContext pc(*model_, *store_, *indexer_);
   auto decideOne = [&](fhir::Node& resource) -> bool {
-    label(resource, who.sector);
+    if (!validating) label(resource, who.sector);
     auto patients = pc.patientsOf(resource);
     auto consents = pc.consentsOf(patients);
     if (!consents.isOk()) {

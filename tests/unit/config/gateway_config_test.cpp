@@ -46,6 +46,15 @@ BOOST_AUTO_TEST_CASE(plain_http_is_refused_off_loopback) {
   BOOST_CHECK(d.toString().find("loopback") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(security_can_be_turned_off_only_on_loopback_plain_http) {
+  Diagnostics d;
+  BOOST_CHECK(parseGatewayConfig("gw.json", R"({"auth": {"required": false}})", d) != nullptr);
+  Diagnostics off_loopback;
+  BOOST_CHECK(parseGatewayConfig("gw.json", R"({"server": {"host": "0.0.0.0", "tls": {"certificate": "c.pem",
+    "private_key": "k.pem"}}, "auth": {"required": false}})", off_loopback) == nullptr);
+  BOOST_CHECK(off_loopback.toString().find("only on a loopback plain-HTTP listener") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(duplicate_keys_are_errors) {
   Diagnostics d;
   auto cfg = parseGatewayConfig("gw.json", "{\"server\": {}, \"server\": {}}", d);
