@@ -4,6 +4,7 @@
 #include <Poco/JWT/Token.h>
 
 #include <algorithm>
+#include <mutex>
 #include <sstream>
 
 #include "stages/authenticate/scopes.h"
@@ -173,6 +174,16 @@ std::optional<TokenResponse> TokenService::exchange(const std::vector<std::pair<
 core::Result<Grant> TokenService::verify(const std::string& access_token) const {
   auto bad = [](const std::string& why) { return core::Status(core::Code::kUnauthenticated, why); };
   if (gateway_key_ == nullptr) return bad("the gateway has no signing key");
+  std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(env_->now().time_since_epoch()).count();
+  {
+    std::shared_lock lock(verified_mu_);
+    auto it = verified_.find(access_token);
+    if (it != verified_.end()) {
+      if (it->second.expires_s + config_->auth.clock_skew_s <= now_s) return bad("the access token has expired");
+      if (config_->partner(it->second.partner) == nullptr) return bad("the access token's client is no longer registered");
+      return it->second;
+    }
+  }
   Poco::JWT::Token token;
   if (!gateway_key_->verify(access_token, token)) return bad("the access token's signature does not verify");
   std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(env_->now().time_since_epoch()).count();
@@ -189,6 +200,13 @@ core::Result<Grant> TokenService::verify(const std::string& access_token) const 
   g.purpose = token.payload().optValue<std::string>("purpose_of_use", "");
   g.jti = token.getId();
   g.expires_s = seconds(token.getExpiration());
+  constexpr std::size_t kMaxVerified = 10000;
+  std::unique_lock lock(verified_mu_);
+  if (verified_.size() >= kMaxVerified) {
+    std::erase_if(verified_, [&](const auto& kv) { return kv.second.expires_s + config_->auth.clock_skew_s <= now_s; });
+    if (verified_.size() >= kMaxVerified) verified_.clear();
+  }
+  verified_.emplace(access_token, g);
   return g;
 }
 
