@@ -2,6 +2,7 @@
 
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/SecureStreamSocketImpl.h>
 #include <Poco/Net/X509Certificate.h>
 
 #include <Poco/Net/HTTPServerRequest.h>
@@ -65,11 +66,14 @@ core::Status readBody(Poco::Net::HTTPServerRequest& req, std::uint64_t max, std:
 std::string clientCertificateSubject(Poco::Net::HTTPServerRequest& req) {
   auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&req);
   if (impl == nullptr) return {};
+  // A plain socket has no certificate (checked without the exception Poco would throw).
+  Poco::Net::StreamSocket socket = impl->socket();
+  if (dynamic_cast<Poco::Net::SecureStreamSocketImpl*>(socket.impl()) == nullptr) return {};
   try {
-    Poco::Net::SecureStreamSocket secure(impl->socket());
+    Poco::Net::SecureStreamSocket secure(socket);
     if (secure.havePeerCertificate()) return secure.peerCertificate().subjectName();
   } catch (const Poco::Exception&) {
-    // a plain socket: no certificate
+    // the handshake failed or the peer sent no certificate
   }
   return {};
 }

@@ -3,17 +3,21 @@
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 #include <Poco/Data/SQLite/Connector.h>
-#include <Poco/SHA2Engine.h>
+#include <Poco/Data/SQLite/Utility.h>
+#include <openssl/evp.h>
 
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "storage/sql.h"
+#include "storage/sqlite_statement.h"
 
 namespace onedoor::storage {
 namespace {
@@ -91,6 +95,16 @@ class SqliteAuditStore : public AuditStore {
       GW_RETURN_IF_ERROR(w.exec("PRAGMA journal_mode=WAL"));
       GW_RETURN_IF_ERROR(w.exec("PRAGMA synchronous=FULL"));
       for (const char* stmt : kSchema) GW_RETURN_IF_ERROR(w.exec(stmt));
+      // The inserts every record makes, prepared once for the writer thread.
+      sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(*writer_session_);
+      insert_event_ = std::make_unique<SqliteStatement>(
+          db, "INSERT INTO audit_event (seq, recorded_ms, partner, action, outcome, purpose, break_glass, body, "
+              "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      insert_ref_ = std::make_unique<SqliteStatement>(db, "INSERT INTO audit_ref (seq, kind, ref) VALUES (?, ?, ?)");
+      if (!insert_event_->ok() || !insert_ref_->ok()) {
+        return core::Status(core::Code::kUnavailable, "audit store: cannot prepare inserts: " + insert_event_->error() +
+                                                          insert_ref_->error());
+      }
       Sql r(*reader_session_, Dialect::kSqlite);
       GW_RETURN_IF_ERROR(r.exec("PRAGMA busy_timeout=10000"));
       GW_ASSIGN_OR_RETURN(auto rows, w.query("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"));
@@ -319,19 +333,25 @@ class SqliteAuditStore : public AuditStore {
         ++seq;
         hash = auditHash(prev, seq, p->json);
         const AuditFacts& f = p->facts;
-        st = w.exec("INSERT INTO audit_event (seq, recorded_ms, partner, action, outcome, purpose, break_glass, body, "
-                    "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    {seq, f.recorded_ms, f.partner, f.action, f.outcome, f.purpose,
-                     static_cast<std::int64_t>(f.break_glass ? 1 : 0), p->json, prev, hash});
-        for (const auto& ref : f.patients) {
-          if (st.isOk()) st = w.exec("INSERT INTO audit_ref (seq, kind, ref) VALUES (?, 'patient', ?)", {seq, ref});
-        }
-        for (const auto& ref : f.entities) {
-          if (st.isOk()) st = w.exec("INSERT INTO audit_ref (seq, kind, ref) VALUES (?, 'entity', ?)", {seq, ref});
-        }
-        for (const auto& code : f.labels) {
-          if (st.isOk()) st = w.exec("INSERT INTO audit_ref (seq, kind, ref) VALUES (?, 'label', ?)", {seq, code});
-        }
+        st = insert_event_->bind(1, seq)
+                 .bind(2, f.recorded_ms)
+                 .bind(3, f.partner)
+                 .bind(4, f.action)
+                 .bind(5, f.outcome)
+                 .bind(6, f.purpose)
+                 .bind(7, static_cast<std::int64_t>(f.break_glass ? 1 : 0))
+                 .bind(8, p->json)
+                 .bind(9, prev)
+                 .bind(10, hash)
+                 .run();
+        auto refs = [&](const std::vector<std::string>& values, const std::string& kind) {
+          for (const auto& v : values) {
+            if (st.isOk()) st = insert_ref_->bind(1, seq).bind(2, kind).bind(3, v).run();
+          }
+        };
+        refs(f.patients, "patient");
+        refs(f.entities, "entity");
+        refs(f.labels, "label");
         seqs.push_back(seq);
       }
       bool due = options_.sign && (force_checkpoint || seq - last_checkpoint_ >= options_.checkpoint_every);
@@ -383,6 +403,8 @@ class SqliteAuditStore : public AuditStore {
   std::string path_;
   AuditStoreOptions options_;
   std::unique_ptr<Poco::Data::Session> writer_session_;
+  std::unique_ptr<SqliteStatement> insert_event_;  // writer thread only
+  std::unique_ptr<SqliteStatement> insert_ref_;
   std::unique_ptr<Poco::Data::Session> reader_session_;
   mutable std::mutex mu_;
   std::mutex read_mu_;
@@ -398,11 +420,24 @@ class SqliteAuditStore : public AuditStore {
 }  // namespace
 
 std::string auditHash(const std::string& prev_hash, std::int64_t seq, const std::string& json) {
-  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-  sha.update(prev_hash);
-  sha.update("\n" + std::to_string(seq) + "\n");
-  sha.update(json);
-  return Poco::DigestEngine::digestToHex(sha.digest());
+  // OpenSSL's SHA-256 (several times faster than Poco's own on this path).
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  std::string middle = "\n" + std::to_string(seq) + "\n";
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), prev_hash.data(), prev_hash.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), middle.data(), middle.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), json.data(), json.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), digest, &size) != 1) {
+    throw std::runtime_error("OpenSSL cannot compute SHA-256");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(2 * size, '0');
+  for (unsigned int i = 0; i < size; ++i) {
+    hex[2 * i] = kHex[digest[i] >> 4];
+    hex[2 * i + 1] = kHex[digest[i] & 0xf];
+  }
+  return hex;
 }
 
 core::Result<std::unique_ptr<AuditStore>> AuditStore::openSqlite(const std::string& path, AuditStoreOptions options) {

@@ -1,5 +1,9 @@
 #include "storage/sql_store.h"
 
+#include <map>
+
+#include <set>
+
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Exception.h>
 #include <Poco/SharedLibrary.h>
@@ -8,7 +12,9 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "storage/migrations.h"
@@ -40,7 +46,7 @@ core::Status writeIndex(Sql& sql, std::int64_t res, const std::string& type, con
 
 class SqlWriteTx : public WriteTx {
  public:
-  SqlWriteTx(Sql& sql, std::uint64_t& puts) : sql_(sql), puts_(puts) {}
+  SqlWriteTx(Sql& sql, std::uint64_t& puts, std::set<std::string>& types) : sql_(sql), puts_(puts), types_(types) {}
 
   core::Result<std::optional<ResourceRecord>> current(const std::string& type,
                                                       const std::string& id) override {
@@ -54,6 +60,7 @@ class SqlWriteTx : public WriteTx {
   }
 
   core::Status put(ResourceRecord& rec, const std::vector<search::IndexRow>& rows) override {
+    types_.insert(rec.type);
     GW_ASSIGN_OR_RETURN(auto cur, sql_.query("SELECT version FROM resource_current WHERE rtype = ? "
                                              "AND rid = ?",
                                              {rec.type, rec.id}));
@@ -92,6 +99,7 @@ class SqlWriteTx : public WriteTx {
  private:
   Sql& sql_;
   std::uint64_t& puts_;
+  std::set<std::string>& types_;  // types written in this batch
 };
 
 class SqlStore : public Store {
@@ -303,6 +311,14 @@ class SqlStore : public Store {
     }
   }
 
+  std::optional<std::uint64_t> localWriteGeneration(const std::string& type) const override {
+    // One SQLite file is served by one gateway process; a PostgreSQL database by several.
+    if (dialect_ != Dialect::kSqlite) return std::nullopt;
+    std::lock_guard lock(generations_mu_);
+    auto it = generations_.find(type);
+    return it == generations_.end() ? 0 : it->second;
+  }
+
   core::Status ping() override {
     try {
       auto lease = readers_.acquire();
@@ -350,6 +366,7 @@ class SqlStore : public Store {
   void runBatch(const std::vector<Pending*>& batch) {
     Sql sql(*writer_session_, dialect_);
     std::vector<core::Status> results(batch.size());
+    std::set<std::string> written;
     core::Status begin = sql.exec(dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
     if (!begin.isOk()) {
       for (auto* p : batch) p->result.set_value(begin);
@@ -358,7 +375,7 @@ class SqlStore : public Store {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       core::Status st = sql.exec("SAVEPOINT unit");
       if (st.isOk()) {
-        SqlWriteTx tx(sql, puts_since_analyze_);
+        SqlWriteTx tx(sql, puts_since_analyze_, written);
         try {
           st = (*batch[i]->unit)(tx);
         } catch (const Poco::Exception& e) {
@@ -379,6 +396,12 @@ class SqlStore : public Store {
         if (r.isOk()) r = core::Status(core::Code::kUnavailable, "commit failed: " + commit.message());
       }
     }
+    // Bumped after the commit and before anyone hears of it, so that a cache filled from a read
+    // that began before this write never outlives it.
+    if (!written.empty()) {
+      std::lock_guard lock(generations_mu_);
+      for (const auto& t : written) ++generations_[t];
+    }
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->result.set_value(results[i]);
     maybeAnalyze(sql);
   }
@@ -395,6 +418,8 @@ class SqlStore : public Store {
   }
 
   Dialect dialect_;
+  mutable std::mutex generations_mu_;
+  std::map<std::string, std::uint64_t> generations_;
   SessionPool::Factory factory_;
   SessionPool readers_;
   std::uint32_t max_batch_;

@@ -105,6 +105,13 @@ class Store {
   virtual core::Result<bool> hasBreakGlass(const std::string& partner, const std::string& patient, std::int64_t now_ms) = 0;
   // Checks that the database answers.
   virtual core::Status ping() = 0;
+  // A number that changes after every committed write of a resource of `type`, for caches of
+  // what is read from the store; nullopt when other processes may write the same database
+  // (PostgreSQL shared by several gateways), where nothing may be cached.
+  virtual std::optional<std::uint64_t> localWriteGeneration(const std::string& type) const {
+    (void)type;
+    return std::nullopt;
+  }
 };
 
 }  // namespace onedoor::storage

@@ -68,7 +68,7 @@ core::Flow ConsentStage::consentCheck(core::Exchange& ex) const {
     ex.fail(core::invalid("give a 'resource', or a 'patient' and a 'type'"));
     return core::Flow::kRespond;
   }
-  PatientContext pc(*model_, *store_, *indexer_);
+  PatientContext pc(*model_, *store_, *indexer_, &consent_cache_);
   core::Status error = core::Status::ok();
   Decision d = explainDecision(evaluator_, pc, *store_, *partner, purpose, resource, patient, type, now(),
                                core::epochMillis(env_->now()), error);

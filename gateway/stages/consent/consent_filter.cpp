@@ -173,7 +173,7 @@ core::Status ConsentStage::respond(core::Exchange& ex) {
   if (ex.response.status < 200 || ex.response.status >= 300) return core::Status::ok();
   if (fr.type == "AuditEvent" || fr.interaction == Interaction::kCapabilities) return core::Status::ok();
   if (fr.interaction == Interaction::kOperation) return core::Status::ok();
-  PatientContext pc(*model_, *store_, *indexer_);
+  PatientContext pc(*model_, *store_, *indexer_, &consent_cache_);
   Requester who = requester(ex);
   core::Status st = core::Status::ok();
   switch (fr.interaction) {

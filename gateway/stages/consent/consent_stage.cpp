@@ -165,7 +165,7 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
                        fr.interaction != Interaction::kBatch && !validating)) {
     return core::Flow::kContinue;
   }
-  PatientContext pc(*model_, *store_, *indexer_);
+  PatientContext pc(*model_, *store_, *indexer_, &consent_cache_);
   auto decideOne = [&](fhir::Node& resource) -> bool {
     if (!validating) label(resource, who.sector);
     auto patients = pc.patientsOf(resource);

@@ -60,6 +60,8 @@ class ConsentStage : public core::Stage {
   void deny(core::Exchange& ex, const Decision& d) const;
 
   ConsentEvaluator evaluator_;
+  // Patients' Consents between exchanges, while the store vouches that none changed.
+  mutable ConsentCache consent_cache_;
   std::shared_ptr<storage::Store> store_;
   std::shared_ptr<const search::Indexer> indexer_;
   fhir::ModelPtr model_;

@@ -33,21 +33,40 @@ std::vector<std::string> PatientContext::patientsOf(const fhir::Node& resource) 
 
 core::Result<std::vector<const fhir::Node*>> PatientContext::consentsOf(const std::string& patient) {
   if (auto it = consents_.find(patient); it != consents_.end()) return it->second;
+  auto pointers = [&](const ConsentCache::Consents& held) {
+    held_.push_back(held);
+    std::vector<const fhir::Node*> out;
+    for (const auto& c : *held) out.push_back(&c);
+    consents_[patient] = out;
+    return out;
+  };
+  // The generation is read before the search, so that a write committed meanwhile makes the
+  // entry stale rather than the cache wrong.
+  bool cacheable = false;
+  std::uint64_t generation = 0;
+  if (cache_ != nullptr) {
+    if (auto g = store_.localWriteGeneration("Consent")) {
+      cacheable = true;
+      generation = *g;
+      if (auto hit = cache_->get(patient, generation)) return pointers(hit);
+    }
+  }
   std::vector<std::pair<std::string, std::string>> params = {{"patient", patient}, {"_count", "200"}};
   search::QueryLimits limits;
   limits.max_count = 200;
   GW_ASSIGN_OR_RETURN(auto q, search::parseQuery(indexer_.registry(), model_, {"Consent"}, params, false, limits));
   q.total = "none";
   GW_ASSIGN_OR_RETURN(auto page, store_.search(q));
-  std::vector<const fhir::Node*> found;
+  auto found = std::make_shared<std::vector<fhir::Node>>();
   for (const auto& rec : page.matches) {
     auto r = fhir::readJson(model_, rec.json);
     if (!r.ok()) return core::internal("a stored Consent does not parse");
-    found.push_back(&kept_.emplace_back(std::move(r.resource)));
+    found->push_back(std::move(r.resource));
   }
   if (!page.next_cursor.empty()) return core::internal("the patient has more Consents than can be evaluated at once");
-  consents_[patient] = found;
-  return found;
+  ConsentCache::Consents held = std::move(found);
+  if (cacheable) cache_->put(patient, generation, held);
+  return pointers(held);
 }
 
 core::Result<std::vector<const fhir::Node*>> PatientContext::consentsOf(const std::vector<std::string>& patients) {

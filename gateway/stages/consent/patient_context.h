@@ -4,7 +4,6 @@
 // indexer), that patient's Consent resources, organisations' ODS codes, and break-glass grants.
 // One per exchange (it caches); not shared between threads.
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,14 +13,17 @@
 #include "core/env.h"
 #include "fhir/node.h"
 #include "search/indexer.h"
+#include "stages/consent/consent_cache.h"
 #include "storage/store.h"
 
 namespace onedoor::stages::consent {
 
 class PatientContext {
  public:
-  PatientContext(const fhir::Model& model, storage::Store& store, const search::Indexer& indexer)
-      : model_(model), store_(store), indexer_(indexer) {}
+  // `cache`, when given, keeps patients' Consents between exchanges (see ConsentCache).
+  PatientContext(const fhir::Model& model, storage::Store& store, const search::Indexer& indexer,
+                 ConsentCache* cache = nullptr)
+      : model_(model), store_(store), indexer_(indexer), cache_(cache) {}
 
   // Patient/<id> references the resource belongs to (itself, for a Patient).
   std::vector<std::string> patientsOf(const fhir::Node& resource) const;
@@ -36,7 +38,8 @@ class PatientContext {
   const fhir::Model& model_;
   storage::Store& store_;
   const search::Indexer& indexer_;
-  std::deque<fhir::Node> kept_;
+  ConsentCache* cache_;
+  std::vector<ConsentCache::Consents> held_;  // keeps what consentsOf returned pointers into
   std::map<std::string, std::vector<const fhir::Node*>> consents_;
   std::map<std::string, std::optional<std::string>> ods_;
 };
