@@ -286,6 +286,44 @@ BOOST_AUTO_TEST_CASE(s1_gp_referral_is_readable_by_the_spa) {
   BOOST_CHECK_GE(entries(reads), 2u);
 }
 
+// S2: a self-referral lands at the SPA, which records the person's explicit consent and reassigns
+// the referral to a befriending charity with a Task; the charity sees the Task (minimal dataset),
+// not the psychiatric referral itself; every step is in the audit log.
+BOOST_AUTO_TEST_CASE(s2_self_referral_is_reassigned_to_a_vcfse_partner) {
+  Ics& s = ics();
+  auto spa = s.as("mh-spa");
+  std::string patient = created(spa.send("POST", "/fhir/Patient", patientJson("9000000084")));
+  std::string referral = created(spa.send("POST", "/fhir/ServiceRequest", R"({"resourceType": "ServiceRequest",
+    "status": "active", "intent": "order", "subject": {"reference": "Patient/)" + patient + R"("},
+    "requester": {"reference": "Patient/)" + patient + R"("}, "code": {"text": "Self-referral: low mood"}})"));
+  created(spa.send("POST", "/fhir/Consent", consentJson(patient, R"({"type": "permit", "actor": [)" + odsActor("VCF01") + R"(],
+    "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "TREAT"}]})")));
+  std::string task = created(spa.send("POST", "/fhir/Task", R"({"resourceType": "Task", "status": "requested",
+    "intent": "order", "basedOn": [{"reference": "ServiceRequest/)" + referral + R"("}],
+    "for": {"reference": "Patient/)" + patient + R"("}, "description": "Befriending: weekly calls",
+    "owner": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "VCF01"}}})"));
+  auto vcfse = s.as("vcfse-befriending");
+  auto tasks = vcfse.get("/fhir/Task?patient=Patient/" + patient);
+  BOOST_REQUIRE_EQUAL(tasks.status, 200);
+  BOOST_CHECK_EQUAL(entries(tasks), 1u);
+  BOOST_CHECK(tasks.body.find("weekly calls") == std::string::npos);  // description is not in the minimal dataset
+  BOOST_CHECK(tasks.body.find("VCF01") != std::string::npos);
+  // The referral itself is PSY-labelled (written by the mental health trust): withheld.
+  BOOST_CHECK_EQUAL(vcfse.get("/fhir/ServiceRequest/" + referral).status, 403);
+  BOOST_CHECK_EQUAL(entries(vcfse.get("/fhir/ServiceRequest?patient=Patient/" + patient)), 0u);
+  // The charity accepts: an update of the Task.
+  auto mine = json(spa.get("/fhir/Task/" + task));
+  mine["status"].SetString("accepted");
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  mine.Accept(w);
+  BOOST_CHECK_EQUAL(spa.send("PUT", "/fhir/Task/" + task, sb.GetString()).status, 200);
+  // The routing history is in the log: creates and the update, naming the patient.
+  auto history = s.as("ics-auditor").get("/fhir/AuditEvent?patient=Patient/" + patient + "&action=C,U");
+  BOOST_CHECK_GE(entries(history), 5u);
+  BOOST_CHECK(history.body.find("Task/" + task) != std::string::npos);
+}
+
 // S5: social care reads the shared care plan: PSY activities visible, SDV data withheld.
 BOOST_AUTO_TEST_CASE(s5_social_care_reads_the_care_plan_with_sdv_withheld) {
   Ics& s = ics();

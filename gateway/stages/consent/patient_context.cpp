@@ -16,8 +16,11 @@ std::vector<std::string> PatientContext::patientsOf(const fhir::Node& resource) 
     if (!resource.childValue("id").empty()) out.push_back("Patient/" + std::string(resource.childValue("id")));
     return out;
   }
+  // The Patient compartment's parameters; for a type outside the R4 compartment that still points
+  // at a patient (Task.for, ...), its `patient` and `subject` search parameters.
+  static const std::vector<std::string> kFallback = {"patient", "subject"};
   const auto* params = indexer_.registry().compartmentParams("Patient", type);
-  if (params == nullptr) return out;
+  if (params == nullptr) params = &kFallback;
   for (const auto& code : *params) {
     const search::SearchParam* p = indexer_.registry().find(type, code);
     if (p == nullptr) continue;
