@@ -360,6 +360,12 @@ BOOST_AUTO_TEST_CASE(s5_social_care_reads_the_care_plan_with_sdv_withheld) {
   BOOST_CHECK_EQUAL(hidden.body, missing.body);
   // The mental health team sees it.
   BOOST_CHECK_EQUAL(mh.get("/fhir/Condition/" + sdv).status, 200);
+  // Once deleted, its history shows social care nothing of it, not even the deletion.
+  BOOST_CHECK_EQUAL(mh.request("DELETE", "/fhir/Condition/" + sdv).status, 200);
+  auto history = social.get("/fhir/Condition/" + sdv + "/_history");
+  BOOST_CHECK_EQUAL(history.status, 200);
+  BOOST_CHECK_EQUAL(entries(history), 0u);
+  BOOST_CHECK(history.body.find("Third-party") == std::string::npos);
 }
 
 // S4 and S6: the befriending charity gets the minimal dataset only with explicit consent, and

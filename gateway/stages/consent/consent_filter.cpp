@@ -102,6 +102,11 @@ core::Status ConsentStage::filterBundle(core::Exchange& ex, const Requester& bas
       continue;
     }
     fhir::Node* r = entry.child("resource");
+    if (r == nullptr && (rule == nullptr || !rule->reveal_missing)) {
+      // A deletion in a history: its id alone could tell that hidden data existed.
+      ++withheld;
+      continue;
+    }
     if (r == nullptr || r->type == nullptr || r->type->name == "OperationOutcome") {
       entries.push_back(std::move(entry));
       continue;
