@@ -1,0 +1,385 @@
+#include "hl7v2/message.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace onedoor::hl7v2 {
+
+namespace {
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t at = s.find(sep, start);
+    out.push_back(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    if (at == std::string_view::npos) return out;
+    start = at + 1;
+  }
+}
+
+Field parseField(std::string_view text, const Encoding& e) {
+  Field field;
+  for (auto rep : split(text, e.repetition)) {
+    Repetition r;
+    for (auto comp : split(rep, e.component)) {
+      Component c;
+      for (auto sub : split(comp, e.subcomponent)) c.emplace_back(sub);
+      r.push_back(std::move(c));
+    }
+    field.push_back(std::move(r));
+  }
+  return field;
+}
+
+std::string writeField(const Field& field, const Encoding& e) {
+  std::string out;
+  for (std::size_t r = 0; r < field.size(); ++r) {
+    if (r) out += e.repetition;
+    for (std::size_t c = 0; c < field[r].size(); ++c) {
+      if (c) out += e.component;
+      for (std::size_t s = 0; s < field[r][c].size(); ++s) {
+        if (s) out += e.subcomponent;
+        out += field[r][c][s];
+      }
+    }
+  }
+  return out;
+}
+
+bool segmentName(std::string_view s) {
+  if (s.size() != 3) return false;
+  if (!std::isupper(static_cast<unsigned char>(s[0]))) return false;
+  for (char c : s.substr(1)) {
+    if (!std::isupper(static_cast<unsigned char>(c)) && !std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool readNumber(std::string_view& s, std::size_t& out) {
+  std::size_t n = 0;
+  while (n < s.size() && std::isdigit(static_cast<unsigned char>(s[n]))) ++n;
+  if (n == 0 || n > 6) return false;
+  std::from_chars(s.data(), s.data() + n, out);
+  s.remove_prefix(n);
+  return out > 0;
+}
+
+core::Status lineError(std::size_t line, std::string_view segment, const std::string& what) {
+  std::string where = "line " + std::to_string(line);
+  if (!segment.empty()) where += " (" + std::string(segment) + ")";
+  return core::invalid("HL7 v2: " + where + ": " + what);
+}
+
+int hexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string Encoding::characters() const { return std::string{component, repetition, escape, subcomponent}; }
+
+core::Result<Path> parsePath(std::string_view text) {
+  std::string_view s = text;
+  Path p;
+  auto bad = [&](const std::string& why) {
+    return core::invalid("HL7 v2 path '" + std::string(text) + "': " + why +
+                         " (write SEG-field[(repetition)].component.subcomponent, e.g. PID-5.1 or OBX[2]-5)");
+  };
+  if (s.size() < 3 || !segmentName(s.substr(0, 3))) return bad("no segment name");
+  p.segment = std::string(s.substr(0, 3));
+  s.remove_prefix(3);
+  if (!s.empty() && s.front() == '[') {
+    s.remove_prefix(1);
+    if (!readNumber(s, p.occurrence) || s.empty() || s.front() != ']') return bad("bad segment occurrence");
+    s.remove_prefix(1);
+  }
+  if (s.empty() || s.front() != '-') return bad("no field number");
+  s.remove_prefix(1);
+  if (!readNumber(s, p.field)) return bad("bad field number");
+  if (!s.empty() && s.front() == '(') {
+    s.remove_prefix(1);
+    if (!readNumber(s, p.repetition) || s.empty() || s.front() != ')') return bad("bad repetition");
+    s.remove_prefix(1);
+  }
+  if (!s.empty() && s.front() == '.') {
+    s.remove_prefix(1);
+    if (!readNumber(s, p.component)) return bad("bad component");
+    p.whole_field = false;
+    if (!s.empty() && s.front() == '.') {
+      s.remove_prefix(1);
+      if (!readNumber(s, p.subcomponent)) return bad("bad subcomponent");
+    }
+  }
+  if (!s.empty()) return bad("unexpected '" + std::string(s) + "'");
+  return p;
+}
+
+const Segment* Message::segment(std::string_view name, std::size_t occurrence) const {
+  std::size_t seen = 0;
+  for (const auto& s : segments) {
+    if (s.name == name && ++seen == occurrence) return &s;
+  }
+  return nullptr;
+}
+
+std::size_t Message::count(std::string_view name) const {
+  std::size_t n = 0;
+  for (const auto& s : segments) n += s.name == name;
+  return n;
+}
+
+std::string Message::value(std::string_view path) const {
+  auto p = parsePath(path);
+  if (!p.isOk()) return {};
+  const Segment* seg = segment(p->segment, p->occurrence);
+  if (seg == nullptr || p->field > seg->fields.size()) return {};
+  // MSH-1 and MSH-2 are the separators themselves, not encoded values.
+  if (seg->name == "MSH" && p->field <= 2) return seg->fields[p->field - 1].at(0).at(0).at(0);
+  const Field& f = seg->fields[p->field - 1];
+  if (p->repetition > f.size()) return {};
+  const Repetition& r = f[p->repetition - 1];
+  if (p->component > r.size()) return {};
+  const Component& c = r[p->component - 1];
+  if (p->subcomponent > c.size()) return {};
+  return unescape(c[p->subcomponent - 1], encoding);
+}
+
+std::string Message::encoded(std::string_view path) const {
+  auto p = parsePath(path);
+  if (!p.isOk()) return {};
+  const Segment* seg = segment(p->segment, p->occurrence);
+  if (seg == nullptr || p->field > seg->fields.size()) return {};
+  return writeField(seg->fields[p->field - 1], encoding);
+}
+
+core::Status Message::set(std::string_view path, std::string_view value) {
+  GW_ASSIGN_OR_RETURN(Path p, parsePath(path));
+  if (p.segment == "MSH" && p.field <= 2) return core::invalid("MSH-1 and MSH-2 are the encoding characters");
+  Segment* seg = nullptr;
+  std::size_t seen = 0;
+  for (auto& s : segments) {
+    if (s.name == p.segment && ++seen == p.occurrence) {
+      seg = &s;
+      break;
+    }
+  }
+  while (seg == nullptr) {
+    segments.push_back({p.segment, {}, 0});
+    if (++seen == p.occurrence) seg = &segments.back();
+  }
+  if (seg->fields.size() < p.field) seg->fields.resize(p.field, Field{Repetition{Component{""}}});
+  Field& f = seg->fields[p.field - 1];
+  if (f.size() < p.repetition) f.resize(p.repetition, Repetition{Component{""}});
+  Repetition& r = f[p.repetition - 1];
+  if (r.size() < p.component) r.resize(p.component, Component{""});
+  Component& c = r[p.component - 1];
+  if (c.size() < p.subcomponent) c.resize(p.subcomponent, "");
+  c[p.subcomponent - 1] = escape(value, encoding);
+  return core::Status::ok();
+}
+
+core::Result<Message> parse(std::string_view text, const ParseOptions& options) {
+  if (text.size() > options.max_bytes) {
+    return core::invalid("HL7 v2: the message is larger than " + std::to_string(options.max_bytes) + " bytes");
+  }
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  if (text.size() < 8 || text.substr(0, 3) != "MSH") {
+    return core::invalid("HL7 v2: line 1: a message starts with an MSH segment");
+  }
+  Message m;
+  Encoding& e = m.encoding;
+  e.field = text[3];
+  std::string_view chars = text.substr(4);
+  chars = chars.substr(0, chars.find(e.field));
+  if (chars.size() < 4 || chars.size() > 5) {
+    return lineError(1, "MSH", "MSH-2 must hold the 4 encoding characters (component, repetition, escape, "
+                               "subcomponent), got '" + std::string(chars) + "'");
+  }
+  e.component = chars[0];
+  e.repetition = chars[1];
+  e.escape = chars[2];
+  e.subcomponent = chars[3];
+  std::string distinct{e.field, e.component, e.repetition, e.escape, e.subcomponent};
+  for (std::size_t i = 0; i < distinct.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(distinct[i]);
+    if (std::isalnum(c) || c == '\r' || c == '\n' || distinct.find(distinct[i], i + 1) != std::string::npos) {
+      return lineError(1, "MSH", "the encoding characters must be distinct punctuation, got '" + distinct + "'");
+    }
+  }
+  std::size_t line = 0, pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find_first_of("\r\n", pos);
+    std::string_view seg = text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    ++line;
+    pos = end == std::string_view::npos ? text.size() : end + 1;
+    if (end != std::string_view::npos && text[end] == '\r' && pos < text.size() && text[pos] == '\n') ++pos;
+    // Blank lines and a trailing end of file are tolerated (file transfers add them).
+    if (seg.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (m.segments.size() >= options.max_segments) {
+      return lineError(line, "", "more than " + std::to_string(options.max_segments) + " segments");
+    }
+    std::string_view name = seg.substr(0, seg.find(e.field));
+    if (!segmentName(name)) {
+      return lineError(line, "", "'" + std::string(name.substr(0, 20)) +
+                                     "' is not a segment name (three capital letters or digits)");
+    }
+    if (seg.size() > 3 && seg[3] != e.field) {
+      return lineError(line, name, "the segment name must be followed by the field separator");
+    }
+    Segment s;
+    s.name = std::string(name);
+    s.line = line;
+    std::string_view rest = seg.size() > 4 ? seg.substr(4) : std::string_view();
+    if (s.name == "MSH") {
+      if (!m.segments.empty()) return lineError(line, name, "a second MSH: one message per parse");
+      s.fields.push_back(Field{Repetition{Component{std::string(1, e.field)}}});
+      std::size_t after = rest.find(e.field);
+      s.fields.push_back(Field{Repetition{Component{std::string(rest.substr(0, after))}}});
+      rest = after == std::string_view::npos ? std::string_view() : rest.substr(after + 1);
+      if (after == std::string_view::npos) {
+        m.segments.push_back(std::move(s));
+        continue;
+      }
+    } else if (m.segments.empty()) {
+      return lineError(line, name, "the first segment must be MSH");
+    }
+    if (seg.size() > 3) {
+      for (auto f : split(rest, e.field)) s.fields.push_back(parseField(f, e));
+    }
+    m.segments.push_back(std::move(s));
+  }
+  if (m.segments.empty()) return core::invalid("HL7 v2: no segments");
+  if (m.value("MSH-9.1").empty()) return lineError(1, "MSH", "MSH-9 (message type) is empty");
+  return m;
+}
+
+std::string write(const Message& message, std::string_view segment_end) {
+  const Encoding& e = message.encoding;
+  std::string out;
+  for (const auto& s : message.segments) {
+    out += s.name;
+    std::size_t first = 0;
+    if (s.name == "MSH") {
+      // MSH-2 as received (it may carry a fifth, truncation, character).
+      out += e.field;
+      bool raw = s.fields.size() > 1 && !s.fields[1].empty() && !s.fields[1][0].empty() && !s.fields[1][0][0].empty();
+      out += raw ? s.fields[1][0][0].front() : e.characters();
+      first = 2;
+    }
+    for (std::size_t i = first; i < s.fields.size(); ++i) {
+      out += e.field;
+      out += writeField(s.fields[i], e);
+    }
+    out += segment_end;
+  }
+  return out;
+}
+
+std::string escape(std::string_view text, const Encoding& e) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    char code = c == e.field          ? 'F'
+                : c == e.component    ? 'S'
+                : c == e.subcomponent ? 'T'
+                : c == e.repetition   ? 'R'
+                : c == e.escape       ? 'E'
+                                      : 0;
+    if (code) {
+      out += e.escape;
+      out += code;
+      out += e.escape;
+    } else if (c == '\r' || c == '\n') {
+      out += e.escape;
+      out += ".br";
+      out += e.escape;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string unescape(std::string_view text, const Encoding& e) {
+  if (text.find(e.escape) == std::string_view::npos) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] != e.escape) {
+      out += text[i++];
+      continue;
+    }
+    std::size_t close = text.find(e.escape, i + 1);
+    if (close == std::string_view::npos) {  // a lone escape character: kept
+      out += text.substr(i);
+      break;
+    }
+    std::string_view seq = text.substr(i + 1, close - i - 1);
+    if (seq == "F") {
+      out += e.field;
+    } else if (seq == "S") {
+      out += e.component;
+    } else if (seq == "T") {
+      out += e.subcomponent;
+    } else if (seq == "R") {
+      out += e.repetition;
+    } else if (seq == "E") {
+      out += e.escape;
+    } else if (seq == ".br") {
+      out += '\n';
+    } else if (seq.size() >= 3 && seq[0] == 'X' && seq.size() % 2 == 1 &&
+               std::all_of(seq.begin() + 1, seq.end(), [](char c) { return hexDigit(c) >= 0; })) {
+      for (std::size_t k = 1; k + 1 < seq.size(); k += 2) {
+        out += static_cast<char>(hexDigit(seq[k]) * 16 + hexDigit(seq[k + 1]));
+      }
+    } else {
+      out += text.substr(i, close - i + 1);  // formatting (\H\, \N\, \.sp\ ...) and others: kept
+    }
+    i = close + 1;
+  }
+  return out;
+}
+
+Message acknowledgement(const Message& received, std::string_view code, std::string_view text,
+                        std::string_view control_id, std::string_view timestamp) {
+  Message ack;
+  ack.encoding = received.encoding;
+  const Encoding& e = ack.encoding;
+  Segment msh;
+  msh.name = "MSH";
+  msh.fields.push_back(Field{Repetition{Component{std::string(1, e.field)}}});
+  msh.fields.push_back(Field{Repetition{Component{e.characters()}}});
+  ack.segments.push_back(std::move(msh));
+  auto copy = [&](const std::string& to, const std::string& from) {
+    const Segment* in = received.segment("MSH");
+    auto p = parsePath(from);
+    if (in == nullptr || !p.isOk() || p->field > in->fields.size()) return;
+    Segment& out = ack.segments.front();
+    auto q = parsePath(to);
+    if (out.fields.size() < q->field) out.fields.resize(q->field, Field{Repetition{Component{""}}});
+    out.fields[q->field - 1] = in->fields[p->field - 1];
+  };
+  copy("MSH-3", "MSH-5");
+  copy("MSH-4", "MSH-6");
+  copy("MSH-5", "MSH-3");
+  copy("MSH-6", "MSH-4");
+  (void)ack.set("MSH-7", timestamp);
+  (void)ack.set("MSH-9.1", "ACK");
+  if (!received.event().empty()) (void)ack.set("MSH-9.2", received.event());
+  (void)ack.set("MSH-9.3", "ACK");
+  (void)ack.set("MSH-10", control_id);
+  copy("MSH-11", "MSH-11");
+  copy("MSH-12", "MSH-12");
+  (void)ack.set("MSA-1", code);
+  (void)ack.set("MSA-2", received.controlId());
+  if (!text.empty()) (void)ack.set("MSA-3", text);
+  return ack;
+}
+
+}  // namespace onedoor::hl7v2
