@@ -1,0 +1,234 @@
+// fml::Map to an R4 StructureMap resource (JSON).
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "fml/parser.h"
+
+namespace onedoor::fml {
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void str(Writer& w, const char* key, const std::string& value) {
+  if (value.empty()) return;
+  w.Key(key);
+  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void parameter(Writer& w, const Parameter& p) {
+  w.StartObject();
+  switch (p.kind) {
+    case Parameter::Kind::kId: str(w, "valueId", p.value); break;
+    case Parameter::Kind::kString: str(w, "valueString", p.value); break;
+    case Parameter::Kind::kBoolean:
+      w.Key("valueBoolean");
+      w.Bool(p.value == "true");
+      break;
+    case Parameter::Kind::kInteger:
+      w.Key("valueInteger");
+      w.Int(std::stoi(p.value));
+      break;
+    case Parameter::Kind::kDecimal:
+      w.Key("valueDecimal");
+      w.RawNumber(p.value.c_str(), static_cast<rapidjson::SizeType>(p.value.size()));
+      break;
+  }
+  w.EndObject();
+}
+
+void rule(Writer& w, const Rule& r) {
+  w.StartObject();
+  str(w, "name", r.name);
+  w.Key("source");
+  w.StartArray();
+  for (const auto& s : r.sources) {
+    w.StartObject();
+    str(w, "context", s.context);
+    if (s.min >= 0) {
+      w.Key("min");
+      w.Int(s.min);
+    }
+    str(w, "max", s.max);
+    str(w, "type", s.type);
+    if (!s.default_value.empty()) str(w, "defaultValueString", s.default_value);
+    str(w, "element", s.element);
+    str(w, "listMode", s.list_mode);
+    str(w, "variable", s.variable);
+    str(w, "condition", s.condition);
+    str(w, "check", s.check);
+    str(w, "logMessage", s.log);
+    w.EndObject();
+  }
+  w.EndArray();
+  if (!r.targets.empty()) {
+    w.Key("target");
+    w.StartArray();
+    for (const auto& t : r.targets) {
+      w.StartObject();
+      str(w, "context", t.context);
+      if (!t.context.empty()) str(w, "contextType", std::string("variable"));
+      str(w, "element", t.element);
+      str(w, "variable", t.variable);
+      if (!t.list_modes.empty()) {
+        w.Key("listMode");
+        w.StartArray();
+        for (const auto& m : t.list_modes) w.String(m.c_str());
+        w.EndArray();
+      }
+      str(w, "listRuleId", t.list_rule_id);
+      str(w, "transform", t.transform);
+      if (!t.parameters.empty()) {
+        w.Key("parameter");
+        w.StartArray();
+        for (const auto& p : t.parameters) parameter(w, p);
+        w.EndArray();
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  if (!r.rules.empty()) {
+    w.Key("rule");
+    w.StartArray();
+    for (const auto& child : r.rules) rule(w, child);
+    w.EndArray();
+  }
+  if (!r.dependents.empty()) {
+    w.Key("dependent");
+    w.StartArray();
+    for (const auto& d : r.dependents) {
+      w.StartObject();
+      str(w, "name", d.name);
+      w.Key("variable");
+      w.StartArray();
+      for (const auto& v : d.variables) w.String(v.c_str());
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  str(w, "documentation", r.documentation);
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string toStructureMapJson(const Map& m) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  str(w, "resourceType", std::string("StructureMap"));
+  auto meta = [&](const char* key) {
+    auto it = m.metadata.find(key);
+    return it == m.metadata.end() ? std::string() : it->second;
+  };
+  std::string id = m.name;
+  for (char& c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') c = '-';
+  }
+  str(w, "id", id.substr(0, 64));
+  str(w, "url", m.url);
+  str(w, "name", m.name);
+  str(w, "title", meta("title"));
+  str(w, "status", meta("status").empty() ? std::string("draft") : meta("status"));
+  str(w, "description", meta("description"));
+  if (!m.structures.empty()) {
+    w.Key("structure");
+    w.StartArray();
+    for (const auto& s : m.structures) {
+      w.StartObject();
+      str(w, "url", s.url);
+      str(w, "mode", s.mode);
+      str(w, "alias", s.alias);
+      str(w, "documentation", s.documentation);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  if (!m.imports.empty()) {
+    w.Key("import");
+    w.StartArray();
+    for (const auto& i : m.imports) w.String(i.c_str());
+    w.EndArray();
+  }
+  if (!m.concept_maps.empty()) {
+    // Embedded ConceptMaps become contained resources, as the reference implementation has them.
+    w.Key("contained");
+    w.StartArray();
+    for (const auto& cm : m.concept_maps) {
+      w.StartObject();
+      str(w, "resourceType", std::string("ConceptMap"));
+      str(w, "id", cm.id.rfind('#', 0) == 0 ? cm.id.substr(1) : cm.id);
+      str(w, "status", std::string("draft"));
+      w.Key("group");
+      w.StartArray();
+      // One group per (source system, target system) pair, in order of appearance.
+      std::vector<std::pair<std::string, std::string>> pairs;
+      for (const auto& mp : cm.mappings) {
+        std::pair<std::string, std::string> key{mp.source_system, mp.target_system};
+        if (std::find(pairs.begin(), pairs.end(), key) == pairs.end()) pairs.push_back(key);
+      }
+      for (const auto& [src, tgt] : pairs) {
+        w.StartObject();
+        str(w, "source", src);
+        str(w, "target", tgt);
+        w.Key("element");
+        w.StartArray();
+        for (const auto& mp : cm.mappings) {
+          if (mp.source_system != src || mp.target_system != tgt) continue;
+          w.StartObject();
+          str(w, "code", mp.source_code);
+          w.Key("target");
+          w.StartArray();
+          w.StartObject();
+          str(w, "code", mp.target_code);
+          str(w, "equivalence", mp.equivalence);
+          w.EndObject();
+          w.EndArray();
+          w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.Key("group");
+  w.StartArray();
+  for (const auto& g : m.groups) {
+    w.StartObject();
+    str(w, "name", g.name);
+    str(w, "extends", g.extends);
+    str(w, "typeMode", g.type_mode);
+    str(w, "documentation", g.documentation);
+    w.Key("input");
+    w.StartArray();
+    for (const auto& in : g.inputs) {
+      w.StartObject();
+      str(w, "name", in.name);
+      str(w, "type", in.type);
+      str(w, "mode", in.mode);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("rule");
+    w.StartArray();
+    for (const auto& r : g.rules) rule(w, r);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return sb.GetString();
+}
+
+}  // namespace onedoor::fml
