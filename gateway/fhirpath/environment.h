@@ -40,6 +40,9 @@ struct Environment {
   // the FHIRPath suite (which says otherwise); on for the validator, since R4's own invariants
   // are written that way (que-7, dom-3).
   bool primitives_as_system_types = false;
+  // The FHIR Mapping Language's reading of `.value` on a FHIR primitive (linkId.value): the
+  // primitive itself, as the reference implementation has it. On for the mapping engine only.
+  bool primitive_value_member = false;
   // Resources fetched by resolve() live here for as long as the environment.
   std::deque<fhir::Node> arena;
 };

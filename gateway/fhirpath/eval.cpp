@@ -113,6 +113,10 @@ core::Result<Collection> MemberExpr::eval(Context& ctx, const Collection& focus)
     }
     if (!item.isNode()) continue;
     const fhir::Node* n = item.node();
+    if (ctx.env.primitive_value_member && name_ == "value" && n->isPrimitive()) {
+      out.push_back(item);
+      continue;
+    }
     // A type name selects the items of that type (Patient.name on a Patient).
     if (type_name && n->type != nullptr && (n->isResource() || !target_) && n->type->isa(name_)) {
       out.push_back(item);

@@ -37,7 +37,7 @@ void parameter(Writer& w, const Parameter& p) {
       break;
     case Parameter::Kind::kDecimal:
       w.Key("valueDecimal");
-      w.RawNumber(p.value.c_str(), static_cast<rapidjson::SizeType>(p.value.size()));
+      w.RawValue(p.value.c_str(), p.value.size(), rapidjson::kNumberType);
       break;
   }
   w.EndObject();

@@ -1,0 +1,56 @@
+#pragma once
+// The mapping engine: runs a parsed FML map (fml::Map) on a source tree and builds the target.
+//
+// A CompiledMap is made once (the map's FHIRPath compiled, its groups indexed, the target types
+// resolved against the model) and is immutable: transform() may run on many threads. The target
+// is built in a tree of its own with stable addresses (so that variables keep pointing at what
+// they named while siblings are added) and becomes a typed fhir::Node at the end, through the
+// same reader that checks any FHIR JSON. Run-time errors name the map, group, rule and source
+// path ("map SpaForm, group Form, rule sex (spa.map:12:3): ...").
+//
+// Supported transforms: create, copy, truncate, escape, cast, append, translate (embedded or
+// given ConceptMaps), reference, uuid, evaluate, cc, c, qty, id, cp; dateOp and pointer are
+// refused with a clear error. Source list modes first/not_first/last/not_last/only_one, target
+// list mode share, default groups by type (<<types>>, and the short form src.a -> tgt.a).
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "fhir/model.h"
+#include "fhir/node.h"
+#include "fml/ast.h"
+
+namespace onedoor::fml {
+
+struct TransformOptions {
+  // ConceptMaps that translate() may name by URL (those in the map itself are found by '#id').
+  std::function<const fhir::Node*(const std::string& url)> concept_map;
+  // Fixed ids and times make runs reproducible (tests, golden files); empty: random/now.
+  std::function<std::string()> uuid;
+};
+
+class CompiledMap {
+ public:
+  // Checks what can be checked before running: the groups that dependents and extends name,
+  // the target structures' types, and every FHIRPath expression (functions resolved).
+  static core::Result<std::shared_ptr<const CompiledMap>> compile(Map map, fhir::ModelPtr model);
+
+  // Runs the first group on `source`; the target is a new resource of the first group's target
+  // input type.
+  core::Result<fhir::Node> transform(const fhir::Node& source, const TransformOptions& options = {}) const;
+
+  const Map& map() const { return map_; }
+
+ private:
+  CompiledMap(Map map, fhir::ModelPtr model) : map_(std::move(map)), model_(std::move(model)) {}
+  friend class Run;
+  Map map_;
+  fhir::ModelPtr model_;
+};
+
+using CompiledMapPtr = std::shared_ptr<const CompiledMap>;
+
+}  // namespace onedoor::fml

@@ -1,0 +1,167 @@
+// The mapping engine on the shared FML suites: the fhir-test-cases manifest (output compared by
+// content) and the matchbox maps (the checks EXPECTATIONS.md states), with the cases this engine
+// cannot run listed with their reason (and checked to still fail, so that a fix is noticed);
+// plus run-time errors that name the map, group and rule.
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <map>
+#include <regex>
+
+#include "fhir/codec.h"
+#include "fhirpath/expression.h"
+#include "fml/engine.h"
+#include "fml/parser.h"
+#include "support/test_support.h"
+
+using namespace onedoor;
+
+namespace {
+
+core::Result<fhir::Node> runMap(const std::filesystem::path& map_file, const std::filesystem::path& source_file) {
+  auto m = fml::parseMap(testing::readFile(map_file), map_file.filename().string());
+  if (!m.isOk()) return m.status();
+  auto cm = fml::CompiledMap::compile(std::move(m).value(), testing::modelPtr());
+  if (!cm.isOk()) return cm.status();
+  std::string text = testing::readFile(source_file);
+  // matchbox's qrext.json writes one positiveInt as a JSON string, which FHIR JSON does not allow
+  // (this gateway's reader refuses it); the value is written as a number before the map runs.
+  if (source_file.filename() == "qrext.json") {
+    text = std::regex_replace(text, std::regex("\"valuePositiveInt\": \"([0-9]+)\""), "\"valuePositiveInt\": $1");
+  }
+  fhir::Node source = testing::parse(text);
+  fml::TransformOptions options;
+  int n = 0;
+  options.uuid = [&n] { return "uuid-" + std::to_string(++n); };
+  return (*cm)->transform(source, options);
+}
+
+std::string eval(const fhir::Node& n, const std::string& expr) {
+  auto e = fhirpath::Expression::compile(expr);
+  BOOST_REQUIRE_MESSAGE(e.isOk(), expr);
+  fhirpath::Environment env;
+  auto r = e->evaluate(n, env);
+  BOOST_REQUIRE(r.isOk());
+  return fhirpath::toJson(*r);
+}
+
+// What the engine cannot run yet, and why.
+const std::map<std::string, std::string> kExpectedFailures = {
+    {"qr2cda.map", "needs the CDA logical model (hl7.cda.uv.core), not installed"},
+    {"qr2cdaxsi.map", "needs the CDA logical model (hl7.cda.uv.core), not installed"},
+    {"qr2cda-eval.map", "needs the CDA logical model (hl7.cda.uv.core), not installed"},
+    {"memberof.map", "memberOf() needs the marital-status ValueSet expansion, not given to the engine yet"},
+    {"conformstoneg.map", "conformsTo() needs the validator, not given to the engine yet"},
+    {"quantity.map", "upstream marks qty as not implemented; the expected unit system differs"},
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(FmlEngine)
+
+BOOST_AUTO_TEST_CASE(fhir_test_cases_manifest) {
+  auto dir = testing::sharedDir("mapping/fhir-test-cases/r4b");
+  if (!dir) {
+    BOOST_TEST_MESSAGE("skipped: ../shared/conformance/mapping is absent");
+    return;
+  }
+  std::string manifest = testing::readFile(*dir / "manifest.xml");
+  std::regex test(R"re(<test name="[^"]*" source="([^"]+)" map="([^"]+)" output="([^"]+)")re");
+  int passed = 0, expected_fail = 0;
+  for (auto it = std::sregex_iterator(manifest.begin(), manifest.end(), test); it != std::sregex_iterator(); ++it) {
+    std::string source = (*it)[1], map = (*it)[2], output = (*it)[3];
+    if (map.size() < 4 || map.substr(map.size() - 4) != ".map") continue;  // compiled StructureMaps: later
+    auto result = runMap(*dir / map, *dir / source);
+    bool ok = false;
+    std::string why;
+    if (result.isOk() && output.substr(output.size() - 5) == ".json") {
+      fhir::Node expected = testing::parse(testing::readFile(*dir / output));
+      ok = fhir::writeJson(*result) == fhir::writeJson(expected);
+      why = "got " + fhir::writeJson(*result) + "\nwant " + fhir::writeJson(expected);
+    } else {
+      why = result.isOk() ? "XML output" : result.status().message();
+    }
+    if (kExpectedFailures.count(map)) {
+      BOOST_CHECK_MESSAGE(!ok, map + " passes now: remove it from kExpectedFailures");
+      ++expected_fail;
+      continue;
+    }
+    BOOST_CHECK_MESSAGE(ok, map + ": " + why);
+    passed += ok;
+  }
+  BOOST_TEST_MESSAGE("fhir-test-cases: " << passed << " passed, " << expected_fail << " expected failures");
+  BOOST_CHECK_GE(passed, 6);
+}
+
+BOOST_AUTO_TEST_CASE(matchbox_maps) {
+  auto dir = testing::sharedDir("mapping/matchbox");
+  if (!dir) {
+    BOOST_TEST_MESSAGE("skipped: ../shared/conformance/mapping is absent");
+    return;
+  }
+  struct Case {
+    std::string map, source, expr, expected;
+  };
+  // EXPECTATIONS.md, as FHIRPath on the result.
+  const std::vector<Case> cases = {
+      {"qr2patgender.map", "qr.json", "Patient.gender", R"(["female"])"},
+      {"memberof.map", "pat.json", "Patient.gender", R"(["male"])"},
+      {"narrative.map", "pat.json", "Patient.text.div.toString()", R"(["<div xmlns=\"http://www.w3.org/1999/xhtml\">text</div>"])"},
+      {"conformsto.map", "pat.json", "Patient.gender", R"(["male"])"},
+      {"stringtocoding.map", "qr.json", "ExplanationOfBenefit.type.coding.first().system + '#' + ExplanationOfBenefit.type.coding.first().code",
+       R"(["http://terminology.hl7.org/CodeSystem/claim-type#oral"])"},
+      {"stringtocodingwithcc.map", "qr.json", "ExplanationOfBenefit.type.coding.first().system + '#' + ExplanationOfBenefit.type.coding.first().code",
+       R"(["http://terminology.hl7.org/CodeSystem/communication-category#notification"])"},
+      {"translatecoding.map", "qr.json",
+       "ExplanationOfBenefit.type.coding.first().code + ExplanationOfBenefit.item.first().location.coding.first().code",
+       R"(["112283007112283007"])"},
+      {"cast.map", "qrext.json", "Observation.exists()", R"([true])"},
+      {"bundlets.map", "qrext.json", "Bundle.timestamp.toString()", R"(["2023-10-21T00:00:00Z"])"},
+      {"qr2patfordates.map", "qrext.json", "Patient.birthDate.toString()", R"(["2023-10-26"])"},
+      {"copyaliasingbug.map", "copyaliasingbug-source.json",
+       "Bundle.entry.count().toString() + Bundle.entry[0].resource.active.toString() + Bundle.entry[1].resource.active.toString()",
+       R"(["2falsetrue"])"},
+  };
+  int passed = 0;
+  for (const auto& c : cases) {
+    auto result = runMap(*dir / c.map, *dir / c.source);
+    std::string got = result.isOk() ? eval(*result, c.expr) : result.status().message();
+    bool ok = got == c.expected;
+    if (kExpectedFailures.count(c.map)) {
+      BOOST_CHECK_MESSAGE(!ok, c.map + " passes now: remove it from kExpectedFailures");
+      continue;
+    }
+    BOOST_CHECK_MESSAGE(ok, c.map + ": got " + got + ", want " + c.expected);
+    passed += ok;
+  }
+  BOOST_TEST_MESSAGE("matchbox: " << passed << " passed");
+}
+
+BOOST_AUTO_TEST_CASE(run_time_errors_name_map_group_and_rule) {
+  const char* text = R"(map "https://onedoor.dev/m" = "Broken"
+uses "http://hl7.org/fhir/StructureDefinition/Patient" alias Patient as source
+uses "http://hl7.org/fhir/StructureDefinition/Patient" alias Patient as target
+group main(source src : Patient, target tgt : Patient) {
+  src.gender as g -> tgt.colour = g "colour";
+}
+)";
+  auto m = fml::parseMap(text, "broken.map");
+  BOOST_REQUIRE(m.isOk());
+  auto cm = fml::CompiledMap::compile(std::move(m).value(), testing::modelPtr());
+  BOOST_REQUIRE(cm.isOk());
+  auto r = (*cm)->transform(testing::parse(R"({"resourceType": "Patient", "gender": "male"})"));
+  BOOST_REQUIRE(!r.isOk());
+  BOOST_CHECK_EQUAL(r.status().message(),
+                    "map Broken, group main, rule colour (broken.map:5:3): 'colour' is not an element of Patient");
+  auto bad_call = fml::parseMap(R"(map "u" = x
+group main(source s, target t) {
+  s.a as a -> t.b as b then nowhere(a, b);
+}
+)", "call.map");
+  BOOST_REQUIRE(bad_call.isOk());
+  auto c = fml::CompiledMap::compile(std::move(bad_call).value(), testing::modelPtr());
+  BOOST_REQUIRE(!c.isOk());
+  BOOST_CHECK(c.status().message().find("call.map:3:29: unknown group 'nowhere'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
