@@ -6,7 +6,9 @@
 #include <Poco/Util/OptionProcessor.h>
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace onedoor::app {
 
@@ -87,6 +89,19 @@ std::vector<std::string> CliOptions::all(const std::string& name) const {
   auto [b, e] = values_.equal_range(name);
   for (auto it = b; it != e; ++it) out.push_back(it->second);
   return out;
+}
+
+bool readInput(const std::string& file, std::string& out) {
+  std::ostringstream ss;
+  if (file == "-") {
+    ss << std::cin.rdbuf();
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return false;
+    ss << in.rdbuf();
+  }
+  out = ss.str();
+  return true;
 }
 
 }  // namespace onedoor::app

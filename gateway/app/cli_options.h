@@ -40,4 +40,7 @@ class CliOptions {
   int exit_code_ = 0;
 };
 
+// Reads a whole file ("-": standard input); false when it cannot be read.
+bool readInput(const std::string& file, std::string& out);
+
 }  // namespace onedoor::app

@@ -26,5 +26,6 @@ int auditCommand(const std::vector<std::string>& args);
 int keygenCommand(const std::vector<std::string>& args);
 int tokenCommand(const std::vector<std::string>& args);
 int consentCommand(const std::vector<std::string>& args);
+int mapCommand(const std::vector<std::string>& args);
 
 }  // namespace onedoor::app

@@ -9,6 +9,7 @@ const std::vector<Command>& commands() {
       {"convert", "convert a FHIR resource between JSON and XML", convertCommand},
       {"fhirpath", "evaluate FHIRPath expressions against a resource", fhirpathCommand},
       {"validate", "validate resources against the base definitions and profiles", validateCommand},
+      {"map", "run a FHIR Mapping Language map on a FHIR resource or an HL7 v2 message", mapCommand},
       {"audit", "query and verify the audit log, list break-glass accesses", auditCommand},
       {"consent", "explain the consent decision for a partner, purpose and resource", consentCommand},
       {"token", "get an access token for a partner with its development key", tokenCommand},

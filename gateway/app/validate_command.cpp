@@ -10,18 +10,6 @@
 #include "fhir/operation_outcome.h"
 
 namespace onedoor::app {
-namespace {
-
-bool readFile(const std::string& file, std::string& out) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
-}  // namespace
 
 int validateCommand(const std::vector<std::string>& args) {
   CliOptions opts("validate", "[--config FILE] [--profile URL]... [--load DIR|FILE]... FILE...",
@@ -65,7 +53,7 @@ int validateCommand(const std::vector<std::string>& args) {
   for (const auto& file : opts.positional()) {
     std::string text;
     core::Issues issues;
-    if (!readFile(file, text)) {
+    if (!readInput(file, text)) {
       issues.push_back(core::Issue{core::Severity::kFatal, "not-found", "", "cannot read the file", 0, 0});
     } else {
       auto r = fhir::read(**model, fhir::sniffFormat(text), text, {});

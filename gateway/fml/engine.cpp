@@ -370,7 +370,7 @@ class Run {
       std::string concrete;
       if (p.kind == Produced::Kind::kTarget) concrete = p.type;
       if (p.kind == Produced::Kind::kValue) concrete = valueType(p.value);
-      made = addChild(g, r, *parent, t.element, concrete);
+      made = addChild(g, r, *parent, t.element, concrete, p.kind == Produced::Kind::kNone);
       if (p.kind == Produced::Kind::kValue) put(g, r, *made, p.value);
       if (!share_key.empty()) shared_[share_key] = made;
     }
@@ -393,7 +393,8 @@ class Run {
     }
   }
 
-  TNode* addChild(const Group& g, const Rule& r, TNode& parent, const std::string& element, const std::string& concrete) {
+  TNode* addChild(const Group& g, const Rule& r, TNode& parent, const std::string& element, const std::string& concrete,
+                  bool reuse) {
     auto node = std::make_unique<TNode>();
     node->parent = &parent;
     node->name = element;
@@ -433,7 +434,14 @@ class Run {
         if (node->type == nullptr) fail(g, &r, element + " cannot hold a " + concrete);
       }
       if (!d->repeating()) {
-        std::erase_if(parent.children, [&](const std::unique_ptr<TNode>& c) { return c->name == node->name; });
+        // A single-valued element is one element: tgt.period as p in two rules fills the same
+        // Period; a new value or a created object replaces what was there.
+        for (auto it = parent.children.begin(); it != parent.children.end(); ++it) {
+          if ((*it)->name != node->name) continue;
+          if (reuse && (node->type == nullptr || (*it)->type == node->type)) return it->get();
+          parent.children.erase(it);
+          break;
+        }
       }
     }
     TNode* raw = node.get();

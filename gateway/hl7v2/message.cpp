@@ -346,6 +346,57 @@ std::string unescape(std::string_view text, const Encoding& e) {
   return out;
 }
 
+namespace {
+
+// A leaf when there is one value only; else the numbered parts.
+void addPart(fhir::Node& parent, const std::string& name, const Component& subs, const Encoding& e) {
+  bool any = std::any_of(subs.begin(), subs.end(), [](const std::string& s) { return !s.empty(); });
+  if (!any) return;
+  fhir::Node& n = parent.addUntyped(name);
+  if (subs.size() == 1) {
+    n.value = unescape(subs.front(), e);
+    n.has_value = true;
+    return;
+  }
+  for (std::size_t i = 0; i < subs.size(); ++i) {
+    if (subs[i].empty()) continue;
+    fhir::Node& s = n.addUntyped("S" + std::to_string(i + 1));
+    s.value = unescape(subs[i], e);
+    s.has_value = true;
+  }
+}
+
+}  // namespace
+
+fhir::Node toTree(const Message& m) {
+  fhir::Node root("Message", nullptr, nullptr);
+  for (const auto& seg : m.segments) {
+    fhir::Node& s = root.addUntyped(seg.name);
+    for (std::size_t f = 0; f < seg.fields.size(); ++f) {
+      std::string fname = "F" + std::to_string(f + 1);
+      if (seg.name == "MSH" && f < 2) {
+        fhir::Node& leaf = s.addUntyped(fname);
+        leaf.value = seg.fields[f].at(0).at(0).at(0);
+        leaf.has_value = true;
+        continue;
+      }
+      for (const Repetition& rep : seg.fields[f]) {
+        if (rep.size() == 1) {
+          addPart(s, fname, rep.front(), m.encoding);
+          continue;
+        }
+        bool any = std::any_of(rep.begin(), rep.end(), [](const Component& c) {
+          return std::any_of(c.begin(), c.end(), [](const std::string& x) { return !x.empty(); });
+        });
+        if (!any) continue;
+        fhir::Node& field = s.addUntyped(fname);
+        for (std::size_t c = 0; c < rep.size(); ++c) addPart(field, "C" + std::to_string(c + 1), rep[c], m.encoding);
+      }
+    }
+  }
+  return root;
+}
+
 Message acknowledgement(const Message& received, std::string_view code, std::string_view text,
                         std::string_view control_id, std::string_view timestamp) {
   Message ack;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "fhir/node.h"
 
 namespace onedoor::hl7v2 {
 
@@ -91,6 +92,14 @@ std::string write(const Message& message, std::string_view segment_end = "\r");
 // above, \Xhh..\ hexadecimal bytes; formatting escapes (\.br\, \H\, \N\ ...) are kept as they are.
 std::string escape(std::string_view text, const Encoding& encoding);
 std::string unescape(std::string_view text, const Encoding& encoding);
+
+// The message as an element tree for FHIRPath and the mapping language. The root holds the
+// segments by name (MSH, PID, ZPI ...); a segment holds its fields as F1, F2 ... (one node per
+// repetition, so PID-3's repetitions are several F3); a field holds its components as C1, C2 ...
+// and a component its subcomponents as S1, S2 ...; a part with one value only is a leaf with the
+// decoded text. So PID-5.1 is PID.F5.C1, PID-8 is PID.F8, and PID-3(2).1 is PID.F3[1].C1. Empty
+// parts are left out. MSH-1 and MSH-2 are leaves with the encoding characters.
+fhir::Node toTree(const Message& message);
 
 // An acknowledgement of `received`: MSH (sender and receiver swapped, MSH-9 ACK^<event>^ACK,
 // MSH-10 `control_id`, MSH-7 `timestamp`, same processing id and version) and MSA (`code`: AA,

@@ -154,4 +154,29 @@ BOOST_AUTO_TEST_CASE(a_missing_fhir_package_is_named_at_start) {
   BOOST_CHECK(s.err.find("hl7.fhir.r4.core#4.0.1") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(map_runs_fml_on_hl7v2_and_reports_mistakes_with_their_place) {
+  onedoor::testing::TempDir dir;
+  // The golden cases of every sample mapping (mappings/<sector>/tests/<map>/).
+  Run golden = run({"map", "test", ONEDOOR_SOURCE_DIR "/mappings"});
+  BOOST_CHECK_MESSAGE(golden.code == 0, golden.out + golden.err);
+  BOOST_CHECK(golden.out.find(" 0 failed") != std::string::npos);
+  // One message by hand: the output is a message Bundle with the patient's NHS number.
+  Run one = run({"map", "--map", ONEDOOR_SOURCE_DIR "/mappings/acute/adt-to-message.map", "--input", "-"},
+                "MSH|^~\\&|PAS|RX1|ONEDOOR|ICS|20261123||ADT^A01|M1|P|2.4\rPID|1||9434765919^^^NHS^NH||Smith^Ann||19800203|F\r");
+  BOOST_CHECK_EQUAL(one.code, 0);
+  BOOST_CHECK(one.out.find("\"type\":\"message\"") != std::string::npos);
+  BOOST_CHECK(one.out.find("9434765919") != std::string::npos);
+  BOOST_CHECK(one.out.find("\"birthDate\":\"1980-02-03\"") != std::string::npos);
+  // A broken map: file:line:col.
+  std::ofstream(dir.path() / "broken.map") << "map \"u\" = x\ngroup g(source s, target t) {\n  s.a -> t.b = frob(a);\n}\n";
+  Run broken = run({"map", "--map", (dir.path() / "broken.map").string(), "--input", "-"}, "{}");
+  BOOST_CHECK_EQUAL(broken.code, 1);
+  BOOST_CHECK_MESSAGE(broken.err.find("broken.map:3:16: unknown transform 'frob'") != std::string::npos, broken.err);
+  // A broken message: line and segment.
+  Run bad = run({"map", "--map", ONEDOOR_SOURCE_DIR "/mappings/acute/adt-to-message.map", "--input", "-"},
+                "MSH|^~\\&|PAS|RX1|ONEDOOR|ICS|1||ADT^A01|M1|P|2.4\rpid|1\r");
+  BOOST_CHECK_EQUAL(bad.code, 1);
+  BOOST_CHECK_MESSAGE(bad.err.find("line 2: 'pid' is not a segment name") != std::string::npos, bad.err);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

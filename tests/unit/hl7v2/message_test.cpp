@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "fhirpath/expression.h"
 #include "hl7v2/message.h"
 #include "support/test_support.h"
 
@@ -156,6 +157,32 @@ BOOST_AUTO_TEST_CASE(acknowledgements_echo_the_control_id) {
                     "MSH|^~\\&|ONEDOOR|ICS|PAS|RX1|20261123101501||ACK^A01^ACK|ACK0001|P|2.4\r"
                     "MSA|AE|MSG0001|PID-3: no NHS number\r");
   BOOST_CHECK(hl7v2::parse(text).isOk());
+}
+
+BOOST_AUTO_TEST_CASE(the_element_tree_names_fields_as_the_docs_say) {
+  fhir::Node tree = hl7v2::toTree(parsed(kAdt));
+  auto eval = [&](const std::string& expr) {
+    auto e = fhirpath::Expression::compile(expr);
+    BOOST_REQUIRE_MESSAGE(e.isOk(), expr);
+    fhirpath::Environment env;
+    auto r = e->evaluate(tree, env);
+    BOOST_REQUIRE(r.isOk());
+    return fhirpath::toJson(*r);
+  };
+  BOOST_CHECK_EQUAL(eval("PID.F5.C1"), R"(["Chalmers"])");
+  BOOST_CHECK_EQUAL(eval("PID.F8"), R"(["M"])");
+  BOOST_CHECK_EQUAL(eval("PID.F3[1].C1"), R"(["9434765919"])");
+  BOOST_CHECK_EQUAL(eval("PID.F3.where(C5 = 'NH').C1"), R"(["9434765919"])");
+  BOOST_CHECK_EQUAL(eval("MSH.F9.C2"), R"(["A01"])");
+  BOOST_CHECK_EQUAL(eval("MSH.F1"), R"(["|"])");
+  BOOST_CHECK_EQUAL(eval("PV1.F3.C1"), R"(["WARD1"])");
+  BOOST_CHECK_EQUAL(eval("PID.F4.exists()"), R"([false])");  // empty fields are left out
+  BOOST_CHECK_EQUAL(eval("ZPI.F2"), R"(["value"])");
+  Message sub = parsed("MSH|^~\\&|A|B|C|D|1||ADT^A01|1|P|2.5\rPID|1||X^^^A&1.2.3&ISO^MR\r");
+  fhir::Node t = hl7v2::toTree(sub);
+  auto e = fhirpath::Expression::compile("PID.F3.C4.S2");
+  fhirpath::Environment env;
+  BOOST_CHECK_EQUAL(fhirpath::toJson(*e->evaluate(t, env)), R"(["1.2.3"])");
 }
 
 BOOST_AUTO_TEST_CASE(every_shared_sample_message_reads_and_writes_back) {

@@ -1,0 +1,176 @@
+// onedoor map --map FILE --input FILE [--format fhir|hl7v2] [--to json|xml] [--pretty]
+#include <Poco/SHA1Engine.h>
+#include <Poco/UUIDGenerator.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <iostream>
+
+#include "app/cli_options.h"
+#include "app/command.h"
+#include "app/gateway.h"
+#include "fhir/codec.h"
+#include "fml/engine.h"
+#include "fml/parser.h"
+#include "hl7v2/message.h"
+
+namespace onedoor::app {
+namespace {
+
+// UUIDs made from the input and a counter (version 5): the same input maps to the same output,
+// so that a re-sent message gives the same resources and golden files are stable.
+fml::TransformOptions reproducible(const std::string& input) {
+  fml::TransformOptions o;
+  auto counter = std::make_shared<int>(0);
+  std::string seed = input;
+  o.uuid = [counter, seed] {
+    Poco::SHA1Engine sha;
+    return Poco::UUIDGenerator::defaultGenerator()
+        .createFromName(Poco::UUID::oid(), seed + "#" + std::to_string(++*counter), sha, Poco::UUID::UUID_NAME_BASED_SHA1)
+        .toString();
+  };
+  return o;
+}
+
+// Reads an input as FHIR or HL7 v2 (by `format`, or guessed) into the tree a map runs on.
+core::Result<fhir::Node> readSource(const fhir::Model& model, const std::string& input, std::string format) {
+  std::string_view head = input;
+  if (head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
+  if (format.empty()) format = head.substr(0, 3) == "MSH" ? "hl7v2" : "fhir";
+  if (format == "hl7v2") {
+    GW_ASSIGN_OR_RETURN(auto message, hl7v2::parse(input));
+    return hl7v2::toTree(message);
+  }
+  if (format != "fhir") return core::invalid("--format is fhir or hl7v2");
+  auto r = fhir::read(model, fhir::sniffFormat(input), input);
+  if (!r.ok()) return core::invalid(r.issues.front().message + " at " + r.issues.front().expression);
+  return std::move(r.resource);
+}
+
+core::Result<fml::CompiledMapPtr> loadMap(const std::string& file, const fhir::ModelPtr& model) {
+  std::string text;
+  if (!readInput(file, text)) return core::invalid("cannot read " + file);
+  GW_ASSIGN_OR_RETURN(auto parsed, fml::parseMap(text, file));
+  return fml::CompiledMap::compile(std::move(parsed), model);
+}
+
+// onedoor map test DIR: every <name>.map with cases in tests/<name>/ (<case>.<ext> and
+// <case>.expected.json) must give exactly the expected output.
+int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
+  namespace fs = std::filesystem;
+  int passed = 0, failed = 0;
+  std::vector<fs::path> maps;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.path().extension() == ".map") maps.push_back(e.path());
+  }
+  std::sort(maps.begin(), maps.end());
+  for (const auto& map_file : maps) {
+    auto compiled = loadMap(map_file.string(), model);
+    fs::path cases = map_file.parent_path() / "tests" / map_file.stem();
+    if (!compiled.isOk()) {
+      std::cout << "FAIL " << map_file.string() << ": " << compiled.status().message() << "\n";
+      ++failed;
+      continue;
+    }
+    if (!fs::is_directory(cases)) {
+      std::cout << "FAIL " << map_file.string() << ": no golden cases in " << cases.string() << "\n";
+      ++failed;
+      continue;
+    }
+    std::vector<fs::path> inputs;
+    for (const auto& e : fs::directory_iterator(cases)) {
+      std::string name = e.path().filename().string();
+      if (name.find(".expected.") == std::string::npos) inputs.push_back(e.path());
+    }
+    std::sort(inputs.begin(), inputs.end());
+    for (const auto& in : inputs) {
+      fs::path expected = in.parent_path() / (in.stem().string() + ".expected.json");
+      std::string input, want, why;
+      bool ok = readInput(in.string(), input) && readInput(expected.string(), want);
+      if (!ok) why = "no " + expected.filename().string();
+      if (ok) {
+        auto source = readSource(*model, input, "");
+        auto out = source.isOk() ? (*compiled)->transform(*source, reproducible(input)) : core::Result<fhir::Node>(source.status());
+        auto expected_node = fhir::read(*model, fhir::Format::kJson, want);
+        if (!out.isOk()) {
+          ok = false;
+          why = out.status().message();
+        } else if (!expected_node.ok()) {
+          ok = false;
+          why = expected.filename().string() + " is not valid FHIR: " + expected_node.issues.front().message;
+        } else if (fhir::writeJson(*out) != fhir::writeJson(expected_node.resource)) {
+          ok = false;
+          why = "output differs from " + expected.filename().string() + ":\n  got  " + fhir::writeJson(*out);
+        }
+      }
+      std::cout << (ok ? "PASS " : "FAIL ") << in.string() << (ok ? "" : ": " + why) << "\n";
+      ok ? ++passed : ++failed;
+    }
+  }
+  std::cout << passed << " passed, " << failed << " failed\n";
+  return failed == 0 && passed > 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int mapCommand(const std::vector<std::string>& args) {
+  CliOptions opts("map", "--map FILE --input FILE|- [--format fhir|hl7v2] [--to json|xml] [--pretty]  |  test DIR",
+                  "Runs a FHIR Mapping Language map on an input (a FHIR resource in JSON or XML, or an HL7 v2 "
+                  "message: see docs/mapping.md for how v2 fields are named) and prints the FHIR result. "
+                  "Mistakes in the map are reported with file:line:col; failures while running name the map, "
+                  "group and rule. Exits 1 on any error.");
+  opts.value("map", "the map (FML)", "FILE");
+  opts.value("input", "the input (- for standard input)", "FILE");
+  opts.value("format", "the input's format: fhir or hl7v2 (default: guessed from its first bytes)", "FORMAT");
+  opts.value("to", "the output format: json (default) or xml", "FORMAT");
+  opts.flag("pretty", "indent the output");
+  if (!opts.parse(args)) return opts.exitCode();
+  if (!opts.positional().empty()) {
+    if (opts.positional().size() != 2 || opts.positional()[0] != "test") {
+      std::cerr << "onedoor map: 'onedoor map test DIR' runs the golden cases of the maps in DIR\n";
+      return 2;
+    }
+    auto defs = loadDefinitions(config::GatewayConfig{});
+    if (!defs.isOk()) {
+      std::cerr << "onedoor map: " << defs.status().message() << "\n";
+      return 1;
+    }
+    return testMaps(opts.positional()[1], *defs);
+  }
+  if (!opts.has("map") || !opts.has("input")) {
+    std::cerr << "onedoor map: give --map FILE and --input FILE (or: onedoor map test DIR)\n";
+    return 2;
+  }
+  std::string input;
+  if (!readInput(opts.get("input"), input)) {
+    std::cerr << "onedoor map: cannot read " << opts.get("input") << "\n";
+    return 1;
+  }
+  auto model = loadDefinitions(config::GatewayConfig{});
+  if (!model.isOk()) {
+    std::cerr << "onedoor map: " << model.status().message() << "\n";
+    return 1;
+  }
+  auto compiled = loadMap(opts.get("map"), *model);
+  if (!compiled.isOk()) {
+    std::cerr << compiled.status().message() << "\n";
+    return 1;
+  }
+  auto source = readSource(**model, input, opts.get("format"));
+  if (!source.isOk()) {
+    std::cerr << opts.get("input") << ": " << source.status().message() << "\n";
+    return 1;
+  }
+  auto result = (*compiled)->transform(*source, reproducible(input));
+  if (!result.isOk()) {
+    std::cerr << result.status().message() << "\n";
+    return 1;
+  }
+  fhir::WriteOptions wo;
+  wo.pretty = opts.has("pretty");
+  std::cout << (opts.get("to", "json") == "xml" ? fhir::writeXml(*result, wo) : fhir::writeJson(*result, wo)) << "\n";
+  return 0;
+}
+
+}  // namespace onedoor::app
