@@ -3,6 +3,7 @@
 //   onedoor_bench fhirpath PATIENT BUNDLE EXPRESSIONS   evaluations per second per expression
 //   onedoor_bench search N           search latency over N generated resources, indexing cost
 //   onedoor_bench validate PROFILES FILE...   validations per second (base + meta.profile)
+//   onedoor_bench hl7v2 MAP FILE...  HL7 v2 parse, and parse + map + serialise, per second (hl7v2_bench.cpp)
 #include <algorithm>
 #include <cstdlib>
 #include <chrono>
@@ -260,6 +261,8 @@ int validateBench(const std::string& profile_dir, const std::vector<std::string>
 
 }  // namespace
 
+int hl7v2Bench(const std::vector<std::string>& args);
+
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
@@ -270,6 +273,7 @@ int main(int argc, char** argv) {
   if (args[0] == "fhirpath" && args.size() == 4) return fhirpathBench(args[1], args[2], args[3]);
   if (args[0] == "search" && args.size() == 2) return searchBench(std::stoi(args[1]));
   if (args[0] == "validate" && args.size() >= 3) return validateBench(args[1], {args.begin() + 2, args.end()});
+  if (args[0] == "hl7v2" && args.size() >= 3) return hl7v2Bench({args.begin() + 1, args.end()});
   std::cerr << "unknown benchmark\n";
   return 2;
 }

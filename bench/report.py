@@ -120,6 +120,25 @@ if load:
         q = r["query"].replace("|", "\\|")
         lines.append(f"| `{q}` | {r['total']} | {r['median_ms']:.2f} | {r['p99_ms']:.2f} |")
     lines.append("")
+v2 = pick("onedoor", "hl7v2_parse")
+if v2:
+    lines.append("## HL7 v2 (vs simple-hl7)")
+    lines.append("")
+    lines.append("Messages per second on one thread. *parse*: ER7 read into segments, fields, repetitions, components")
+    lines.append("(both sides). *mapped*: parse + element tree + the acute ADT map (`mappings/acute/adt-to-message.map`)")
+    lines.append("+ FHIR JSON out: a message Bundle with MessageHeader, Patient and Encounter.")
+    lines.append("")
+    lines.append("| input | bytes | OneDoor parse/s | simple-hl7 parse/s | ratio | OneDoor parse+map+JSON/s |")
+    lines.append("|---|---:|---:|---:|---:|---:|")
+    for r in v2:
+        peer = pick("simple-hl7", "hl7v2_parse", input=r["input"])
+        mapped = pick("onedoor", "hl7v2_map", input=r["input"])
+        p = peer[0]["messages_s"] if peer else float("nan")
+        m = f"{mapped[0]['messages_s']:,.0f}" if mapped else "–"
+        lines.append(f"| {r['input']} | {r['bytes']:,} | {r['messages_s']:,.0f} | {p:,.0f} | {r['messages_s'] / p:.1f}× | {m} |")
+    lines.append("")
+    lines.append("Goals (issue 6): parse ≥ 10× simple-hl7, 20,000 ADT messages per second mapped on one core.")
+    lines.append("")
 web = [r for r in rows if r["bench"] == "http"]
 if web:
     n = web[0]["patients"]

@@ -4,7 +4,7 @@
 # run, and writes docs/benchmarks.md (medians, ratios, machine, date).
 # Usage: bench/run.sh [--search-size N] [--only http]
 #   --search-size: generated resources for the search benchmark (default 100000)
-#   --only http: rerun only the HTTP benchmark, keeping the other results of the last full run
+#   --only http|hl7v2: rerun only that benchmark, keeping the other results of the last full run
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -51,6 +51,22 @@ http_bench() {
   mv "$results.tmp" "$results"
   python3 bench/http_bench.py build-bench/onedoor "$work/http" >> "$results"
 }
+hl7v2_bench() {
+  echo "bench: HL7 v2 parse (vs simple-hl7) and ADT mapped to FHIR" >&2
+  grep -v '"bench": *"hl7v2' "$results" > "$results.tmp" || true
+  mv "$results.tmp" "$results"
+  local samples=../shared/conformance/hl7v2/microsoft-fhir-converter/messages
+  local inputs=(mappings/acute/tests/adt-to-message/a01-admit.hl7 "$samples/ADT-A01-01.hl7" "$samples/ORU-R01-01.hl7")
+  build-bench/bench/onedoor_bench hl7v2 mappings/acute/adt-to-message.map "${inputs[@]}" | sed 's/^{/{"side":"onedoor",/' >> "$results"
+  node bench/peers/hl7v2_parse.js "${inputs[@]}" | sed 's/^{/{"side":"simple-hl7",/' >> "$results"
+}
+if [[ $only == hl7v2 ]]; then
+  [[ -s $results ]] || { echo "bench: --only hl7v2 needs the results of a full run first" >&2; exit 1; }
+  hl7v2_bench
+  python3 bench/report.py "$results" docs/benchmarks.md
+  echo "bench: wrote docs/benchmarks.md" >&2
+  exit 0
+fi
 if [[ $only == http ]]; then
   [[ -s $results ]] || { echo "bench: --only http needs the results of a full run first" >&2; exit 1; }
   http_bench
@@ -98,6 +114,7 @@ echo "bench: search over $search_size resources" >&2
 build-bench/bench/onedoor_bench search "$search_size" | sed 's/^{/{"side":"onedoor",/' >> "$results"
 
 http_bench
+hl7v2_bench
 
 python3 bench/report.py "$results" docs/benchmarks.md
 echo "bench: wrote docs/benchmarks.md" >&2

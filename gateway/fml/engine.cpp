@@ -141,13 +141,8 @@ class Run {
 
   fhirpath::Collection evaluate(const Group& g, const Rule* r, const std::string& expr, const fhirpath::Value& focus,
                                 const Scope& scope) {
-    std::string text = withVariables(expr, scope);
-    auto it = compiled_.find(text);
-    if (it == compiled_.end()) {
-      auto e = fhirpath::Expression::compile(text);
-      if (!e.isOk()) fail(g, r, "FHIRPath '" + expr + "': " + e.status().message());
-      it = compiled_.emplace(text, std::move(e).value()).first;
-    }
+    auto compiled = cm_.expression(withVariables(expr, scope));
+    if (!compiled.isOk()) fail(g, r, "FHIRPath '" + expr + "': " + compiled.status().message());
     fhirpath::Environment env;
     env.model = &model_;
     env.primitive_value_member = true;
@@ -155,7 +150,7 @@ class Run {
     for (const auto& [name, v] : scope) {
       if (!v.target) env.variables[name] = {v.source};
     }
-    auto result = it->second.evaluate(fhirpath::Collection{focus}, env);
+    auto result = (*compiled)->evaluate(fhirpath::Collection{focus}, env);
     if (!result.isOk()) fail(g, r, "FHIRPath '" + expr + "': " + result.status().message());
     // Nodes that resolve() fetched live in the environment's arena, which ends here: copied out.
     fhirpath::Collection out;
@@ -799,7 +794,6 @@ class Run {
   std::vector<std::unique_ptr<TNode>> detached_;
   std::deque<fhir::Node> arena_;
   std::map<std::string, TNode*> shared_;
-  std::map<std::string, fhirpath::Expression> compiled_;
 };
 
 core::Result<std::shared_ptr<const CompiledMap>> CompiledMap::compile(Map map, fhir::ModelPtr model) {
@@ -822,6 +816,16 @@ core::Result<std::shared_ptr<const CompiledMap>> CompiledMap::compile(Map map, f
     for (const auto& r : g.rules) GW_RETURN_IF_ERROR(check(g, r));
   }
   return std::shared_ptr<const CompiledMap>(new CompiledMap(std::move(map), std::move(model)));
+}
+
+core::Result<const fhirpath::Expression*> CompiledMap::expression(const std::string& text) const {
+  std::lock_guard lock(expressions_mu_);
+  auto it = expressions_.find(text);
+  if (it == expressions_.end()) {
+    GW_ASSIGN_OR_RETURN(auto e, fhirpath::Expression::compile(text));
+    it = expressions_.emplace(text, std::make_unique<fhirpath::Expression>(std::move(e))).first;
+  }
+  return it->second.get();
 }
 
 core::Result<fhir::Node> CompiledMap::transform(const fhir::Node& source, const TransformOptions& options) const {

@@ -14,13 +14,16 @@
 // list mode share, default groups by type (<<types>>, and the short form src.a -> tgt.a).
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
 #include "fhir/model.h"
 #include "fhir/node.h"
+#include "fhirpath/expression.h"
 #include "fml/ast.h"
 
 namespace onedoor::fml {
@@ -46,9 +49,13 @@ class CompiledMap {
 
  private:
   CompiledMap(Map map, fhir::ModelPtr model) : map_(std::move(map)), model_(std::move(model)) {}
+  // The map's FHIRPath, compiled on first use and kept (Expression is immutable and thread-safe).
+  core::Result<const fhirpath::Expression*> expression(const std::string& text) const;
   friend class Run;
   Map map_;
   fhir::ModelPtr model_;
+  mutable std::mutex expressions_mu_;
+  mutable std::map<std::string, std::unique_ptr<fhirpath::Expression>> expressions_;
 };
 
 using CompiledMapPtr = std::shared_ptr<const CompiledMap>;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <deque>
+#include <optional>
 
 namespace onedoor::hl7v2 {
 
@@ -17,6 +19,18 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     if (at == std::string_view::npos) return out;
     start = at + 1;
   }
+}
+
+// The index-th (0-based) part of `s` split at `sep`; nullopt when there are fewer parts.
+std::optional<std::string_view> nth(std::string_view s, char sep, std::size_t index) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < index; ++i) {
+    std::size_t at = s.find(sep, start);
+    if (at == std::string_view::npos) return std::nullopt;
+    start = at + 1;
+  }
+  std::size_t end = s.find(sep, start);
+  return s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
 }
 
 Field parseField(std::string_view text, const Encoding& e) {
@@ -81,6 +95,17 @@ int hexDigit(char c) {
 
 }  // namespace
 
+struct Message::Storage {
+  std::deque<std::string> texts;  // a deque: adding never moves what is already kept
+};
+
+Message::Message() : storage_(std::make_shared<Storage>()) {}
+
+std::string_view Message::keep(std::string text) {
+  storage_->texts.push_back(std::move(text));
+  return storage_->texts.back();
+}
+
 std::string Encoding::characters() const { return std::string{component, repetition, escape, subcomponent}; }
 
 core::Result<Path> parsePath(std::string_view text) {
@@ -138,15 +163,13 @@ std::string Message::value(std::string_view path) const {
   if (!p.isOk()) return {};
   const Segment* seg = segment(p->segment, p->occurrence);
   if (seg == nullptr || p->field > seg->fields.size()) return {};
+  std::string_view f = seg->fields[p->field - 1];
   // MSH-1 and MSH-2 are the separators themselves, not encoded values.
-  if (seg->name == "MSH" && p->field <= 2) return seg->fields[p->field - 1].at(0).at(0).at(0);
-  const Field& f = seg->fields[p->field - 1];
-  if (p->repetition > f.size()) return {};
-  const Repetition& r = f[p->repetition - 1];
-  if (p->component > r.size()) return {};
-  const Component& c = r[p->component - 1];
-  if (p->subcomponent > c.size()) return {};
-  return unescape(c[p->subcomponent - 1], encoding);
+  if (seg->name == "MSH" && p->field <= 2) return std::string(f);
+  auto rep = nth(f, encoding.repetition, p->repetition - 1);
+  auto comp = rep ? nth(*rep, encoding.component, p->component - 1) : std::nullopt;
+  auto sub = comp ? nth(*comp, encoding.subcomponent, p->subcomponent - 1) : std::nullopt;
+  return sub ? unescape(*sub, encoding) : std::string();
 }
 
 std::string Message::encoded(std::string_view path) const {
@@ -154,7 +177,7 @@ std::string Message::encoded(std::string_view path) const {
   if (!p.isOk()) return {};
   const Segment* seg = segment(p->segment, p->occurrence);
   if (seg == nullptr || p->field > seg->fields.size()) return {};
-  return writeField(seg->fields[p->field - 1], encoding);
+  return std::string(seg->fields[p->field - 1]);
 }
 
 core::Status Message::set(std::string_view path, std::string_view value) {
@@ -172,14 +195,16 @@ core::Status Message::set(std::string_view path, std::string_view value) {
     segments.push_back({p.segment, {}, 0});
     if (++seen == p.occurrence) seg = &segments.back();
   }
-  if (seg->fields.size() < p.field) seg->fields.resize(p.field, Field{Repetition{Component{""}}});
-  Field& f = seg->fields[p.field - 1];
+  if (seg->fields.size() < p.field) seg->fields.resize(p.field, std::string_view());
+  // The field is taken apart, changed and put back together.
+  Field f = parseField(seg->fields[p.field - 1], encoding);
   if (f.size() < p.repetition) f.resize(p.repetition, Repetition{Component{""}});
   Repetition& r = f[p.repetition - 1];
   if (r.size() < p.component) r.resize(p.component, Component{""});
   Component& c = r[p.component - 1];
   if (c.size() < p.subcomponent) c.resize(p.subcomponent, "");
   c[p.subcomponent - 1] = escape(value, encoding);
+  seg->fields[p.field - 1] = keep(writeField(f, encoding));
   return core::Status::ok();
 }
 
@@ -192,6 +217,7 @@ core::Result<Message> parse(std::string_view text, const ParseOptions& options) 
     return core::invalid("HL7 v2: line 1: a message starts with an MSH segment");
   }
   Message m;
+  text = m.keep(std::string(text));  // the fields below are views of this copy
   Encoding& e = m.encoding;
   e.field = text[3];
   std::string_view chars = text.substr(4);
@@ -237,9 +263,9 @@ core::Result<Message> parse(std::string_view text, const ParseOptions& options) 
     std::string_view rest = seg.size() > 4 ? seg.substr(4) : std::string_view();
     if (s.name == "MSH") {
       if (!m.segments.empty()) return lineError(line, name, "a second MSH: one message per parse");
-      s.fields.push_back(Field{Repetition{Component{std::string(1, e.field)}}});
+      s.fields.push_back(seg.substr(3, 1));
       std::size_t after = rest.find(e.field);
-      s.fields.push_back(Field{Repetition{Component{std::string(rest.substr(0, after))}}});
+      s.fields.push_back(rest.substr(0, after));
       rest = after == std::string_view::npos ? std::string_view() : rest.substr(after + 1);
       if (after == std::string_view::npos) {
         m.segments.push_back(std::move(s));
@@ -249,7 +275,13 @@ core::Result<Message> parse(std::string_view text, const ParseOptions& options) 
       return lineError(line, name, "the first segment must be MSH");
     }
     if (seg.size() > 3) {
-      for (auto f : split(rest, e.field)) s.fields.push_back(parseField(f, e));
+      std::size_t start = 0;
+      while (true) {
+        std::size_t at = rest.find(e.field, start);
+        s.fields.push_back(rest.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+        if (at == std::string_view::npos) break;
+        start = at + 1;
+      }
     }
     m.segments.push_back(std::move(s));
   }
@@ -267,13 +299,16 @@ std::string write(const Message& message, std::string_view segment_end) {
     if (s.name == "MSH") {
       // MSH-2 as received (it may carry a fifth, truncation, character).
       out += e.field;
-      bool raw = s.fields.size() > 1 && !s.fields[1].empty() && !s.fields[1][0].empty() && !s.fields[1][0][0].empty();
-      out += raw ? s.fields[1][0][0].front() : e.characters();
+      if (s.fields.size() > 1 && !s.fields[1].empty()) {
+        out += s.fields[1];
+      } else {
+        out += e.characters();
+      }
       first = 2;
     }
     for (std::size_t i = first; i < s.fields.size(); ++i) {
       out += e.field;
-      out += writeField(s.fields[i], e);
+      out += s.fields[i];
     }
     out += segment_end;
   }
@@ -369,6 +404,7 @@ void addPart(fhir::Node& parent, const std::string& name, const Component& subs,
 }  // namespace
 
 fhir::Node toTree(const Message& m) {
+  const Encoding& e = m.encoding;
   fhir::Node root("Message", nullptr, nullptr);
   for (const auto& seg : m.segments) {
     fhir::Node& s = root.addUntyped(seg.name);
@@ -376,13 +412,14 @@ fhir::Node toTree(const Message& m) {
       std::string fname = "F" + std::to_string(f + 1);
       if (seg.name == "MSH" && f < 2) {
         fhir::Node& leaf = s.addUntyped(fname);
-        leaf.value = seg.fields[f].at(0).at(0).at(0);
+        leaf.value = std::string(seg.fields[f]);
         leaf.has_value = true;
         continue;
       }
-      for (const Repetition& rep : seg.fields[f]) {
+      if (seg.fields[f].empty()) continue;
+      for (const Repetition& rep : parseField(seg.fields[f], e)) {
         if (rep.size() == 1) {
-          addPart(s, fname, rep.front(), m.encoding);
+          addPart(s, fname, rep.front(), e);
           continue;
         }
         bool any = std::any_of(rep.begin(), rep.end(), [](const Component& c) {
@@ -390,7 +427,7 @@ fhir::Node toTree(const Message& m) {
         });
         if (!any) continue;
         fhir::Node& field = s.addUntyped(fname);
-        for (std::size_t c = 0; c < rep.size(); ++c) addPart(field, "C" + std::to_string(c + 1), rep[c], m.encoding);
+        for (std::size_t c = 0; c < rep.size(); ++c) addPart(field, "C" + std::to_string(c + 1), rep[c], e);
       }
     }
   }
@@ -404,29 +441,27 @@ Message acknowledgement(const Message& received, std::string_view code, std::str
   const Encoding& e = ack.encoding;
   Segment msh;
   msh.name = "MSH";
-  msh.fields.push_back(Field{Repetition{Component{std::string(1, e.field)}}});
-  msh.fields.push_back(Field{Repetition{Component{e.characters()}}});
+  msh.fields.push_back(ack.keep(std::string(1, e.field)));
+  msh.fields.push_back(ack.keep(e.characters()));
   ack.segments.push_back(std::move(msh));
-  auto copy = [&](const std::string& to, const std::string& from) {
-    const Segment* in = received.segment("MSH");
-    auto p = parsePath(from);
-    if (in == nullptr || !p.isOk() || p->field > in->fields.size()) return;
+  const Segment* in = received.segment("MSH");
+  auto copy = [&](std::size_t to, std::size_t from) {
+    if (in == nullptr || from > in->fields.size()) return;
     Segment& out = ack.segments.front();
-    auto q = parsePath(to);
-    if (out.fields.size() < q->field) out.fields.resize(q->field, Field{Repetition{Component{""}}});
-    out.fields[q->field - 1] = in->fields[p->field - 1];
+    if (out.fields.size() < to) out.fields.resize(to, std::string_view());
+    out.fields[to - 1] = ack.keep(std::string(in->fields[from - 1]));
   };
-  copy("MSH-3", "MSH-5");
-  copy("MSH-4", "MSH-6");
-  copy("MSH-5", "MSH-3");
-  copy("MSH-6", "MSH-4");
+  copy(3, 5);
+  copy(4, 6);
+  copy(5, 3);
+  copy(6, 4);
   (void)ack.set("MSH-7", timestamp);
   (void)ack.set("MSH-9.1", "ACK");
   if (!received.event().empty()) (void)ack.set("MSH-9.2", received.event());
   (void)ack.set("MSH-9.3", "ACK");
   (void)ack.set("MSH-10", control_id);
-  copy("MSH-11", "MSH-11");
-  copy("MSH-12", "MSH-12");
+  copy(11, 11);
+  copy(12, 12);
   (void)ack.set("MSA-1", code);
   (void)ack.set("MSA-2", received.controlId());
   if (!text.empty()) (void)ack.set("MSA-3", text);

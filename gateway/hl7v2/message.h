@@ -2,16 +2,18 @@
 // HL7 v2 messages in ER7 (the pipe-and-hat encoding): a reader, a writer and paths into them.
 //
 // A message is segments; a segment is fields; a field is repetitions; a repetition is
-// components; a component is subcomponents. Values are kept exactly as they were encoded
-// (escape sequences included), so that writing a message back gives the same bytes; value()
-// decodes on the way out and set() encodes on the way in. MSH-1 is the field separator and
-// MSH-2 the encoding characters, as the standard numbers them.
+// components; a component is subcomponents. Reading finds segments and fields only (views into
+// one copy of the text); repetitions, components and subcomponents are split when asked for.
+// Values are kept exactly as they were encoded (escape sequences included), so that writing a
+// message back gives the same bytes; value() decodes on the way out and set() encodes on the way
+// in. MSH-1 is the field separator and MSH-2 the encoding characters, as the standard numbers them.
 //
 // Paths name a value the way HL7 people write them: `PID-5.1` (field 5, first repetition,
 // component 1), `PID-3(2).1` (second repetition), `OBX[2]-5` (second OBX segment),
 // `PID-5.1.1` (subcomponent). Numbers are 1-based; omitted parts mean 1.
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,9 +38,9 @@ using Repetition = std::vector<Component>;
 using Field = std::vector<Repetition>;
 
 struct Segment {
-  std::string name;           // MSH, PID, ZPI ...
-  std::vector<Field> fields;  // fields[0] is <name>-1
-  std::size_t line = 0;       // 1-based line in the parsed text
+  std::string name;                       // MSH, PID, ZPI ...
+  std::vector<std::string_view> fields;   // fields[0] is <name>-1, as encoded (views into the message)
+  std::size_t line = 0;                   // 1-based line in the parsed text
 };
 
 // Where a path points.
@@ -55,8 +57,11 @@ core::Result<Path> parsePath(std::string_view text);
 
 class Message {
  public:
+  Message();
   Encoding encoding;
   std::vector<Segment> segments;
+  // Keeps `text` for as long as the message (and its copies) lives; returns a view of it.
+  std::string_view keep(std::string text);
 
   // The n-th (1-based) segment named `name`, or null.
   const Segment* segment(std::string_view name, std::size_t occurrence = 1) const;
@@ -74,6 +79,10 @@ class Message {
   std::string event() const { return value("MSH-9.2"); }
   std::string controlId() const { return value("MSH-10"); }
   std::string version() const { return value("MSH-12"); }
+
+ private:
+  struct Storage;
+  std::shared_ptr<Storage> storage_;  // the text the fields view; shared by copies, only grows
 };
 
 struct ParseOptions {
