@@ -1,8 +1,12 @@
 #include "app/gateway.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
+#include "app/inbound_hl7.h"
 #include "fhir/model_builder.h"
+#include "fml/parser.h"
 #include "search/indexer.h"
 #include "search/search_param.h"
 #include "fhir/codec.h"
@@ -193,13 +197,35 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   std::shared_ptr<storage::Store> store_ref = gw->store_;
   handlers.ready = [store_ref] { return store_ref->ping(); };
   GW_RETURN_IF_ERROR(gw->http_->start(std::move(handlers)));
+  // HL7 v2 feeds: one MLLP listener per partner feed, its map compiled now.
+  for (const auto& m : config->mllp) {
+    fml::CompiledMapPtr map;
+    if (!m.map.empty()) {
+      GW_ASSIGN_OR_RETURN(map, loadMapFile(config->resolvePath(m.map), gw->model_));
+    }
+    auto inbound = std::make_shared<InboundHl7>(*config->partner(m.partner), map, gw->store_, gw->audit_, env, gw->model_);
+    GW_ASSIGN_OR_RETURN(auto server, mllp::MllpServer::start(m, [inbound](const std::string& message) {
+      return inbound->handle(message);
+    }));
+    gw->mllp_.push_back(std::move(server));
+  }
   return gw;
 }
 
 Gateway::~Gateway() { stop(); }
 
 void Gateway::stop() {
+  for (auto& m : mllp_) m->stop();
   if (http_) http_->stop();
+}
+
+core::Result<fml::CompiledMapPtr> loadMapFile(const std::string& file, const fhir::ModelPtr& model) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return core::invalid("cannot read the map " + file);
+  std::ostringstream text;
+  text << in.rdbuf();
+  GW_ASSIGN_OR_RETURN(auto parsed, fml::parseMap(text.str(), file));
+  return fml::CompiledMap::compile(std::move(parsed), model);
 }
 
 std::string Gateway::baseUrl() const {

@@ -8,6 +8,8 @@
 
 #include "config/diagnostics.h"
 #include "config/gateway_config.h"
+#include "fml/engine.h"
+#include "mllp/mllp_server.h"
 #include "core/env.h"
 #include "core/pipeline.h"
 #include "fhir/model.h"
@@ -32,6 +34,8 @@ class Gateway {
   const fhir::Model& model() const { return *model_; }
   storage::Store& store() { return *store_; }
   storage::AuditStore& auditStore() { return *audit_; }
+  // The port of the i-th configured MLLP listener (config.mllp order).
+  std::uint16_t mllpPort(std::size_t i) const { return mllp_.at(i)->port(); }
 
  private:
   Gateway() = default;
@@ -41,7 +45,11 @@ class Gateway {
   std::shared_ptr<storage::AuditStore> audit_;
   std::shared_ptr<const core::Pipeline> pipeline_;
   std::unique_ptr<http::HttpServer> http_;
+  std::vector<std::unique_ptr<mllp::MllpServer>> mllp_;
 };
+
+// Reads and compiles an FML map file (errors with file:line:col).
+core::Result<fml::CompiledMapPtr> loadMapFile(const std::string& file, const fhir::ModelPtr& model);
 
 // The package folders the configuration names: the R4 core package first, then
 // definitions.packages in order. kNotFound names the first one missing.

@@ -48,13 +48,6 @@ core::Result<fhir::Node> readSource(const fhir::Model& model, const std::string&
   return std::move(r.resource);
 }
 
-core::Result<fml::CompiledMapPtr> loadMap(const std::string& file, const fhir::ModelPtr& model) {
-  std::string text;
-  if (!readInput(file, text)) return core::invalid("cannot read " + file);
-  GW_ASSIGN_OR_RETURN(auto parsed, fml::parseMap(text, file));
-  return fml::CompiledMap::compile(std::move(parsed), model);
-}
-
 // onedoor map test DIR: every <name>.map with cases in tests/<name>/ (<case>.<ext> and
 // <case>.expected.json) must give exactly the expected output.
 int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
@@ -66,7 +59,7 @@ int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
   }
   std::sort(maps.begin(), maps.end());
   for (const auto& map_file : maps) {
-    auto compiled = loadMap(map_file.string(), model);
+    auto compiled = loadMapFile(map_file.string(), model);
     fs::path cases = map_file.parent_path() / "tests" / map_file.stem();
     if (!compiled.isOk()) {
       std::cout << "FAIL " << map_file.string() << ": " << compiled.status().message() << "\n";
@@ -152,7 +145,7 @@ int mapCommand(const std::vector<std::string>& args) {
     std::cerr << "onedoor map: " << model.status().message() << "\n";
     return 1;
   }
-  auto compiled = loadMap(opts.get("map"), *model);
+  auto compiled = loadMapFile(opts.get("map"), *model);
   if (!compiled.isOk()) {
     std::cerr << compiled.status().message() << "\n";
     return 1;

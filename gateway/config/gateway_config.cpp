@@ -122,6 +122,18 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
     r.done();
     cfg->partners.push_back(std::move(p));
   });
+  root.objects("mllp", [&](ObjectReader& r) {
+    MllpConfig m;
+    r.string("host", m.host);
+    r.u32("port", m.port, false, 0, 65535);
+    r.string("partner", m.partner, true);
+    r.string("map", m.map);
+    r.u64("max_message_bytes", m.max_message_bytes);
+    if (cfg->partner(m.partner) == nullptr) r.error("partner", "no partner '" + m.partner + "' is registered");
+    if (!isLoopback(m.host)) r.error("host", "MLLP has no TLS here: listen on a loopback address behind a VPN or TLS tunnel");
+    r.done();
+    cfg->mllp.push_back(std::move(m));
+  });
   ObjectReader auth = root.object("auth");
   auth.boolean("required", cfg->auth.required);
   auth.string("signing_key", cfg->auth.signing_key);

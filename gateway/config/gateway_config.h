@@ -93,6 +93,16 @@ struct PartnerConfig {
   std::string development_key;           // PEM private key `onedoor token` signs with (dev only)
 };
 
+// An MLLP listener for one partner's HL7 v2 feed: messages are kept as received (durably) before
+// they are acknowledged, and checked with the partner's map when one is given.
+struct MllpConfig {
+  std::string host = "127.0.0.1";
+  std::uint32_t port = 2575;               // 0 = any free port (tests)
+  std::string partner;                     // the partner whose feed this is
+  std::string map;                         // an FML map the messages must map through ("" = none)
+  std::uint64_t max_message_bytes = 1024 * 1024;
+};
+
 struct AuthConfig {
   bool required = true;                  // every /fhir request needs a bearer token
   std::string signing_key;               // the gateway's EC P-384 private key (PEM): tokens, audit checkpoints
@@ -122,6 +132,7 @@ struct GatewayConfig {
   LimitsConfig limits;
   ValidationConfig validation;
   std::vector<PartnerConfig> partners;
+  std::vector<MllpConfig> mllp;
   AuthConfig auth;
   ConsentConfig consent;
   AuditConfig audit;

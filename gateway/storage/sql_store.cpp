@@ -311,6 +311,30 @@ class SqlStore : public Store {
     }
   }
 
+  core::Result<InboundReceipt> recordInbound(const std::string& partner, const std::string& control_id,
+                                             const std::string& format, const std::string& body,
+                                             const std::string& status, const std::string& detail,
+                                             std::int64_t received_ms) override {
+    InboundReceipt receipt;
+    GW_RETURN_IF_ERROR(write([&](WriteTx&) -> core::Status {
+      Sql sql(*writer_session_, dialect_);
+      GW_ASSIGN_OR_RETURN(auto rows, sql.query("SELECT seq FROM inbound_message WHERE partner = ? AND control_id = ?",
+                                               {partner, control_id}));
+      if (!rows.empty()) {
+        receipt.seq = asInt(rows.front()[0]);
+        receipt.duplicate = true;
+        return core::Status::ok();
+      }
+      GW_ASSIGN_OR_RETURN(auto ins, sql.query("INSERT INTO inbound_message (partner, control_id, received_ms, format, "
+                                              "body, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+                                              {partner, control_id, received_ms, format, body, status, detail}));
+      if (ins.empty()) return core::internal("insert returned no sequence number");
+      receipt.seq = asInt(ins.front()[0]);
+      return core::Status::ok();
+    }));
+    return receipt;
+  }
+
   std::optional<std::uint64_t> localWriteGeneration(const std::string& type) const override {
     // One SQLite file is served by one gateway process; a PostgreSQL database by several.
     if (dialect_ != Dialect::kSqlite) return std::nullopt;

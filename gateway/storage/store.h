@@ -103,6 +103,16 @@ class Store {
   virtual core::Status grantBreakGlass(const std::string& partner, const std::string& patient, std::int64_t expires_ms,
                                        const std::string& reason) = 0;
   virtual core::Result<bool> hasBreakGlass(const std::string& partner, const std::string& patient, std::int64_t now_ms) = 0;
+  // Keeps a message received in another format (HL7 v2 ...) as it came, durably; a message with
+  // a partner and control id already kept is not kept again (`duplicate`).
+  struct InboundReceipt {
+    std::int64_t seq = 0;
+    bool duplicate = false;
+  };
+  virtual core::Result<InboundReceipt> recordInbound(const std::string& partner, const std::string& control_id,
+                                                     const std::string& format, const std::string& body,
+                                                     const std::string& status, const std::string& detail,
+                                                     std::int64_t received_ms) = 0;
   // Checks that the database answers.
   virtual core::Status ping() = 0;
   // A number that changes after every committed write of a resource of `type`, for caches of

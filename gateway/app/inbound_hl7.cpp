@@ -1,0 +1,113 @@
+#include "app/inbound_hl7.h"
+
+#include <cctype>
+
+#include "core/calendar.h"
+#include "core/exchange.h"
+#include "hl7v2/message.h"
+#include "stages/audit/audit_event.h"
+
+namespace onedoor::app {
+
+namespace {
+
+std::string timestamp(const std::shared_ptr<core::Env>& env) {
+  // HL7 v2 TS: YYYYMMDDHHMMSS (UTC, from the ISO instant).
+  std::string iso = core::formatInstant(env->now());
+  std::string out;
+  for (char c : iso.substr(0, 19)) {
+    if (std::isdigit(static_cast<unsigned char>(c))) out += c;
+  }
+  return out;
+}
+
+// An ACK for a message that could not be read: what can be found of its control id is echoed.
+std::string rejectUnreadable(const std::string& text, const std::string& why, const std::string& ts,
+                             const std::string& ack_id) {
+  std::string control;
+  if (text.rfind("MSH", 0) == 0 && text.size() > 3) {
+    char sep = text[3];
+    std::size_t pos = 0;
+    for (int i = 0; i < 9 && pos != std::string::npos; ++i) pos = text.find(sep, pos + 1);
+    if (pos != std::string::npos) control = text.substr(pos + 1, text.find_first_of(std::string(1, sep) + "\r\n", pos + 1) - pos - 1);
+  }
+  hl7v2::Message ack;
+  hl7v2::Segment msh;
+  msh.name = "MSH";
+  msh.fields = {ack.keep("|"), ack.keep("^~\\&")};
+  ack.segments.push_back(std::move(msh));
+  (void)ack.set("MSH-3", "ONEDOOR");
+  (void)ack.set("MSH-7", ts);
+  (void)ack.set("MSH-9.1", "ACK");
+  (void)ack.set("MSH-10", ack_id);
+  (void)ack.set("MSH-11", "P");
+  (void)ack.set("MSH-12", "2.5");
+  (void)ack.set("MSA-1", "AR");
+  (void)ack.set("MSA-2", control);
+  (void)ack.set("MSA-3", why.substr(0, 200));
+  return hl7v2::write(ack);
+}
+
+}  // namespace
+
+bool InboundHl7::audit(int status, const std::string& entity, const std::string& why) const {
+  core::Exchange ex(model_);
+  ex.request.transport = "mllp";
+  ex.request.endpoint = "mllp";
+  ex.request.method = "POST";
+  ex.request.path = "/mllp/" + partner_.id;
+  ex.request_id = env_->uuid();
+  ex.principal.authenticated = true;  // the listener is this partner's alone (config)
+  ex.principal.partner = partner_.id;
+  ex.principal.sector = partner_.sector;
+  ex.principal.ods = partner_.ods;
+  ex.principal.purpose = "TREAT";
+  ex.response.status = status;
+  if (!why.empty()) ex.fail(core::Status(status >= 500 ? core::Code::kUnavailable : core::Code::kInvalid, why));
+  ex.response.status = status;
+  if (!entity.empty()) ex.audit.entities.push_back({entity, {}});
+  auto now = env_->now();
+  auto event = stages::audit::auditEvent(ex, env_->uuid(), core::formatInstant(now), core::epochMillis(now),
+                                         "OneDoor gateway");
+  return audit_->append(std::move(event.json), std::move(event.facts)).isOk();
+}
+
+std::string InboundHl7::handle(const std::string& text) const {
+  std::string ts = timestamp(env_);
+  std::string ack_id = env_->uuid();
+  auto message = hl7v2::parse(text);
+  if (!message.isOk()) {
+    (void)audit(400, "", message.status().message());
+    return rejectUnreadable(text, message.status().message(), ts, ack_id);
+  }
+  auto ack = [&](const char* code, const std::string& why) {
+    return hl7v2::write(hl7v2::acknowledgement(*message, code, why, ack_id, ts));
+  };
+  std::string control = message->controlId();
+  if (control.empty()) {
+    (void)audit(400, "", "MSH-10 (message control id) is empty");
+    return ack("AR", "MSH-10 (message control id) is empty");
+  }
+  // Checked with the partner's map first, so that the kept message says whether it mapped.
+  std::string status = "received", detail;
+  if (map_) {
+    auto mapped = map_->transform(hl7v2::toTree(*message));
+    status = mapped.isOk() ? "mapped" : "error";
+    if (!mapped.isOk()) detail = mapped.status().message();
+  }
+  auto receipt = store_->recordInbound(partner_.id, control, "hl7v2", text, status, detail,
+                                       core::epochMillis(env_->now()));
+  if (!receipt.isOk()) {
+    (void)audit(503, "", "the message could not be kept: " + receipt.status().message());
+    return ack("AR", "the message could not be kept; send it again");
+  }
+  std::string entity = "urn:onedoor:inbound:" + std::to_string(receipt->seq);
+  if (!audit(status == "error" ? 422 : 201, entity, detail)) {
+    return ack("AR", "the audit log cannot record the message; send it again");
+  }
+  if (receipt->duplicate) return ack("AA", "duplicate of a message already received");
+  if (status == "error") return ack("AE", detail);
+  return ack("AA", "");
+}
+
+}  // namespace onedoor::app

@@ -1,0 +1,42 @@
+#pragma once
+// InboundHl7: what happens to an HL7 v2 message a partner sends over MLLP. It is read; checked
+// with the partner's map when one is configured; kept as received in the store (durably; a
+// re-sent control id is not kept twice); recorded in the audit log; and only then acknowledged:
+// AA when kept and mapped, AE when kept but the map failed on it (the reason in MSA-3), AR when
+// it could not be read or kept (the sender should correct or resend it). Thread-safe.
+
+#include <memory>
+#include <string>
+
+#include "config/gateway_config.h"
+#include "core/env.h"
+#include "fml/engine.h"
+#include "storage/audit_store.h"
+#include "storage/store.h"
+
+namespace onedoor::app {
+
+class InboundHl7 {
+ public:
+  InboundHl7(const config::PartnerConfig& partner, fml::CompiledMapPtr map, std::shared_ptr<storage::Store> store,
+             std::shared_ptr<storage::AuditStore> audit, std::shared_ptr<core::Env> env, fhir::ModelPtr model)
+      : partner_(partner), map_(std::move(map)), store_(std::move(store)), audit_(std::move(audit)),
+        env_(std::move(env)), model_holder_(std::move(model)), model_(*model_holder_) {}
+
+  // The ACK (ER7) for one message.
+  std::string handle(const std::string& message) const;
+
+ private:
+  // Records the exchange in the audit log; false when it could not be.
+  bool audit(int status, const std::string& entity, const std::string& why) const;
+
+  config::PartnerConfig partner_;
+  fml::CompiledMapPtr map_;
+  std::shared_ptr<storage::Store> store_;
+  std::shared_ptr<storage::AuditStore> audit_;
+  std::shared_ptr<core::Env> env_;
+  fhir::ModelPtr model_holder_;
+  const fhir::Model& model_;
+};
+
+}  // namespace onedoor::app

@@ -1,0 +1,101 @@
+// HL7 v2 over MLLP, over a real socket to a running gateway: each message is kept, mapped with
+// the partner's map, audited, and only then acknowledged (AA, AE with the map's reason, AR for
+// what cannot be read); re-sent messages are not kept twice; noise between frames is skipped.
+#include <Poco/Net/StreamSocket.h>
+#include <boost/test/unit_test.hpp>
+
+#include "hl7v2/message.h"
+#include "mllp/mllp_server.h"
+#include "support/test_support.h"
+
+using namespace onedoor;
+
+namespace {
+
+struct Feed {
+  testing::TestGateway gw{"", R"("mllp": [{"port": 0, "partner": "test-client",
+      "map": ")" ONEDOOR_SOURCE_DIR R"(/mappings/acute/adt-to-message.map"}])"};
+  Poco::Net::StreamSocket socket{Poco::Net::SocketAddress("127.0.0.1", gw.gateway().mllpPort(0))};
+
+  Feed() { socket.setReceiveTimeout(Poco::Timespan(20, 0)); }
+
+  void send(const std::string& bytes) { socket.sendBytes(bytes.data(), static_cast<int>(bytes.size())); }
+
+  // The next framed answer, read as an HL7 v2 message.
+  hl7v2::Message ack() {
+    std::string got;
+    char c = 0;
+    while (socket.receiveBytes(&c, 1) == 1) {
+      if (c == mllp::kStartBlock) {
+        got.clear();
+        continue;
+      }
+      if (c == mllp::kEndBlock) break;
+      got += c;
+    }
+    auto m = hl7v2::parse(got);
+    BOOST_REQUIRE_MESSAGE(m.isOk(), "not an ACK: " + got);
+    return std::move(m).value();
+  }
+};
+
+std::string adt(const std::string& control, const std::string& patient_class) {
+  return "MSH|^~\\&|PAS|RX1|ONEDOOR|ICS|20261123101500||ADT^A01^ADT_A01|" + control + "|P|2.4\r"
+         "PID|1||9434765919^^^NHS^NH||Chalmers^Peter||19740620|M\r"
+         "PV1|1|" + patient_class + "|WARD1\r";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(Mllp)
+
+BOOST_AUTO_TEST_CASE(messages_are_kept_mapped_audited_then_acknowledged) {
+  Feed f;
+  f.send(mllp::frame(adt("MSG1", "I")));
+  hl7v2::Message a = f.ack();
+  BOOST_CHECK_EQUAL(a.type(), "ACK");
+  BOOST_CHECK_EQUAL(a.value("MSA-1"), "AA");
+  BOOST_CHECK_EQUAL(a.value("MSA-2"), "MSG1");
+  BOOST_CHECK_EQUAL(a.value("MSH-5"), "PAS");  // sender and receiver swapped
+  // Sent again: acknowledged, not kept twice.
+  f.send(mllp::frame(adt("MSG1", "I")));
+  hl7v2::Message again = f.ack();
+  BOOST_CHECK_EQUAL(again.value("MSA-1"), "AA");
+  BOOST_CHECK(again.value("MSA-3").find("duplicate") != std::string::npos);
+  auto receipt = f.gw.gateway().store().recordInbound("test-client", "MSG1", "hl7v2", "x", "received", "", 0);
+  BOOST_REQUIRE(receipt.isOk());
+  BOOST_CHECK(receipt->duplicate);
+  // The map cannot place patient class P: kept, but AE with the reason.
+  f.send(mllp::frame(adt("MSG2", "P")));
+  hl7v2::Message ae = f.ack();
+  BOOST_CHECK_EQUAL(ae.value("MSA-1"), "AE");
+  BOOST_CHECK(ae.value("MSA-3").find("translate") != std::string::npos);
+  // Each exchange is in the audit log, naming the partner and the kept message.
+  storage::AuditQuery q;
+  q.agent = "test-client";
+  q.actions = {"C"};
+  auto records = f.gw.gateway().auditStore().search(q);
+  BOOST_REQUIRE(records.isOk());
+  BOOST_CHECK_GE(records->size(), 3u);
+  BOOST_CHECK(records->back().json.find("urn:onedoor:inbound:") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(unreadable_messages_are_rejected_and_noise_is_skipped) {
+  Feed f;
+  f.send(mllp::frame("this is not HL7"));
+  hl7v2::Message ar = f.ack();
+  BOOST_CHECK_EQUAL(ar.value("MSA-1"), "AR");
+  BOOST_CHECK(ar.value("MSA-3").find("MSH") != std::string::npos);
+  // A bad segment: AR naming the line, the control id echoed.
+  f.send(mllp::frame("MSH|^~\\&|PAS|RX1|ONEDOOR|ICS|1||ADT^A01|MSG9|P|2.4\rpid|1\r"));
+  hl7v2::Message bad = f.ack();
+  BOOST_CHECK_EQUAL(bad.value("MSA-1"), "AR");
+  BOOST_CHECK_EQUAL(bad.value("MSA-2"), "MSG9");
+  BOOST_CHECK(bad.value("MSA-3").find("line 2") != std::string::npos);
+  // Two frames in one write, with noise before and between them: two answers, in order.
+  f.send("noise" + mllp::frame(adt("MSG3", "I")) + "\r\n" + mllp::frame(adt("MSG4", "E")));
+  BOOST_CHECK_EQUAL(f.ack().value("MSA-2"), "MSG3");
+  BOOST_CHECK_EQUAL(f.ack().value("MSA-2"), "MSG4");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
