@@ -1,14 +1,12 @@
 // onedoor_bench hl7v2 MAP MAPPED_INPUT FILE...: HL7 v2 messages per second parsed (every input),
 // and MAPPED_INPUT parsed + mapped through MAP to FHIR + serialised as JSON (one thread, so per
 // core). JSON lines for bench/run.sh.
-#include <chrono>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "app/gateway.h"
+#include "bench/bench_support.h"
 #include "fhir/codec.h"
 #include "fml/engine.h"
 #include "fml/parser.h"
@@ -16,34 +14,16 @@
 
 using namespace onedoor;
 
+using onedoor::bench::median;
+using onedoor::bench::samples;
+using onedoor::bench::slurp;
+
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Median per-second rate of `f` over 7 samples of ~0.3 s.
+// Calls per second (median of the samples).
 template <typename F>
 double rate(F&& f) {
-  std::vector<double> per;
-  for (int s = 0; s < 7; ++s) {
-    int n = 0;
-    auto start = Clock::now();
-    double elapsed = 0;
-    do {
-      f();
-      ++n;
-      elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    } while (elapsed < 0.3);
-    per.push_back(n / elapsed);
-  }
-  std::sort(per.begin(), per.end());
-  return per[per.size() / 2];
+  return 1.0 / median(samples(std::forward<F>(f)));
 }
 
 }  // namespace

@@ -4,22 +4,7 @@ const fhirpath = require('fhirpath');
 const r4 = require('fhirpath/fhir-context/r4');
 const [patientFile, bundleFile, exprFile] = process.argv.slice(2);
 const inputs = { patient: JSON.parse(fs.readFileSync(patientFile, 'utf8')), bundle: JSON.parse(fs.readFileSync(bundleFile, 'utf8')) };
-function median(f) {
-  const out = [];
-  for (let s = 0; s < 7; s++) {
-    let n = 0;
-    const start = process.hrtime.bigint();
-    let elapsed = 0;
-    do {
-      f();
-      n++;
-      elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-    } while (elapsed < 0.3);
-    out.push(elapsed / n);
-  }
-  out.sort((a, b) => a - b);
-  return out[3];
-}
+const { secondsPerCall: median } = require('./timing');
 for (const line of fs.readFileSync(exprFile, 'utf8').split('\n')) {
   if (!line || line.startsWith('#')) continue;
   const [target, expression] = line.split('\t');

@@ -5,27 +5,12 @@ const fs = require('fs');
 const path = require('path');
 const hl7 = require('simple-hl7');
 
-function rate(f) {
-  const per = [];
-  for (let s = 0; s < 7; s++) {
-    let n = 0;
-    const start = process.hrtime.bigint();
-    let elapsed = 0;
-    do {
-      f();
-      n++;
-      elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-    } while (elapsed < 0.3);
-    per.push(n / elapsed);
-  }
-  per.sort((a, b) => a - b);
-  return per[Math.floor(per.length / 2)];
-}
+const { secondsPerCall } = require('./timing');
 
 const parser = new hl7.Parser();
 for (const file of process.argv.slice(2)) {
   const text = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '').replace(/\r?\n/g, '\r');
-  const r = rate(() => {
+  const r = 1 / secondsPerCall(() => {
     const m = parser.parse(text);
     if (!m.header) throw new Error('no MSH');
   });

@@ -4,22 +4,7 @@
 const fs = require('fs');
 const { Fhir } = require('fhir');
 const fhir = new Fhir();
-function samples(f) {
-  const out = [];
-  for (let s = 0; s < 7; s++) {
-    let n = 0;
-    const start = process.hrtime.bigint();
-    let elapsed = 0;
-    do {
-      f();
-      n++;
-      elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-    } while (elapsed < 0.3);
-    out.push(elapsed / n);
-  }
-  out.sort((a, b) => a - b);
-  return out[3];
-}
+const { secondsPerCall: samples } = require('./timing');
 for (const file of process.argv.slice(2)) {
   const resource = JSON.parse(fs.readFileSync(file, 'utf8'));
   let issues = 0;

@@ -30,6 +30,19 @@ void coding(Writer& w, const char* system, const std::string& code, const char* 
   w.EndObject();
 }
 
+// `key`: [ {coding: [v3 PurposeOfUse `code`]} ].
+void purposes(Writer& w, const char* key, const std::string& code) {
+  w.Key(key);
+  w.StartArray();
+  w.StartObject();
+  w.Key("coding");
+  w.StartArray();
+  coding(w, "http://terminology.hl7.org/CodeSystem/v3-ActReason", code);
+  w.EndArray();
+  w.EndObject();
+  w.EndArray();
+}
+
 std::string base64(const std::string& s) {
   std::ostringstream out;
   Poco::Base64Encoder enc(out);
@@ -132,15 +145,7 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
   std::string desc = outcomeDescription(ex);
   if (!desc.empty()) str(w, "outcomeDesc", desc);
   if (!p.purpose.empty()) {
-    w.Key("purposeOfEvent");
-    w.StartArray();
-    w.StartObject();
-    w.Key("coding");
-    w.StartArray();
-    coding(w, "http://terminology.hl7.org/CodeSystem/v3-ActReason", p.purpose);
-    w.EndArray();
-    w.EndObject();
-    w.EndArray();
+    purposes(w, "purposeOfEvent", p.purpose);
   }
 
   w.Key("agent");
@@ -179,15 +184,7 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
   str(w, "type", "2");
   w.EndObject();
   if (!p.purpose.empty()) {
-    w.Key("purposeOfUse");
-    w.StartArray();
-    w.StartObject();
-    w.Key("coding");
-    w.StartArray();
-    coding(w, "http://terminology.hl7.org/CodeSystem/v3-ActReason", p.purpose);
-    w.EndArray();
-    w.EndObject();
-    w.EndArray();
+    purposes(w, "purposeOfUse", p.purpose);
   }
   w.EndObject();
   // The partner's organisation.
