@@ -1,8 +1,6 @@
 #include "fml/engine.h"
 
 #include <Poco/UUIDGenerator.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cctype>
@@ -13,22 +11,11 @@
 
 #include "fhir/codec.h"
 #include "fhirpath/expression.h"
+#include "fml/target_tree.h"
 
 namespace onedoor::fml {
 
 namespace {
-
-// A target element under construction. Children are owned by pointer, so that a variable naming
-// one stays valid while its siblings are added.
-struct TNode {
-  std::string name;  // element stem ("value" for value[x]); the resource type at the root
-  const fhir::TypeInfo* type = nullptr;
-  const fhir::ElementDef* def = nullptr;
-  std::string value;
-  bool has_value = false;
-  std::vector<std::unique_ptr<TNode>> children;
-  TNode* parent = nullptr;
-};
 
 // What a variable holds: values of the source (nodes or FHIRPath system values) or a target element.
 struct Var {
@@ -457,22 +444,6 @@ class Run {
     at.has_value = true;
   }
 
-  // A deep copy (copy() must not share the source element).
-  void copyInto(TNode& at, const fhir::Node& from) {
-    if (at.type == nullptr) at.type = from.type;
-    at.value = from.value;
-    at.has_value = from.has_value;
-    for (const auto& c : from.children) {
-      auto n = std::make_unique<TNode>();
-      n->name = c.name;
-      n->type = c.type;
-      n->def = c.def;
-      n->parent = &at;
-      copyInto(*n, c);
-      at.children.push_back(std::move(n));
-    }
-  }
-
   // --- transforms --------------------------------------------------------------------------
   fhirpath::Value param(const Group& g, const Rule& r, const Parameter& p, const Scope& scope) {
     switch (p.kind) {
@@ -668,43 +639,12 @@ class Run {
     } else {
       code = primitiveText(src);
     }
-    std::string to_system, to_code;
-    bool found = false;
-    if (!map_url.empty() && map_url.front() == '#') {
-      for (const auto& cm : map_.concept_maps) {
-        if (cm.id != map_url && "#" + cm.id != map_url) continue;
-        for (const auto& m : cm.mappings) {
-          if (m.source_code == code && (system.empty() || m.source_system == system) && m.equivalence != "unmatched" &&
-              m.equivalence != "disjoint") {
-            to_system = m.target_system;
-            to_code = m.target_code;
-            found = true;
-            break;
-          }
-        }
-      }
-    } else if (options_.concept_map) {
-      if (const fhir::Node* cm = options_.concept_map(map_url)) {
-        for (const fhir::Node* grp : cm->childrenNamed("group")) {
-          if (!system.empty() && grp->childValue("source") != system) continue;
-          for (const fhir::Node* el : grp->childrenNamed("element")) {
-            if (el->childValue("code") != code) continue;
-            for (const fhir::Node* tg : el->childrenNamed("target")) {
-              std::string_view eq = tg->childValue("equivalence");
-              if (eq == "unmatched" || eq == "disjoint") continue;
-              to_system = std::string(grp->childValue("target"));
-              to_code = std::string(tg->childValue("code"));
-              found = true;
-              break;
-            }
-            if (found) break;
-          }
-          if (found) break;
-        }
-      }
-    } else {
+    if (map_url.empty() || (map_url.front() != '#' && !options_.concept_map)) {
       fail(g, &r, "translate: no ConceptMap " + map_url);
     }
+    auto hit = translateCode(map_, options_.concept_map, map_url, system, code);
+    bool found = hit.has_value();
+    std::string to_system = found ? hit->system : "", to_code = found ? hit->code : "";
     if (!found) fail(g, &r, "translate: " + map_url + " has no mapping for " + (system.empty() ? "" : system + "|") + code);
     if (output == "code") {
       p.kind = Produced::Kind::kValue;
@@ -726,63 +666,10 @@ class Run {
     fail(g, &r, "translate: output must be code, system, display, coding or CodeableConcept");
   }
 
-  // --- output ------------------------------------------------------------------------------
-  void writeJson(rapidjson::Writer<rapidjson::StringBuffer>& w, const TNode& n) {
-    if (n.type != nullptr && n.type->isPrimitive()) {
-      const std::string& v = n.value;
-      const std::string& sys = n.type->system_type;
-      if (sys == "Boolean") {
-        w.Bool(v == "true");
-      } else if ((sys == "Integer" || sys == "Decimal") && !v.empty()) {
-        w.RawValue(v.c_str(), v.size(), rapidjson::kNumberType);
-      } else {
-        w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-      }
-      return;
-    }
-    w.StartObject();
-    if (n.type != nullptr && n.type->isResource()) {
-      w.Key("resourceType");
-      w.String(n.type->name.c_str());
-    }
-    // Children grouped by element, repeating ones as arrays.
-    std::vector<std::string> order;
-    for (const auto& c : n.children) {
-      if (std::find(order.begin(), order.end(), c->name) == order.end()) order.push_back(c->name);
-    }
-    for (const auto& name : order) {
-      std::vector<const TNode*> same;
-      for (const auto& c : n.children) {
-        if (c->name == name) same.push_back(c.get());
-      }
-      const TNode* first = same.front();
-      std::string key = first->def != nullptr ? first->def->nameFor(first->type) : first->name;
-      w.Key(key.c_str());
-      bool array = first->def == nullptr || first->def->repeating();
-      if (array) w.StartArray();
-      for (const TNode* c : same) {
-        if (c->type != nullptr && c->type->isResource() && c->def != nullptr) {
-          writeJson(w, *c);
-        } else {
-          writeJson(w, *c);
-        }
-        if (!array) break;
-      }
-      if (array) w.EndArray();
-    }
-    w.EndObject();
-  }
-
   fhir::Node toNode() {
-    rapidjson::StringBuffer sb;
-    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-    writeJson(w, root_);
-    auto r = fhir::readJson(model_, sb.GetString());
-    if (!r.ok()) {
-      throw Failure{"map " + map_.name + ": the output is not a valid " + root_.name + ": " + r.issues.front().message +
-                    " at " + r.issues.front().expression};
-    }
-    return std::move(r.resource);
+    auto node = toFhir(root_, model_);
+    if (!node.isOk()) throw Failure{"map " + map_.name + ": " + node.status().message()};
+    return std::move(node).value();
   }
 
   const CompiledMap& cm_;

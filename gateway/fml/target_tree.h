@@ -1,0 +1,45 @@
+#pragma once
+// The target of a running map: a tree of its own whose elements keep their addresses while
+// siblings are added (variables point at them), turned into a typed fhir::Node at the end
+// through the FHIR JSON reader, which checks it like any other input. Also the ConceptMap lookup
+// of translate().
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "fhir/model.h"
+#include "fhir/node.h"
+#include "fml/ast.h"
+#include "fml/engine.h"
+
+namespace onedoor::fml {
+
+struct TNode {
+  std::string name;  // element stem ("value" for value[x]); the resource type at the root
+  const fhir::TypeInfo* type = nullptr;
+  const fhir::ElementDef* def = nullptr;
+  std::string value;
+  bool has_value = false;
+  std::vector<std::unique_ptr<TNode>> children;
+  TNode* parent = nullptr;
+};
+
+// A deep copy of `from` into `at` (copy() must not share the source element).
+void copyInto(TNode& at, const fhir::Node& from);
+
+// The finished target as a FHIR resource; an error says what is not valid FHIR and where.
+core::Result<fhir::Node> toFhir(const TNode& root, const fhir::Model& model);
+
+// translate(): the target system and code for (system, code) in the ConceptMap `url`: '#id' for
+// one written in the map, else one `lookup` finds. Relations unmatched and disjoint do not count.
+struct Translation {
+  std::string system;
+  std::string code;
+};
+std::optional<Translation> translateCode(const Map& map, const std::function<const fhir::Node*(const std::string&)>& lookup,
+                                         const std::string& url, const std::string& system, const std::string& code);
+
+}  // namespace onedoor::fml
