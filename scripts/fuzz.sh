@@ -8,7 +8,7 @@ cd "$root"
 seconds=${1:-120}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_json_reader fuzz_xml_reader fuzz_fhirpath fuzz_hl7v2_reader fuzz_fml_parser)
+((${#targets[@]})) || targets=(fuzz_json_reader fuzz_xml_reader fuzz_fhirpath fuzz_hl7v2_reader fuzz_fml_parser fuzz_csv_reader)
 command -v clang++ >/dev/null || { echo "fuzz.sh: needs clang (apt-get install clang)" >&2; exit 1; }
 CXX=clang++ CC=clang cmake -S . -B build-fuzz -DONEDOOR_FUZZ=ON -DONEDOOR_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]}"
@@ -22,6 +22,7 @@ for t in "${targets[@]}"; do
       fuzz_json_reader) cp "$examples"/*.json "$corpus"/ ;;
       fuzz_xml_reader) cp "$examples"/*.xml "$corpus"/ ;;
       fuzz_hl7v2_reader) cp ../shared/conformance/hl7v2/microsoft-fhir-converter/messages/*.hl7 "$corpus"/ ;;
+      fuzz_csv_reader) cp mappings/vcfse/tests/referrals-csv/*.csv "$corpus"/ ;;
       fuzz_fml_parser) find ../shared/conformance/mapping -name '*.map' -exec cp {} "$corpus"/ \; ;;
       fuzz_fhirpath) grep -o '<expression[^>]*>[^<]*' ../shared/conformance/fhirpath/r4/tests-fhir-r4.xml |
           sed 's/<expression[^>]*>//' | split -l 1 - "$corpus/expr-" || true ;;

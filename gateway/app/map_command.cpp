@@ -13,6 +13,7 @@
 #include "fhir/codec.h"
 #include "fml/engine.h"
 #include "fml/parser.h"
+#include "formats/csv.h"
 #include "hl7v2/message.h"
 
 namespace onedoor::app {
@@ -33,16 +34,23 @@ fml::TransformOptions reproducible(const std::string& input) {
   return o;
 }
 
-// Reads an input as FHIR or HL7 v2 (by `format`, or guessed) into the tree a map runs on.
+// The input's format from its file name (.csv, .hl7), else "" (guessed from the content).
+std::string formatOf(const std::string& file) {
+  std::string ext = std::filesystem::path(file).extension().string();
+  return ext == ".csv" ? "csv" : ext == ".hl7" ? "hl7v2" : "";
+}
+
+// Reads an input as FHIR, HL7 v2 or CSV (by `format`, or guessed) into the tree a map runs on.
 core::Result<fhir::Node> readSource(const fhir::Model& model, const std::string& input, std::string format) {
   std::string_view head = input;
   if (head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
   if (format.empty()) format = head.substr(0, 3) == "MSH" ? "hl7v2" : "fhir";
+  if (format == "csv") return formats::readCsv(input);
   if (format == "hl7v2") {
     GW_ASSIGN_OR_RETURN(auto message, hl7v2::parse(input));
     return hl7v2::toTree(message);
   }
-  if (format != "fhir") return core::invalid("--format is fhir or hl7v2");
+  if (format != "fhir") return core::invalid("--format is fhir, hl7v2 or csv");
   auto r = fhir::read(model, fhir::sniffFormat(input), input);
   if (!r.ok()) return core::invalid(r.issues.front().message + " at " + r.issues.front().expression);
   return std::move(r.resource);
@@ -83,7 +91,7 @@ int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
       bool ok = readInput(in.string(), input) && readInput(expected.string(), want);
       if (!ok) why = "no " + expected.filename().string();
       if (ok) {
-        auto source = readSource(*model, input, "");
+        auto source = readSource(*model, input, formatOf(in.string()));
         auto out = source.isOk() ? (*compiled)->transform(*source, reproducible(input)) : core::Result<fhir::Node>(source.status());
         auto expected_node = fhir::read(*model, fhir::Format::kJson, want);
         if (!out.isOk()) {
@@ -108,14 +116,15 @@ int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
 }  // namespace
 
 int mapCommand(const std::vector<std::string>& args) {
-  CliOptions opts("map", "--map FILE --input FILE|- [--format fhir|hl7v2] [--to json|xml] [--pretty]  |  test DIR",
-                  "Runs a FHIR Mapping Language map on an input (a FHIR resource in JSON or XML, or an HL7 v2 "
-                  "message: see docs/mapping.md for how v2 fields are named) and prints the FHIR result. "
+  CliOptions opts("map", "--map FILE --input FILE|- [--format fhir|hl7v2|csv] [--to json|xml] [--pretty]  |  test DIR",
+                  "Runs a FHIR Mapping Language map on an input (a FHIR resource in JSON or XML, an HL7 v2 "
+                  "message or a CSV file: see docs/mapping.md for how their fields are named) and prints the FHIR result. "
                   "Mistakes in the map are reported with file:line:col; failures while running name the map, "
                   "group and rule. Exits 1 on any error.");
   opts.value("map", "the map (FML)", "FILE");
   opts.value("input", "the input (- for standard input)", "FILE");
-  opts.value("format", "the input's format: fhir or hl7v2 (default: guessed from its first bytes)", "FORMAT");
+  opts.value("format", "the input's format: fhir, hl7v2 or csv (default: from the file name, else its first bytes)",
+             "FORMAT");
   opts.value("to", "the output format: json (default) or xml", "FORMAT");
   opts.flag("pretty", "indent the output");
   if (!opts.parse(args)) return opts.exitCode();
@@ -150,7 +159,7 @@ int mapCommand(const std::vector<std::string>& args) {
     std::cerr << compiled.status().message() << "\n";
     return 1;
   }
-  auto source = readSource(**model, input, opts.get("format"));
+  auto source = readSource(**model, input, opts.get("format", formatOf(opts.get("input"))));
   if (!source.isOk()) {
     std::cerr << opts.get("input") << ": " << source.status().message() << "\n";
     return 1;
