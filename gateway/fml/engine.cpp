@@ -404,6 +404,12 @@ class Run {
         for (const fhir::TypeInfo* t : d->types) {
           if (t->name == concrete) node->type = t;
         }
+        // A date into a choice without date (effective[x]): a dateTime holds a date.
+        if (node->type == nullptr && concrete == "date") {
+          for (const fhir::TypeInfo* t : d->types) {
+            if (t->name == "dateTime") node->type = t;
+          }
+        }
         // A FHIRPath string into a code, uri ... element of a choice: the first string-like type.
         if (node->type == nullptr && concrete == "string") {
           for (const fhir::TypeInfo* t : d->types) {

@@ -1,6 +1,6 @@
 #include "formats/csv.h"
 
-#include <cctype>
+#include "formats/generic_json.h"
 
 namespace onedoor::formats {
 
@@ -65,14 +65,7 @@ core::Result<fhir::Node> readCsv(std::string_view text, const CsvOptions& option
   GW_ASSIGN_OR_RETURN(auto rows, readCsvRows(text, options));
   if (rows.empty()) return core::invalid("CSV: no header row");
   std::vector<std::string> names;
-  for (const auto& h : rows.front()) {
-    std::string n;
-    std::size_t b = h.find_first_not_of(" \t"), e = h.find_last_not_of(" \t");
-    std::string trimmed = b == std::string::npos ? "" : h.substr(b, e - b + 1);
-    for (char c : trimmed) n += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-    if (n.empty() || std::isdigit(static_cast<unsigned char>(n.front()))) n = "_" + n;
-    names.push_back(n);
-  }
+  for (const auto& h : rows.front()) names.push_back(fieldName(h));
   fhir::Node root("CSV", nullptr, nullptr);
   for (std::size_t r = 1; r < rows.size(); ++r) {
     if (rows[r].size() > names.size()) {

@@ -1,0 +1,50 @@
+// Generic (non-FHIR) JSON read into the element tree: keys as names, arrays as repeated
+// children, scalars as leaves, null absent, awkward keys made identifiers, errors with position.
+#include <boost/test/unit_test.hpp>
+
+#include "fhirpath/expression.h"
+#include "formats/generic_json.h"
+
+using namespace onedoor;
+
+namespace {
+
+std::string eval(const fhir::Node& tree, const std::string& expr) {
+  auto e = fhirpath::Expression::compile(expr);
+  BOOST_REQUIRE_MESSAGE(e.isOk(), expr);
+  fhirpath::Environment env;
+  return fhirpath::toJson(*e->evaluate(tree, env));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(GenericJson)
+
+BOOST_AUTO_TEST_CASE(objects_arrays_and_scalars_become_the_tree) {
+  auto tree = formats::readGenericJson(R"({"personId": "LAS-1", "age": 52, "active": true, "none": null,
+    "address": {"post code": "LS1 1AA"}, "needs": [{"code": "NUT"}, {"code": "REL"}], "tags": ["a", "b"],
+    "2nd": "x"})");
+  BOOST_REQUIRE(tree.isOk());
+  BOOST_CHECK_EQUAL(eval(*tree, "personId"), R"(["LAS-1"])");
+  BOOST_CHECK_EQUAL(eval(*tree, "age"), R"(["52"])");
+  BOOST_CHECK_EQUAL(eval(*tree, "active"), R"(["true"])");
+  BOOST_CHECK_EQUAL(eval(*tree, "none.exists()"), "[false]");
+  BOOST_CHECK_EQUAL(eval(*tree, "address.post_code"), R"(["LS1 1AA"])");
+  BOOST_CHECK_EQUAL(eval(*tree, "needs.code"), R"(["NUT","REL"])");
+  BOOST_CHECK_EQUAL(eval(*tree, "tags"), R"(["a","b"])");
+  BOOST_CHECK_EQUAL(eval(*tree, "_2nd"), R"(["x"])");
+}
+
+BOOST_AUTO_TEST_CASE(bad_json_is_refused_with_its_position) {
+  auto bad = formats::readGenericJson("{\n  \"a\": [1, 2,\n}");
+  BOOST_REQUIRE(!bad.isOk());
+  BOOST_CHECK(bad.status().message().find("line 3") != std::string::npos);
+  std::string deep(300, '[');
+  deep += std::string(300, ']');
+  auto too_deep = formats::readGenericJson("{\"a\": " + deep + "}");
+  BOOST_REQUIRE(!too_deep.isOk());
+  BOOST_CHECK(too_deep.status().message().find("nested deeper") != std::string::npos);
+  BOOST_CHECK(!formats::readGenericJson("{\"a\": \"\xff\"}").isOk());  // invalid UTF-8
+}
+
+BOOST_AUTO_TEST_SUITE_END()
