@@ -15,6 +15,7 @@
 #include "fml/parser.h"
 #include "formats/csv.h"
 #include "formats/generic_json.h"
+#include "formats/generic_xml.h"
 #include "hl7v2/message.h"
 
 namespace onedoor::app {
@@ -38,8 +39,9 @@ fml::TransformOptions reproducible(const std::string& input) {
 // The input's format from its file name (.csv, .hl7), else "" (guessed from the content).
 std::string formatOf(const std::string& file) {
   std::string ext = std::filesystem::path(file).extension().string();
-  // Non-FHIR JSON inputs of golden cases are named <case>.data.json.
+  // Non-FHIR JSON and XML inputs of golden cases are named <case>.data.json, <case>.data.xml.
   if (file.size() > 10 && file.substr(file.size() - 10) == ".data.json") return "json";
+  if (file.size() > 9 && file.substr(file.size() - 9) == ".data.xml") return "xml";
   return ext == ".csv" ? "csv" : ext == ".hl7" ? "hl7v2" : "";
 }
 
@@ -50,18 +52,19 @@ core::Result<fhir::Node> readSource(const fhir::Model& model, const std::string&
   if (format.empty()) format = head.substr(0, 3) == "MSH" ? "hl7v2" : "fhir";
   if (format == "csv") return formats::readCsv(input);
   if (format == "json") return formats::readGenericJson(input);
+  if (format == "xml") return formats::readGenericXml(input);
   if (format == "hl7v2") {
     GW_ASSIGN_OR_RETURN(auto message, hl7v2::parse(input));
     return hl7v2::toTree(message);
   }
-  if (format != "fhir") return core::invalid("--format is fhir, hl7v2, csv or json (not FHIR)");
+  if (format != "fhir") return core::invalid("--format is fhir, hl7v2, csv, json or xml (the last two not FHIR)");
   auto r = fhir::read(model, fhir::sniffFormat(input), input);
   if (!r.ok()) return core::invalid(r.issues.front().message + " at " + r.issues.front().expression);
   return std::move(r.resource);
 }
 
 // onedoor map test DIR: every <name>.map with cases in tests/<name>/ (<case>.<ext> and
-// <case>.expected.json; a non-FHIR JSON input is <case>.data.json) must give exactly the
+// <case>.expected.json; non-FHIR JSON and XML inputs are <case>.data.json|xml) must give exactly the
 // expected output.
 int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
   namespace fs = std::filesystem;
@@ -123,14 +126,14 @@ int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
 }  // namespace
 
 int mapCommand(const std::vector<std::string>& args) {
-  CliOptions opts("map", "--map FILE --input FILE|- [--format fhir|hl7v2|csv|json] [--to json|xml] [--pretty]  |  test DIR",
+  CliOptions opts("map", "--map FILE --input FILE|- [--format fhir|hl7v2|csv|json|xml] [--to json|xml] [--pretty]  |  test DIR",
                   "Runs a FHIR Mapping Language map on an input (a FHIR resource in JSON or XML, an HL7 v2 "
                   "message or a CSV file: see docs/mapping.md for how their fields are named) and prints the FHIR result. "
                   "Mistakes in the map are reported with file:line:col; failures while running name the map, "
                   "group and rule. Exits 1 on any error.");
   opts.value("map", "the map (FML)", "FILE");
   opts.value("input", "the input (- for standard input)", "FILE");
-  opts.value("format", "the input's format: fhir, hl7v2, csv or json (non-FHIR JSON) (default: from the file name, else its first bytes)",
+  opts.value("format", "the input's format: fhir, hl7v2, csv, json or xml (the last two: not FHIR) (default: from the file name, else its first bytes)",
              "FORMAT");
   opts.value("to", "the output format: json (default) or xml", "FORMAT");
   opts.flag("pretty", "indent the output");

@@ -11,6 +11,12 @@ namespace onedoor::fml {
 
 namespace {
 
+bool empty(const TNode& n) {
+  if (n.type != nullptr && n.type->isResource()) return false;
+  if (n.has_value && !n.value.empty()) return false;
+  return std::all_of(n.children.begin(), n.children.end(), [](const auto& c) { return empty(*c); });
+}
+
 void writeJson(rapidjson::Writer<rapidjson::StringBuffer>& w, const TNode& n) {
   if (n.type != nullptr && n.type->isPrimitive()) {
     const std::string& v = n.value;
@@ -29,15 +35,16 @@ void writeJson(rapidjson::Writer<rapidjson::StringBuffer>& w, const TNode& n) {
     w.Key("resourceType");
     w.String(n.type->name.c_str());
   }
-  // Children grouped by element, repeating ones as arrays.
+  // Children grouped by element, repeating ones as arrays; elements left empty (no value and
+  // nothing in them) are not written, as FHIR has no empty elements.
   std::vector<std::string> order;
   for (const auto& c : n.children) {
-    if (std::find(order.begin(), order.end(), c->name) == order.end()) order.push_back(c->name);
+    if (!empty(*c) && std::find(order.begin(), order.end(), c->name) == order.end()) order.push_back(c->name);
   }
   for (const auto& name : order) {
     std::vector<const TNode*> same;
     for (const auto& c : n.children) {
-      if (c->name == name) same.push_back(c.get());
+      if (c->name == name && !empty(*c)) same.push_back(c.get());
     }
     const TNode* first = same.front();
     std::string key = first->def != nullptr ? first->def->nameFor(first->type) : first->name;

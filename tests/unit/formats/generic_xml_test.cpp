@@ -1,0 +1,54 @@
+// Generic (non-FHIR) XML read into the element tree: elements and attributes by local name, text
+// leaves, text beside attributes as `text`, and the same hardening as FHIR XML.
+#include <boost/test/unit_test.hpp>
+
+#include "fhirpath/expression.h"
+#include "formats/generic_xml.h"
+
+using namespace onedoor;
+
+namespace {
+
+std::string eval(const fhir::Node& tree, const std::string& expr) {
+  auto e = fhirpath::Expression::compile(expr);
+  BOOST_REQUIRE_MESSAGE(e.isOk(), expr);
+  fhirpath::Environment env;
+  return fhirpath::toJson(*e->evaluate(tree, env));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(GenericXml)
+
+BOOST_AUTO_TEST_CASE(elements_attributes_and_text_become_the_tree) {
+  auto tree = formats::readGenericXml(R"(<Referral id="R1" xmlns="urn:rio">
+      <Client nhsNumber="9434765919"><Surname> Chalmers </Surname></Client>
+      <Reason code="LOWMOOD">Low mood</Reason>
+      <Intervention>CBT</Intervention><Intervention>Review</Intervention>
+      <Empty/>
+    </Referral>)");
+  BOOST_REQUIRE_MESSAGE(tree.isOk(), (tree.isOk() ? std::string() : tree.status().message()));
+  BOOST_CHECK_EQUAL(tree->name, "Referral");
+  BOOST_CHECK_EQUAL(eval(*tree, "id"), R"(["R1"])");
+  BOOST_CHECK_EQUAL(eval(*tree, "Client.nhsNumber"), R"(["9434765919"])");
+  BOOST_CHECK_EQUAL(eval(*tree, "Client.Surname"), R"(["Chalmers"])");
+  BOOST_CHECK_EQUAL(eval(*tree, "Reason.code"), R"(["LOWMOOD"])");
+  BOOST_CHECK_EQUAL(eval(*tree, "Reason.text"), R"(["Low mood"])");
+  BOOST_CHECK_EQUAL(eval(*tree, "Intervention"), R"(["CBT","Review"])");
+  BOOST_CHECK_EQUAL(eval(*tree, "Empty.hasValue()"), "[false]");
+}
+
+BOOST_AUTO_TEST_CASE(unsafe_or_malformed_xml_is_refused) {
+  auto dtd = formats::readGenericXml(R"(<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>)");
+  BOOST_REQUIRE(!dtd.isOk());
+  BOOST_CHECK(dtd.status().message().find("DTD") != std::string::npos);
+  auto broken = formats::readGenericXml("<a>\n<b></a>");
+  BOOST_REQUIRE(!broken.isOk());
+  BOOST_CHECK(broken.status().message().find("2") != std::string::npos);  // names the line
+  std::string deep;
+  for (int i = 0; i < 150; ++i) deep += "<a>";
+  for (int i = 0; i < 150; ++i) deep += "</a>";
+  BOOST_CHECK(!formats::readGenericXml(deep).isOk());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
