@@ -220,6 +220,11 @@ class Run {
     if (values.empty() && !s.default_value.empty()) {
       values = evaluate(g, &r, s.default_value, it->second.source, scope);
     }
+    return values;
+  }
+
+  // The list mode, applied to the values the where clause kept (as the reference implementation does).
+  void applyListMode(const Group& g, const Rule& r, const Source& s, fhirpath::Collection& values) const {
     if (s.list_mode == "first" && values.size() > 1) values.erase(values.begin() + 1, values.end());
     if (s.list_mode == "not_first" && !values.empty()) values.erase(values.begin());
     if (s.list_mode == "last" && values.size() > 1) values.erase(values.begin(), values.end() - 1);
@@ -227,7 +232,6 @@ class Run {
     if (s.list_mode == "only_one" && values.size() > 1) {
       fail(g, &r, s.context + "." + s.element + " has " + std::to_string(values.size()) + " values, only_one allowed");
     }
-    return values;
   }
 
   // A condition's result read as a Boolean, as FHIRPath reads a collection: empty is false, a
@@ -252,10 +256,18 @@ class Run {
       return;
     }
     const Source& s = r.sources[i];
-    for (const auto& v : sourceValues(g, r, s, scope)) {
+    fhirpath::Collection values = sourceValues(g, r, s, scope);
+    if (!s.condition.empty()) {
+      std::erase_if(values, [&](const fhirpath::Value& v) {
+        Scope inner = scope;
+        if (!s.variable.empty()) inner[s.variable] = Var{false, v, nullptr};
+        return !truthy(evaluate(g, &r, s.condition, v, inner));
+      });
+    }
+    applyListMode(g, r, s, values);
+    for (const auto& v : values) {
       Scope inner = scope;
       if (!s.variable.empty()) inner[s.variable] = Var{false, v, nullptr};
-      if (!s.condition.empty() && !truthy(evaluate(g, &r, s.condition, v, inner))) continue;
       if (!s.check.empty() && !truthy(evaluate(g, &r, s.check, v, inner))) {
         fail(g, &r, "check failed: " + s.check);
       }

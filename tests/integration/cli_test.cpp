@@ -160,6 +160,14 @@ BOOST_AUTO_TEST_CASE(map_runs_fml_on_hl7v2_and_reports_mistakes_with_their_place
   Run golden = run({"map", "test", ONEDOOR_SOURCE_DIR "/mappings"});
   BOOST_CHECK_MESSAGE(golden.code == 0, golden.out + golden.err);
   BOOST_CHECK(golden.out.find(" 0 failed") != std::string::npos);
+  // Every expected output is valid FHIR under the ICS profiles (fhir-profiles/).
+  std::vector<std::string> validate = {"validate", "--config", ONEDOOR_SOURCE_DIR "/config/onedoor.sample.json"};
+  for (const auto& e : std::filesystem::recursive_directory_iterator(ONEDOOR_SOURCE_DIR "/mappings")) {
+    if (e.path().string().find(".expected.json") != std::string::npos) validate.push_back(e.path().string());
+  }
+  BOOST_CHECK_GE(validate.size(), 18u);
+  Run valid = run(validate);
+  BOOST_CHECK_MESSAGE(valid.code == 0, valid.out.substr(0, 3000));
   // One message by hand: the output is a message Bundle with the patient's NHS number.
   Run one = run({"map", "--map", ONEDOOR_SOURCE_DIR "/mappings/acute/adt-to-message.map", "--input", "-"},
                 "MSH|^~\\&|PAS|RX1|ONEDOOR|ICS|20261123||ADT^A01|M1|P|2.4\rPID|1||9434765919^^^NHS^NH||Smith^Ann||19800203|F\r");
