@@ -1,4 +1,4 @@
-// onedoor map --map FILE --input FILE [--format fhir|hl7v2] [--to json|xml] [--pretty]
+// onedoor map --map FILE --input FILE [--format fhir|hl7v2] [--to json|xml|csv] [--pretty]
 #include <Poco/SHA1Engine.h>
 #include <Poco/UUIDGenerator.h>
 
@@ -46,6 +46,28 @@ std::string formatOf(const std::string& file) {
 }
 
 // Reads an input as FHIR, HL7 v2 or CSV (by `format`, or guessed) into the tree a map runs on.
+// An untyped result (a map to a CSV layout) as CSV: one row per `record`, the columns in order of
+// first appearance.
+core::Result<std::string> toCsv(const fhir::Node& result) {
+  if (result.type != nullptr) return core::invalid("--to csv needs a map whose target is not FHIR (a CSV layout)");
+  std::vector<std::string> columns;
+  for (const auto& rec : result.children) {
+    for (const auto& f : rec.children) {
+      if (std::find(columns.begin(), columns.end(), f.name) == columns.end()) columns.push_back(f.name);
+    }
+  }
+  std::vector<std::vector<std::string>> rows{columns};
+  for (const auto& rec : result.children) {
+    std::vector<std::string> row;
+    for (const auto& c : columns) {
+      const fhir::Node* f = rec.child(c);
+      row.push_back(f != nullptr ? f->value : "");
+    }
+    rows.push_back(std::move(row));
+  }
+  return formats::writeCsv(rows);
+}
+
 core::Result<fhir::Node> readSource(const fhir::Model& model, const std::string& input, std::string format) {
   std::string_view head = input;
   if (head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
@@ -65,7 +87,7 @@ core::Result<fhir::Node> readSource(const fhir::Model& model, const std::string&
 
 // onedoor map test DIR: every <name>.map with cases in tests/<name>/ (<case>.<ext> and
 // <case>.expected.json; non-FHIR JSON and XML inputs are <case>.data.json|xml) must give exactly the
-// expected output.
+// expected output (<case>.expected.csv for a map to a CSV layout).
 int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
   namespace fs = std::filesystem;
   int passed = 0, failed = 0;
@@ -97,16 +119,22 @@ int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
       std::string name = in.stem().string();  // two-referrals, or case.data for case.data.json
       if (name.size() > 5 && name.substr(name.size() - 5) == ".data") name.resize(name.size() - 5);
       fs::path expected = in.parent_path() / (name + ".expected.json");
+      bool csv_out = !fs::exists(expected) && fs::exists(in.parent_path() / (name + ".expected.csv"));
+      if (csv_out) expected = in.parent_path() / (name + ".expected.csv");
       std::string input, want, why;
       bool ok = readInput(in.string(), input) && readInput(expected.string(), want);
       if (!ok) why = "no " + expected.filename().string();
       if (ok) {
         auto source = readSource(*model, input, formatOf(in.string()));
         auto out = source.isOk() ? (*compiled)->transform(*source, reproducible(input)) : core::Result<fhir::Node>(source.status());
-        auto expected_node = fhir::read(*model, fhir::Format::kJson, want);
+        auto expected_node = fhir::read(*model, fhir::Format::kJson, csv_out ? "{}" : want);
         if (!out.isOk()) {
           ok = false;
           why = out.status().message();
+        } else if (csv_out) {
+          auto got = toCsv(*out);
+          ok = got.isOk() && *got == want;
+          if (!ok) why = got.isOk() ? "output differs from " + expected.filename().string() + ":\n" + *got : got.status().message();
         } else if (!expected_node.ok()) {
           ok = false;
           why = expected.filename().string() + " is not valid FHIR: " + expected_node.issues.front().message;
@@ -126,7 +154,7 @@ int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
 }  // namespace
 
 int mapCommand(const std::vector<std::string>& args) {
-  CliOptions opts("map", "--map FILE --input FILE|- [--format fhir|hl7v2|csv|json|xml] [--to json|xml] [--pretty]  |  test DIR",
+  CliOptions opts("map", "--map FILE --input FILE|- [--format fhir|hl7v2|csv|json|xml] [--to json|xml|csv] [--pretty]  |  test DIR",
                   "Runs a FHIR Mapping Language map on an input (a FHIR resource in JSON or XML, an HL7 v2 "
                   "message or a CSV file: see docs/mapping.md for how their fields are named) and prints the FHIR result. "
                   "Mistakes in the map are reported with file:line:col; failures while running name the map, "
@@ -135,7 +163,7 @@ int mapCommand(const std::vector<std::string>& args) {
   opts.value("input", "the input (- for standard input)", "FILE");
   opts.value("format", "the input's format: fhir, hl7v2, csv, json or xml (the last two: not FHIR) (default: from the file name, else its first bytes)",
              "FORMAT");
-  opts.value("to", "the output format: json (default) or xml", "FORMAT");
+  opts.value("to", "the output format: json (default) or xml for FHIR; csv for a map to a CSV layout", "FORMAT");
   opts.flag("pretty", "indent the output");
   if (!opts.parse(args)) return opts.exitCode();
   if (!opts.positional().empty()) {
@@ -179,9 +207,23 @@ int mapCommand(const std::vector<std::string>& args) {
     std::cerr << result.status().message() << "\n";
     return 1;
   }
+  std::string to = opts.get("to", result->type == nullptr ? "csv" : "json");
+  if (to == "csv") {
+    auto csv = toCsv(*result);
+    if (!csv.isOk()) {
+      std::cerr << "onedoor map: " << csv.status().message() << "\n";
+      return 1;
+    }
+    std::cout << *csv;
+    return 0;
+  }
+  if (result->type == nullptr) {
+    std::cerr << "onedoor map: the map's target is not FHIR; write it with --to csv\n";
+    return 1;
+  }
   fhir::WriteOptions wo;
   wo.pretty = opts.has("pretty");
-  std::cout << (opts.get("to", "json") == "xml" ? fhir::writeXml(*result, wo) : fhir::writeJson(*result, wo)) << "\n";
+  std::cout << (to == "xml" ? fhir::writeXml(*result, wo) : fhir::writeJson(*result, wo)) << "\n";
   return 0;
 }
 

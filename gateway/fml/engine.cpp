@@ -60,9 +60,14 @@ class Run {
       if (in.mode == "target" && tgt == nullptr) tgt = &in;
     }
     if (src == nullptr || tgt == nullptr) fail(g, nullptr, "the first group needs a source and a target input");
-    const fhir::TypeInfo* type = model_.resourceType(targetType(*tgt));
-    if (type == nullptr) fail(g, nullptr, "the target type '" + targetType(*tgt) + "' is not a FHIR resource type");
-    root_.name = type->name;
+    // A FHIR target is a resource of that type; the target of another format (a logical model,
+    // such as a CSV layout) is an untyped tree named after it.
+    std::string target_type = targetType(*tgt);
+    const fhir::TypeInfo* type = model_.resourceType(target_type);
+    if (type == nullptr && fhirStructure(*tgt)) {
+      fail(g, nullptr, "the target type '" + target_type + "' is not a FHIR resource type");
+    }
+    root_.name = type != nullptr ? type->name : target_type;
     root_.type = type;
     Scope scope;
     scope[src->name] = Var{false, fhirpath::Value(&source), nullptr};
@@ -78,6 +83,16 @@ class Run {
     std::string where = "map " + map_.name + ", group " + g.name;
     if (r != nullptr) where += ", rule " + r->name + " (" + r->at.toString() + ")";
     throw Failure{where + ": " + what};
+  }
+
+  // Whether the input's structure is a FHIR one (http://hl7.org/fhir/StructureDefinition/...).
+  bool fhirStructure(const Input& in) const {
+    for (const auto& s : map_.structures) {
+      if (!in.type.empty() && (s.alias == in.type || s.url == in.type)) {
+        return s.url.rfind("http://hl7.org/fhir/StructureDefinition/", 0) == 0;
+      }
+    }
+    return true;
   }
 
   std::string targetType(const Input& in) const {
@@ -685,6 +700,7 @@ class Run {
   }
 
   fhir::Node toNode() {
+    if (root_.type == nullptr) return toUntyped(root_);
     auto node = toFhir(root_, model_);
     if (!node.isOk()) throw Failure{"map " + map_.name + ": " + node.status().message()};
     return std::move(node).value();

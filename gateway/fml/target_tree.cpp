@@ -93,6 +93,16 @@ core::Result<fhir::Node> toFhir(const TNode& root, const fhir::Model& model) {
   return std::move(r.resource);
 }
 
+fhir::Node toUntyped(const TNode& root) {
+  fhir::Node out(root.name, nullptr, nullptr);
+  out.value = root.value;
+  out.has_value = root.has_value && !root.value.empty();
+  for (const auto& c : root.children) {
+    if (!empty(*c)) out.children.push_back(toUntyped(*c));
+  }
+  return out;
+}
+
 std::optional<Translation> translateCode(const Map& map, const std::function<const fhir::Node*(const std::string&)>& lookup,
                                          const std::string& url, const std::string& system, const std::string& code) {
   if (!url.empty() && url.front() == '#') {

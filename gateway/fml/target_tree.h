@@ -33,6 +33,9 @@ void copyInto(TNode& at, const fhir::Node& from);
 // The finished target as a FHIR resource; an error says what is not valid FHIR and where.
 core::Result<fhir::Node> toFhir(const TNode& root, const fhir::Model& model);
 
+// The finished target of another format (no FHIR type): an untyped tree.
+fhir::Node toUntyped(const TNode& root);
+
 // translate(): the target system and code for (system, code) in the ConceptMap `url`: '#id' for
 // one written in the map, else one `lookup` finds. Relations unmatched and disjoint do not count.
 struct Translation {
