@@ -169,8 +169,13 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
 
   stages::StageContext ctx{config,  gw->model_, gw->store_, env, nullptr, profiles->definitionsPtr(),
                            profiles->terminologyPtr(), std::make_shared<const stages::validate::Validator>(profiles),
-                           nullptr, nullptr, nullptr, nullptr};
+                           nullptr, nullptr, nullptr, nullptr, {}};
   GW_ASSIGN_OR_RETURN(ctx.tokens, stages::authenticate::TokenService::create(config, rest.base_url, gw->store_, env));
+  // Partners' own formats posted to the API, their maps compiled now (errors with file:line:col).
+  for (const auto& in : config->inbound) {
+    GW_ASSIGN_OR_RETURN(auto map, loadMapFile(config->resolvePath(in.map), gw->model_));
+    ctx.inbound.push_back({in.partner, in.content_type, in.format, map});
+  }
   GW_ASSIGN_OR_RETURN(gw->audit_, openAuditStore(*config));
   ctx.audit = gw->audit_;
   ctx.indexer = indexer;

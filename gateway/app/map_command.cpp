@@ -13,10 +13,8 @@
 #include "fhir/codec.h"
 #include "fml/engine.h"
 #include "fml/parser.h"
+#include "formats/any_format.h"
 #include "formats/csv.h"
-#include "formats/generic_json.h"
-#include "formats/generic_xml.h"
-#include "hl7v2/message.h"
 
 namespace onedoor::app {
 namespace {
@@ -45,7 +43,6 @@ std::string formatOf(const std::string& file) {
   return ext == ".csv" ? "csv" : ext == ".hl7" ? "hl7v2" : "";
 }
 
-// Reads an input as FHIR, HL7 v2 or CSV (by `format`, or guessed) into the tree a map runs on.
 // An untyped result (a map to a CSV layout) as CSV: one row per `record`, the columns in order of
 // first appearance.
 core::Result<std::string> toCsv(const fhir::Node& result) {
@@ -66,23 +63,6 @@ core::Result<std::string> toCsv(const fhir::Node& result) {
     rows.push_back(std::move(row));
   }
   return formats::writeCsv(rows);
-}
-
-core::Result<fhir::Node> readSource(const fhir::Model& model, const std::string& input, std::string format) {
-  std::string_view head = input;
-  if (head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
-  if (format.empty()) format = head.substr(0, 3) == "MSH" ? "hl7v2" : "fhir";
-  if (format == "csv") return formats::readCsv(input);
-  if (format == "json") return formats::readGenericJson(input);
-  if (format == "xml") return formats::readGenericXml(input);
-  if (format == "hl7v2") {
-    GW_ASSIGN_OR_RETURN(auto message, hl7v2::parse(input));
-    return hl7v2::toTree(message);
-  }
-  if (format != "fhir") return core::invalid("--format is fhir, hl7v2, csv, json or xml (the last two not FHIR)");
-  auto r = fhir::read(model, fhir::sniffFormat(input), input);
-  if (!r.ok()) return core::invalid(r.issues.front().message + " at " + r.issues.front().expression);
-  return std::move(r.resource);
 }
 
 // onedoor map test DIR: every <name>.map with cases in tests/<name>/ (<case>.<ext> and
@@ -125,7 +105,7 @@ int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
       bool ok = readInput(in.string(), input) && readInput(expected.string(), want);
       if (!ok) why = "no " + expected.filename().string();
       if (ok) {
-        auto source = readSource(*model, input, formatOf(in.string()));
+        auto source = formats::readAny(*model, input, formatOf(in.string()));
         auto out = source.isOk() ? (*compiled)->transform(*source, reproducible(input)) : core::Result<fhir::Node>(source.status());
         auto expected_node = fhir::read(*model, fhir::Format::kJson, csv_out ? "{}" : want);
         if (!out.isOk()) {
@@ -197,7 +177,7 @@ int mapCommand(const std::vector<std::string>& args) {
     std::cerr << compiled.status().message() << "\n";
     return 1;
   }
-  auto source = readSource(**model, input, opts.get("format", formatOf(opts.get("input"))));
+  auto source = formats::readAny(**model, input, opts.get("format", formatOf(opts.get("input"))));
   if (!source.isOk()) {
     std::cerr << opts.get("input") << ": " << source.status().message() << "\n";
     return 1;

@@ -134,6 +134,19 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
     r.done();
     cfg->mllp.push_back(std::move(m));
   });
+  root.objects("inbound", [&](ObjectReader& r) {
+    InboundConfig in;
+    r.string("partner", in.partner, true);
+    r.string("content_type", in.content_type, true);
+    r.oneOf("format", in.format, {"hl7v2", "csv", "json", "xml"}, true);
+    r.string("map", in.map, true);
+    if (cfg->partner(in.partner) == nullptr) r.error("partner", "no partner '" + in.partner + "' is registered");
+    if (in.content_type.rfind("application/fhir", 0) == 0) {
+      r.error("content_type", "FHIR content types are read as FHIR; give the partner's own type");
+    }
+    r.done();
+    cfg->inbound.push_back(std::move(in));
+  });
   ObjectReader auth = root.object("auth");
   auth.boolean("required", cfg->auth.required);
   auth.string("signing_key", cfg->auth.signing_key);

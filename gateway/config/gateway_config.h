@@ -103,6 +103,16 @@ struct MllpConfig {
   std::uint64_t max_message_bytes = 1024 * 1024;
 };
 
+// A partner's own format posted to the FHIR API: a body of `content_type` from `partner` is read
+// as `format` and mapped with `map` into a batch or transaction Bundle, which then goes through
+// validation, consent, storage and audit like any FHIR request.
+struct InboundConfig {
+  std::string partner;
+  std::string content_type;  // text/csv, x-application/hl7-v2+er7, application/vnd.example+json ...
+  std::string format;        // hl7v2 | csv | json | xml
+  std::string map;
+};
+
 struct AuthConfig {
   bool required = true;                  // every /fhir request needs a bearer token
   std::string signing_key;               // the gateway's EC P-384 private key (PEM): tokens, audit checkpoints
@@ -133,6 +143,7 @@ struct GatewayConfig {
   ValidationConfig validation;
   std::vector<PartnerConfig> partners;
   std::vector<MllpConfig> mllp;
+  std::vector<InboundConfig> inbound;
   AuthConfig auth;
   ConsentConfig consent;
   AuditConfig audit;

@@ -17,6 +17,7 @@ core::Status registerBuiltinStages(core::StageRegistry& registry, const StageCon
   GW_RETURN_IF_ERROR(registry.add("parse", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {
     parse::ParseConfig cfg;
     cfg.max_depth = ctx.config->limits.max_depth;
+    cfg.inbound = ctx.inbound;
     return std::unique_ptr<core::Stage>(std::make_unique<parse::ParseStage>(ctx.model, cfg));
   }));
   GW_RETURN_IF_ERROR(registry.add("validate", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {

@@ -4,12 +4,14 @@
 
 #include <memory>
 
+#include "stages/parse/parse_stage.h"
 #include "config/gateway_config.h"
 #include "core/env.h"
 #include "core/pipeline.h"
 #include "fhir/definitions.h"
 #include "fhir/model.h"
 #include "fhir/terminology.h"
+#include "stages/parse/parse_stage.h"
 #include "stages/validate/validator.h"
 #include "search/indexer.h"
 #include "storage/audit_store.h"
@@ -40,6 +42,7 @@ struct StageContext {
   std::shared_ptr<storage::AuditStore> audit;
   std::shared_ptr<const consent::Policy> policy;
   std::shared_ptr<const search::Indexer> indexer;
+  std::vector<parse::InboundMapping> inbound;
 };
 
 core::Status registerBuiltinStages(core::StageRegistry& registry, const StageContext& context);

@@ -1,6 +1,8 @@
-// HL7 v2 over MLLP, over a real socket to a running gateway: each message is kept, mapped with
-// the partner's map, audited, and only then acknowledged (AA, AE with the map's reason, AR for
-// what cannot be read); re-sent messages are not kept twice; noise between frames is skipped.
+// Partners' own formats at the door. HL7 v2 over MLLP, over a real socket to a running gateway:
+// each message is kept, mapped with the partner's map, audited, and only then acknowledged (AA,
+// AE with the map's reason, AR for what cannot be read); re-sent messages are not kept twice;
+// noise between frames is skipped. And a partner's CSV posted to the FHIR API: mapped to a
+// transaction that is stored, searchable and audited like any FHIR request.
 #include <Poco/Net/StreamSocket.h>
 #include <boost/test/unit_test.hpp>
 
@@ -96,6 +98,35 @@ BOOST_AUTO_TEST_CASE(unreadable_messages_are_rejected_and_noise_is_skipped) {
   f.send("noise" + mllp::frame(adt("MSG3", "I")) + "\r\n" + mllp::frame(adt("MSG4", "E")));
   BOOST_CHECK_EQUAL(f.ack().value("MSA-2"), "MSG3");
   BOOST_CHECK_EQUAL(f.ack().value("MSA-2"), "MSG4");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(InboundHttp)
+
+BOOST_AUTO_TEST_CASE(a_partners_csv_posted_to_the_api_is_mapped_and_stored) {
+  testing::TestGateway gw{"", R"("inbound": [{"partner": "test-client", "content_type": "text/csv", "format": "csv",
+      "map": ")" ONEDOOR_SOURCE_DIR R"(/mappings/vcfse/referrals-csv.map"}])"};
+  auto c = gw.client(gw.token());
+  std::string csv = testing::readFile(ONEDOOR_SOURCE_DIR "/mappings/vcfse/tests/referrals-csv/two-referrals.csv");
+  auto r = c.request("POST", "/fhir", csv, {{"Content-Type", "text/csv; charset=utf-8"}});
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  BOOST_CHECK(r.body.find("transaction-response") != std::string::npos);
+  auto found = c.get("/fhir/ServiceRequest?identifier=https://onedoor.dev/Id/vcfse-befriending/referral|CL-1002");
+  BOOST_CHECK(found.body.find("\"total\":1") != std::string::npos);
+  BOOST_CHECK(found.body.find("Lone-working precautions advised") != std::string::npos);
+  // The patient the transaction created is the subject (urn:uuid references resolved).
+  auto patients = c.get("/fhir/Patient?family=Price");
+  BOOST_CHECK(patients.body.find("\"total\":1") != std::string::npos);
+  // Broken CSV: 400 naming the line; nothing stored.
+  auto bad = c.request("POST", "/fhir", "referral_id,family_name\nCL-9,\"unclosed\n", {{"Content-Type", "text/csv"}});
+  BOOST_CHECK_EQUAL(bad.status, 400);
+  BOOST_CHECK(bad.body.find("line 2") != std::string::npos);
+  BOOST_CHECK(c.get("/fhir/ServiceRequest?identifier=https://onedoor.dev/Id/vcfse-befriending/referral|CL-9").body.find(
+                  "\"total\":0") != std::string::npos);
+  // Another partner's CSV is not mapped: CSV is not FHIR.
+  auto other = c.request("POST", "/fhir/Patient", csv, {{"Content-Type", "text/csv"}});
+  BOOST_CHECK_EQUAL(other.status, 415);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,7 @@
 #include "stages/parse/parse_stage.h"
 
+#include "formats/any_format.h"
+
 #include "stages/parse/negotiation.h"
 #include "stages/parse/rest_url.h"
 
@@ -121,6 +123,24 @@ core::Result<core::Flow> ParseStage::run(core::Exchange& ex) {
   return core::Flow::kContinue;
 }
 
+core::Result<bool> ParseStage::mapInbound(core::Exchange& ex, const std::string& content_type) {
+  const std::string type = content_type.substr(0, content_type.find(';'));
+  for (const auto& m : config_.inbound) {
+    if (m.partner != ex.principal.partner || m.content_type != type) continue;
+    GW_ASSIGN_OR_RETURN(auto source, formats::readAny(*model_, ex.request.body, m.format));
+    auto mapped = m.map->transform(source);
+    if (!mapped.isOk()) return core::invalid("the " + m.format + " body could not be mapped: " + mapped.status().message());
+    if (mapped->type == nullptr || mapped->type->name != "Bundle" ||
+        (mapped->childValue("type") != "transaction" && mapped->childValue("type") != "batch")) {
+      return core::invalid("the partner's map must make a batch or transaction Bundle to post");
+    }
+    ex.fhir.request_format = fhir::Format::kJson;
+    ex.fhir.resource = std::move(mapped).value();
+    return true;
+  }
+  return false;
+}
+
 core::Status ParseStage::parseBody(core::Exchange& ex) {
   core::FhirRequest& fr = ex.fhir;
   core::Request& req = ex.request;
@@ -147,6 +167,10 @@ core::Status ParseStage::parseBody(core::Exchange& ex) {
   if (req.body.empty()) {
     if (fr.interaction == Interaction::kOperation) return core::Status::ok();
     return core::invalid("the request needs a resource in its body");
+  }
+  if (ctype && fr.interaction == Interaction::kBatch) {
+    GW_ASSIGN_OR_RETURN(bool mapped, mapInbound(ex, *ctype));
+    if (mapped) return core::Status::ok();
   }
   GW_ASSIGN_OR_RETURN(fr.request_format, requestFormat(ctype));
   fhir::ReadOptions opts;

@@ -7,13 +7,23 @@
 #include <memory>
 
 #include "core/stage.h"
+#include "fml/engine.h"
 #include "fhir/codec.h"
 #include "fhir/model.h"
 
 namespace onedoor::stages::parse {
 
+// A partner's own format, read and mapped to FHIR at the door (config `inbound`).
+struct InboundMapping {
+  std::string partner;
+  std::string content_type;
+  std::string format;
+  fml::CompiledMapPtr map;
+};
+
 struct ParseConfig {
   std::uint32_t max_depth = 100;
+  std::vector<InboundMapping> inbound;
 };
 
 class ParseStage : public core::Stage {
@@ -25,6 +35,8 @@ class ParseStage : public core::Stage {
 
  private:
   core::Status parseBody(core::Exchange& exchange);
+  // The partner's own format mapped to FHIR; false when no mapping applies.
+  core::Result<bool> mapInbound(core::Exchange& exchange, const std::string& content_type);
 
   fhir::ModelPtr model_;
   ParseConfig config_;
