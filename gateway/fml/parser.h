@@ -24,5 +24,8 @@ core::Result<Map> parseMap(std::string_view text, const std::string& file);
 // The map as an R4 StructureMap resource in JSON (rules without a name are named after their
 // first source, as the reference implementation does).
 std::string toStructureMapJson(const Map& map);
+// A StructureMap resource (JSON) back to the abstract syntax the engine runs; its contained
+// ConceptMaps become the map's own.
+core::Result<Map> fromStructureMapJson(const std::string& json);
 
 }  // namespace onedoor::fml

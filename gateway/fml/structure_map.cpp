@@ -1,4 +1,5 @@
 // fml::Map to an R4 StructureMap resource (JSON).
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -229,6 +230,125 @@ std::string toStructureMapJson(const Map& m) {
   w.EndArray();
   w.EndObject();
   return sb.GetString();
+}
+
+namespace {
+
+std::string get(const rapidjson::Value& o, const char* key) {
+  if (!o.IsObject() || !o.HasMember(key)) return {};
+  const auto& v = o[key];
+  if (v.IsString()) return v.GetString();
+  if (v.IsInt64()) return std::to_string(v.GetInt64());
+  if (v.IsBool()) return v.GetBool() ? "true" : "false";
+  return {};
+}
+
+template <typename F>
+void each(const rapidjson::Value& o, const char* key, F&& f) {
+  if (!o.IsObject() || !o.HasMember(key) || !o[key].IsArray()) return;
+  for (const auto& item : o[key].GetArray()) f(item);
+}
+
+Rule readRule(const rapidjson::Value& r) {
+  Rule rule;
+  rule.name = get(r, "name");
+  rule.documentation = get(r, "documentation");
+  each(r, "source", [&](const rapidjson::Value& x) {
+    Source s;
+    s.context = get(x, "context");
+    s.element = get(x, "element");
+    s.variable = get(x, "variable");
+    s.type = get(x, "type");
+    if (x.HasMember("min") && x["min"].IsInt()) s.min = x["min"].GetInt();
+    s.max = get(x, "max");
+    s.default_value = get(x, "defaultValueString");
+    s.list_mode = get(x, "listMode");
+    s.condition = get(x, "condition");
+    s.check = get(x, "check");
+    s.log = get(x, "logMessage");
+    rule.sources.push_back(std::move(s));
+  });
+  each(r, "target", [&](const rapidjson::Value& x) {
+    Target t;
+    t.context = get(x, "context");
+    t.element = get(x, "element");
+    t.variable = get(x, "variable");
+    t.transform = get(x, "transform");
+    t.list_rule_id = get(x, "listRuleId");
+    each(x, "listMode", [&](const rapidjson::Value& m) {
+      if (m.IsString()) t.list_modes.push_back(m.GetString());
+    });
+    each(x, "parameter", [&](const rapidjson::Value& p) {
+      if (p.HasMember("valueId")) t.parameters.push_back({Parameter::Kind::kId, get(p, "valueId")});
+      else if (p.HasMember("valueString")) t.parameters.push_back({Parameter::Kind::kString, get(p, "valueString")});
+      else if (p.HasMember("valueBoolean")) t.parameters.push_back({Parameter::Kind::kBoolean, get(p, "valueBoolean")});
+      else if (p.HasMember("valueInteger")) t.parameters.push_back({Parameter::Kind::kInteger, get(p, "valueInteger")});
+      else if (p.HasMember("valueDecimal") && p["valueDecimal"].IsNumber()) {
+        t.parameters.push_back({Parameter::Kind::kDecimal, std::to_string(p["valueDecimal"].GetDouble())});
+      }
+    });
+    rule.targets.push_back(std::move(t));
+  });
+  each(r, "rule", [&](const rapidjson::Value& x) { rule.rules.push_back(readRule(x)); });
+  each(r, "dependent", [&](const rapidjson::Value& x) {
+    Dependent d;
+    d.name = get(x, "name");
+    each(x, "variable", [&](const rapidjson::Value& v) {
+      if (v.IsString()) d.variables.push_back(v.GetString());
+    });
+    rule.dependents.push_back(std::move(d));
+  });
+  return rule;
+}
+
+}  // namespace
+
+core::Result<Map> fromStructureMapJson(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse(json.c_str());
+  if (d.HasParseError() || !d.IsObject() || get(d, "resourceType") != "StructureMap") {
+    return core::invalid("not a StructureMap resource");
+  }
+  Map m;
+  m.url = get(d, "url");
+  m.name = get(d, "name");
+  for (const char* k : {"title", "status", "description"}) {
+    if (!get(d, k).empty()) m.metadata[k] = get(d, k);
+  }
+  each(d, "structure", [&](const rapidjson::Value& x) {
+    m.structures.push_back({get(x, "url"), get(x, "mode"), get(x, "alias"), get(x, "documentation"), {}});
+  });
+  each(d, "import", [&](const rapidjson::Value& x) {
+    if (x.IsString()) m.imports.push_back(x.GetString());
+  });
+  // Contained ConceptMaps are the map's own (translate(v, '#id', ...)).
+  each(d, "contained", [&](const rapidjson::Value& cm) {
+    if (get(cm, "resourceType") != "ConceptMap") return;
+    EmbeddedConceptMap e;
+    e.id = get(cm, "id");
+    each(cm, "group", [&](const rapidjson::Value& g) {
+      each(g, "element", [&](const rapidjson::Value& el) {
+        each(el, "target", [&](const rapidjson::Value& t) {
+          e.mappings.push_back({get(g, "source"), get(el, "code"), get(g, "target"), get(t, "code"), get(t, "equivalence")});
+        });
+      });
+    });
+    m.concept_maps.push_back(std::move(e));
+  });
+  each(d, "group", [&](const rapidjson::Value& g) {
+    Group group;
+    group.name = get(g, "name");
+    group.extends = get(g, "extends");
+    group.type_mode = get(g, "typeMode").empty() ? "none" : get(g, "typeMode");
+    group.documentation = get(g, "documentation");
+    each(g, "input", [&](const rapidjson::Value& in) {
+      group.inputs.push_back({get(in, "name"), get(in, "type"), get(in, "mode"), {}});
+    });
+    each(g, "rule", [&](const rapidjson::Value& r) { group.rules.push_back(readRule(r)); });
+    m.groups.push_back(std::move(group));
+  });
+  if (m.groups.empty()) return core::invalid("the StructureMap has no group");
+  return m;
 }
 
 }  // namespace onedoor::fml

@@ -4,8 +4,12 @@
 // noise between frames is skipped. And a partner's CSV posted to the FHIR API: mapped to a
 // transaction that is stored, searchable and audited like any FHIR request.
 #include <Poco/Net/StreamSocket.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <boost/test/unit_test.hpp>
 
+#include "fml/parser.h"
 #include "hl7v2/message.h"
 #include "mllp/mllp_server.h"
 #include "support/test_support.h"
@@ -127,6 +131,32 @@ BOOST_AUTO_TEST_CASE(a_partners_csv_posted_to_the_api_is_mapped_and_stored) {
   // Another partner's CSV is not mapped: CSV is not FHIR.
   auto other = c.request("POST", "/fhir/Patient", csv, {{"Content-Type", "text/csv"}});
   BOOST_CHECK_EQUAL(other.status, 415);
+}
+
+BOOST_AUTO_TEST_CASE(a_stored_structure_map_transforms_with_the_transform_operation) {
+  testing::TestGateway gw;
+  auto c = gw.client(gw.token());
+  auto map = fml::parseMap(testing::readFile(ONEDOOR_SOURCE_DIR "/mappings/gp/ukcore-patient-to-ics.map"), "gp.map");
+  BOOST_REQUIRE(map.isOk());
+  rapidjson::Document sm;
+  sm.Parse(fml::toStructureMapJson(*map).c_str());
+  sm["id"].SetString("gp-to-ics");
+  rapidjson::StringBuffer text;
+  rapidjson::Writer<rapidjson::StringBuffer> w(text);
+  sm.Accept(w);
+  auto stored = c.send("PUT", "/fhir/StructureMap/gp-to-ics", text.GetString());
+  BOOST_REQUIRE_MESSAGE(stored.status == 201, stored.body);
+  std::string patient = testing::readFile(ONEDOOR_SOURCE_DIR "/mappings/gp/tests/ukcore-patient-to-ics/spaced-nhs-number.json");
+  auto out = c.send("POST", "/fhir/StructureMap/gp-to-ics/$transform", patient);
+  BOOST_REQUIRE_MESSAGE(out.status == 200, out.body);
+  BOOST_CHECK(out.body.find("\"value\":\"9434765919\"") != std::string::npos);
+  BOOST_CHECK(out.body.find("ICS-Patient") != std::string::npos);
+  // The same with the R4 Parameters form.
+  auto params = c.send("POST", "/fhir/StructureMap/gp-to-ics/$transform",
+                       R"({"resourceType": "Parameters", "parameter": [{"name": "content", "resource": )" + patient + "}]}");
+  BOOST_CHECK_EQUAL(params.status, 200);
+  BOOST_CHECK(params.body.find("9434765919") != std::string::npos);
+  BOOST_CHECK_EQUAL(c.send("POST", "/fhir/StructureMap/nope/$transform", patient).status, 404);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

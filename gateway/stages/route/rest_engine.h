@@ -77,6 +77,8 @@ class RestEngine {
 
  private:
   void auditLog(core::Exchange& ex) const;
+  // rest_transform.cpp: POST StructureMap/{id}/$transform.
+  void transformOperation(core::Exchange& ex) const;
   void read(core::Exchange& ex) const;
   void vread(core::Exchange& ex) const;
   void createInteraction(core::Exchange& ex) const;
