@@ -229,7 +229,9 @@ core::Result<fml::CompiledMapPtr> loadMapFile(const std::string& file, const fhi
   if (!in) return core::invalid("cannot read the map " + file);
   std::ostringstream text;
   text << in.rdbuf();
-  GW_ASSIGN_OR_RETURN(auto parsed, fml::parseMap(text.str(), file));
+  // A StructureMap resource (JSON), or FML text.
+  bool json = file.size() > 5 && file.substr(file.size() - 5) == ".json";
+  GW_ASSIGN_OR_RETURN(auto parsed, json ? fml::fromStructureMapJson(text.str()) : fml::parseMap(text.str(), file));
   return fml::CompiledMap::compile(std::move(parsed), model);
 }
 

@@ -48,7 +48,8 @@ class Gateway {
   std::vector<std::unique_ptr<mllp::MllpServer>> mllp_;
 };
 
-// Reads and compiles an FML map file (errors with file:line:col).
+// Reads and compiles a map: FML text (errors with file:line:col), or a StructureMap resource in a
+// .json file.
 core::Result<fml::CompiledMapPtr> loadMapFile(const std::string& file, const fhir::ModelPtr& model);
 
 // The package folders the configuration names: the R4 core package first, then

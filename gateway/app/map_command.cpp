@@ -1,4 +1,4 @@
-// onedoor map --map FILE --input FILE [--format fhir|hl7v2] [--to json|xml|csv] [--pretty]
+// onedoor map --map FILE --input FILE [--format fhir|hl7v2] [--to json|xml|csv|fml] [--pretty]
 #include <Poco/SHA1Engine.h>
 #include <Poco/UUIDGenerator.h>
 
@@ -134,16 +134,17 @@ int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
 }  // namespace
 
 int mapCommand(const std::vector<std::string>& args) {
-  CliOptions opts("map", "--map FILE --input FILE|- [--format fhir|hl7v2|csv|json|xml] [--to json|xml|csv] [--pretty]  |  test DIR",
+  CliOptions opts("map", "--map FILE --input FILE|- [--format fhir|hl7v2|csv|json|xml] [--to json|xml|csv|fml] [--pretty]  |  test DIR",
                   "Runs a FHIR Mapping Language map on an input (a FHIR resource in JSON or XML, an HL7 v2 "
                   "message or a CSV file: see docs/mapping.md for how their fields are named) and prints the FHIR result. "
                   "Mistakes in the map are reported with file:line:col; failures while running name the map, "
                   "group and rule. Exits 1 on any error.");
-  opts.value("map", "the map (FML)", "FILE");
+  opts.value("map", "the map: FML text, or a StructureMap resource (.json)", "FILE");
   opts.value("input", "the input (- for standard input)", "FILE");
   opts.value("format", "the input's format: fhir, hl7v2, csv, json or xml (the last two: not FHIR) (default: from the file name, else its first bytes)",
              "FORMAT");
-  opts.value("to", "the output format: json (default) or xml for FHIR; csv for a map to a CSV layout", "FORMAT");
+  opts.value("to", "the output format: json (default) or xml for FHIR; csv for a map to a CSV layout; fml prints the map "
+             "itself as FML text (no --input)", "FORMAT");
   opts.flag("pretty", "indent the output");
   if (!opts.parse(args)) return opts.exitCode();
   if (!opts.positional().empty()) {
@@ -157,6 +158,21 @@ int mapCommand(const std::vector<std::string>& args) {
       return 1;
     }
     return testMaps(opts.positional()[1], *defs);
+  }
+  if (opts.get("to") == "fml" && opts.has("map")) {
+    // The map as FML text: a StructureMap resource made readable, or an FML file normalised.
+    auto model = loadDefinitions(config::GatewayConfig{});
+    if (!model.isOk()) {
+      std::cerr << "onedoor map: " << model.status().message() << "\n";
+      return 1;
+    }
+    auto compiled = loadMapFile(opts.get("map"), *model);
+    if (!compiled.isOk()) {
+      std::cerr << compiled.status().message() << "\n";
+      return 1;
+    }
+    std::cout << fml::toFml((*compiled)->map());
+    return 0;
   }
   if (!opts.has("map") || !opts.has("input")) {
     std::cerr << "onedoor map: give --map FILE and --input FILE (or: onedoor map test DIR)\n";

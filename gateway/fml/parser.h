@@ -27,5 +27,7 @@ std::string toStructureMapJson(const Map& map);
 // A StructureMap resource (JSON) back to the abstract syntax the engine runs; its contained
 // ConceptMaps become the map's own.
 core::Result<Map> fromStructureMapJson(const std::string& json);
+// The map as FHIR Mapping Language text (parsing it again gives the same StructureMap).
+std::string toFml(const Map& map);
 
 }  // namespace onedoor::fml

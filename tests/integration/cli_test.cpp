@@ -175,6 +175,11 @@ BOOST_AUTO_TEST_CASE(map_runs_fml_on_hl7v2_and_reports_mistakes_with_their_place
   BOOST_CHECK(one.out.find("\"type\":\"message\"") != std::string::npos);
   BOOST_CHECK(one.out.find("9434765919") != std::string::npos);
   BOOST_CHECK(one.out.find("\"birthDate\":\"1980-02-03\"") != std::string::npos);
+  // The map as FML text, from FML or from a StructureMap resource, parses back the same.
+  Run fml = run({"map", "--map", ONEDOOR_SOURCE_DIR "/mappings/acute/adt-to-message.map", "--to", "fml"});
+  BOOST_CHECK_EQUAL(fml.code, 0);
+  BOOST_CHECK(fml.out.find("map \"https://onedoor.dev/fhir/StructureMap/acute-adt-to-message\"") != std::string::npos);
+  BOOST_CHECK(fml.out.find("conceptmap \"#sex\"") != std::string::npos);
   // A broken map: file:line:col.
   std::ofstream(dir.path() / "broken.map") << "map \"u\" = x\ngroup g(source s, target t) {\n  s.a -> t.b = frob(a);\n}\n";
   Run broken = run({"map", "--map", (dir.path() / "broken.map").string(), "--input", "-"}, "{}");

@@ -216,6 +216,32 @@ BOOST_AUTO_TEST_CASE(every_shared_test_map_parses_and_the_broken_one_does_not) {
   BOOST_CHECK_GE(parsed_maps, 40);
 }
 
+// toFml writes a map that parses to the same StructureMap, for every shared and sample map.
+BOOST_AUTO_TEST_CASE(maps_written_back_as_fml_parse_to_the_same_structure_map) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(ONEDOOR_SOURCE_DIR "/mappings")) {
+    if (e.path().extension() == ".map") files.push_back(e.path());
+  }
+  if (auto dir = testing::sharedDir("mapping")) {
+    for (const auto& e : std::filesystem::recursive_directory_iterator(*dir)) {
+      if (e.path().extension() == ".map" && e.path().filename() != "map-with-error.map") files.push_back(e.path());
+    }
+  }
+  int checked = 0;
+  for (const auto& f : files) {
+    auto first = fml::parseMap(testing::readFile(f), f.filename().string());
+    BOOST_REQUIRE_MESSAGE(first.isOk(), f.string());
+    std::string text = fml::toFml(*first);
+    auto second = fml::parseMap(text, "written.map");
+    BOOST_REQUIRE_MESSAGE(second.isOk(), f.string() + ": the written map does not parse: " +
+                                             (second.isOk() ? std::string() : second.status().message()) + "\n" + text);
+    BOOST_CHECK_MESSAGE(fml::toStructureMapJson(*first) == fml::toStructureMapJson(*second),
+                        f.string() + ": differs after writing\n" + text);
+    ++checked;
+  }
+  BOOST_CHECK_GE(checked, 70);
+}
+
 BOOST_AUTO_TEST_CASE(tutorial_maps_compile_to_their_published_structure_maps) {
   auto dir = testing::sharedDir("mapping/matchbox/tutorial");
   if (!dir) {
