@@ -159,19 +159,28 @@ int mapCommand(const std::vector<std::string>& args) {
     }
     return testMaps(opts.positional()[1], *defs);
   }
+  fhir::ModelPtr model;
+  fml::CompiledMapPtr compiled;
+  // The definitions and the map, or a message on stderr.
+  auto load = [&]() -> bool {
+    auto defs = loadDefinitions(config::GatewayConfig{});
+    if (!defs.isOk()) {
+      std::cerr << "onedoor map: " << defs.status().message() << "\n";
+      return false;
+    }
+    model = *defs;
+    auto m = loadMapFile(opts.get("map"), model);
+    if (!m.isOk()) {
+      std::cerr << m.status().message() << "\n";
+      return false;
+    }
+    compiled = *m;
+    return true;
+  };
   if (opts.get("to") == "fml" && opts.has("map")) {
     // The map as FML text: a StructureMap resource made readable, or an FML file normalised.
-    auto model = loadDefinitions(config::GatewayConfig{});
-    if (!model.isOk()) {
-      std::cerr << "onedoor map: " << model.status().message() << "\n";
-      return 1;
-    }
-    auto compiled = loadMapFile(opts.get("map"), *model);
-    if (!compiled.isOk()) {
-      std::cerr << compiled.status().message() << "\n";
-      return 1;
-    }
-    std::cout << fml::toFml((*compiled)->map());
+    if (!load()) return 1;
+    std::cout << fml::toFml(compiled->map());
     return 0;
   }
   if (!opts.has("map") || !opts.has("input")) {
@@ -183,22 +192,13 @@ int mapCommand(const std::vector<std::string>& args) {
     std::cerr << "onedoor map: cannot read " << opts.get("input") << "\n";
     return 1;
   }
-  auto model = loadDefinitions(config::GatewayConfig{});
-  if (!model.isOk()) {
-    std::cerr << "onedoor map: " << model.status().message() << "\n";
-    return 1;
-  }
-  auto compiled = loadMapFile(opts.get("map"), *model);
-  if (!compiled.isOk()) {
-    std::cerr << compiled.status().message() << "\n";
-    return 1;
-  }
-  auto source = formats::readAny(**model, input, opts.get("format", formatOf(opts.get("input"))));
+  if (!load()) return 1;
+  auto source = formats::readAny(*model, input, opts.get("format", formatOf(opts.get("input"))));
   if (!source.isOk()) {
     std::cerr << opts.get("input") << ": " << source.status().message() << "\n";
     return 1;
   }
-  auto result = (*compiled)->transform(*source, reproducible(input));
+  auto result = compiled->transform(*source, reproducible(input));
   if (!result.isOk()) {
     std::cerr << result.status().message() << "\n";
     return 1;

@@ -24,6 +24,7 @@
 #include "stages/authenticate/token_service.h"
 #include "support/http_client.h"
 #include "fhir/codec.h"
+#include "fhirpath/expression.h"
 #include "fhir/model_builder.h"
 
 namespace onedoor::testing {
@@ -66,6 +67,15 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+std::string evalJson(const fhir::Node& node, const std::string& expr) {
+  auto e = fhirpath::Expression::compile(expr);
+  BOOST_REQUIRE_MESSAGE(e.isOk(), expr + ": " + (e.isOk() ? std::string() : e.status().message()));
+  fhirpath::Environment env;
+  auto r = e->evaluate(node, env);
+  BOOST_REQUIRE_MESSAGE(r.isOk(), expr);
+  return fhirpath::toJson(*r);
 }
 
 fhir::Node parse(const std::string& text) {

@@ -22,6 +22,10 @@ namespace onedoor::testing {
 const fhir::Model& model();
 fhir::ModelPtr modelPtr();
 
+// FHIRPath `expr` on `node`, the result as the CLI prints it (a JSON array); fails the test on
+// an expression that does not compile.
+std::string evalJson(const fhir::Node& node, const std::string& expr);
+
 // ../shared/conformance/<sub>, or nullopt (tests then skip with a message).
 std::optional<std::filesystem::path> sharedDir(const std::string& sub);
 

@@ -36,15 +36,6 @@ core::Result<fhir::Node> runMap(const std::filesystem::path& map_file, const std
   return (*cm)->transform(source, options);
 }
 
-std::string eval(const fhir::Node& n, const std::string& expr) {
-  auto e = fhirpath::Expression::compile(expr);
-  BOOST_REQUIRE_MESSAGE(e.isOk(), expr);
-  fhirpath::Environment env;
-  auto r = e->evaluate(n, env);
-  BOOST_REQUIRE(r.isOk());
-  return fhirpath::toJson(*r);
-}
-
 // What the engine cannot run yet, and why.
 const std::map<std::string, std::string> kExpectedFailures = {
     {"qr2cda.map", "needs the CDA logical model (hl7.cda.uv.core), not installed"},
@@ -125,7 +116,7 @@ BOOST_AUTO_TEST_CASE(matchbox_maps) {
   int passed = 0;
   for (const auto& c : cases) {
     auto result = runMap(*dir / c.map, *dir / c.source);
-    std::string got = result.isOk() ? eval(*result, c.expr) : result.status().message();
+    std::string got = result.isOk() ? testing::evalJson(*result, c.expr) : result.status().message();
     bool ok = got == c.expected;
     if (kExpectedFailures.count(c.map)) {
       BOOST_CHECK_MESSAGE(!ok, c.map + " passes now: remove it from kExpectedFailures");

@@ -2,7 +2,7 @@
 // tree maps navigate, writing with quotes where needed, and errors with their line.
 #include <boost/test/unit_test.hpp>
 
-#include "fhirpath/expression.h"
+#include "support/test_support.h"
 #include "formats/csv.h"
 
 using namespace onedoor;
@@ -35,12 +35,7 @@ BOOST_AUTO_TEST_CASE(a_field_starting_with_a_byte_order_mark_is_kept) {
 BOOST_AUTO_TEST_CASE(the_tree_names_columns_by_the_header) {
   auto tree = formats::readCsv("\xEF\xBB\xBFreferral id,family-name,2nd\nCL-1,Khan,x\nCL-2,,y\n");
   BOOST_REQUIRE(tree.isOk());
-  auto eval = [&](const std::string& expr) {
-    auto e = fhirpath::Expression::compile(expr);
-    BOOST_REQUIRE(e.isOk());
-    fhirpath::Environment env;
-    return fhirpath::toJson(*e->evaluate(*tree, env));
-  };
+  auto eval = [&](const std::string& expr) { return testing::evalJson(*tree, expr); };
   BOOST_CHECK_EQUAL(eval("record.count()"), "[2]");
   BOOST_CHECK_EQUAL(eval("record.referral_id"), R"(["CL-1","CL-2"])");
   BOOST_CHECK_EQUAL(eval("record[1].family_name.exists()"), "[false]");  // empty fields are left out

@@ -2,21 +2,12 @@
 // children, scalars as leaves, null absent, awkward keys made identifiers, errors with position.
 #include <boost/test/unit_test.hpp>
 
-#include "fhirpath/expression.h"
+#include "support/test_support.h"
 #include "formats/generic_json.h"
 
 using namespace onedoor;
 
-namespace {
-
-std::string eval(const fhir::Node& tree, const std::string& expr) {
-  auto e = fhirpath::Expression::compile(expr);
-  BOOST_REQUIRE_MESSAGE(e.isOk(), expr);
-  fhirpath::Environment env;
-  return fhirpath::toJson(*e->evaluate(tree, env));
-}
-
-}  // namespace
+using testing::evalJson;
 
 BOOST_AUTO_TEST_SUITE(GenericJson)
 
@@ -25,14 +16,14 @@ BOOST_AUTO_TEST_CASE(objects_arrays_and_scalars_become_the_tree) {
     "address": {"post code": "LS1 1AA"}, "needs": [{"code": "NUT"}, {"code": "REL"}], "tags": ["a", "b"],
     "2nd": "x"})");
   BOOST_REQUIRE(tree.isOk());
-  BOOST_CHECK_EQUAL(eval(*tree, "personId"), R"(["LAS-1"])");
-  BOOST_CHECK_EQUAL(eval(*tree, "age"), R"(["52"])");
-  BOOST_CHECK_EQUAL(eval(*tree, "active"), R"(["true"])");
-  BOOST_CHECK_EQUAL(eval(*tree, "none.exists()"), "[false]");
-  BOOST_CHECK_EQUAL(eval(*tree, "address.post_code"), R"(["LS1 1AA"])");
-  BOOST_CHECK_EQUAL(eval(*tree, "needs.code"), R"(["NUT","REL"])");
-  BOOST_CHECK_EQUAL(eval(*tree, "tags"), R"(["a","b"])");
-  BOOST_CHECK_EQUAL(eval(*tree, "_2nd"), R"(["x"])");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "personId"), R"(["LAS-1"])");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "age"), R"(["52"])");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "active"), R"(["true"])");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "none.exists()"), "[false]");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "address.post_code"), R"(["LS1 1AA"])");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "needs.code"), R"(["NUT","REL"])");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "tags"), R"(["a","b"])");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "_2nd"), R"(["x"])");
 }
 
 BOOST_AUTO_TEST_CASE(bad_json_is_refused_with_its_position) {

@@ -2,21 +2,12 @@
 // leaves, text beside attributes as `text`, and the same hardening as FHIR XML.
 #include <boost/test/unit_test.hpp>
 
-#include "fhirpath/expression.h"
+#include "support/test_support.h"
 #include "formats/generic_xml.h"
 
 using namespace onedoor;
 
-namespace {
-
-std::string eval(const fhir::Node& tree, const std::string& expr) {
-  auto e = fhirpath::Expression::compile(expr);
-  BOOST_REQUIRE_MESSAGE(e.isOk(), expr);
-  fhirpath::Environment env;
-  return fhirpath::toJson(*e->evaluate(tree, env));
-}
-
-}  // namespace
+using testing::evalJson;
 
 BOOST_AUTO_TEST_SUITE(GenericXml)
 
@@ -29,13 +20,13 @@ BOOST_AUTO_TEST_CASE(elements_attributes_and_text_become_the_tree) {
     </Referral>)");
   BOOST_REQUIRE_MESSAGE(tree.isOk(), (tree.isOk() ? std::string() : tree.status().message()));
   BOOST_CHECK_EQUAL(tree->name, "Referral");
-  BOOST_CHECK_EQUAL(eval(*tree, "id"), R"(["R1"])");
-  BOOST_CHECK_EQUAL(eval(*tree, "Client.nhsNumber"), R"(["9434765919"])");
-  BOOST_CHECK_EQUAL(eval(*tree, "Client.Surname"), R"(["Chalmers"])");
-  BOOST_CHECK_EQUAL(eval(*tree, "Reason.code"), R"(["LOWMOOD"])");
-  BOOST_CHECK_EQUAL(eval(*tree, "Reason.text"), R"(["Low mood"])");
-  BOOST_CHECK_EQUAL(eval(*tree, "Intervention"), R"(["CBT","Review"])");
-  BOOST_CHECK_EQUAL(eval(*tree, "Empty.hasValue()"), "[false]");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "id"), R"(["R1"])");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "Client.nhsNumber"), R"(["9434765919"])");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "Client.Surname"), R"(["Chalmers"])");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "Reason.code"), R"(["LOWMOOD"])");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "Reason.text"), R"(["Low mood"])");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "Intervention"), R"(["CBT","Review"])");
+  BOOST_CHECK_EQUAL(evalJson(*tree, "Empty.hasValue()"), "[false]");
 }
 
 BOOST_AUTO_TEST_CASE(unsafe_or_malformed_xml_is_refused) {
