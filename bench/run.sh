@@ -45,31 +45,28 @@ json.dump(b, open(sys.argv[2], 'w'))
 PY
 
 results=$work/results.jsonl
+# Removes a benchmark's rows of an earlier run (those whose "bench" starts with $1).
+drop_rows() {
+  grep -v "\"bench\": *\"$1" "$results" > "$results.tmp" || true
+  mv "$results.tmp" "$results"
+}
 http_bench() {
   echo "bench: HTTP (wrk) against OneDoor with and without security, and Medplum's router" >&2
-  grep -v '"bench": *"http' "$results" > "$results.tmp" || true
-  mv "$results.tmp" "$results"
+  drop_rows http
   python3 bench/http_bench.py build-bench/onedoor "$work/http" >> "$results"
 }
 hl7v2_bench() {
   echo "bench: HL7 v2 parse (vs simple-hl7) and ADT mapped to FHIR" >&2
-  grep -v '"bench": *"hl7v2' "$results" > "$results.tmp" || true
-  mv "$results.tmp" "$results"
+  drop_rows hl7v2
   local samples=../shared/conformance/hl7v2/microsoft-fhir-converter/messages
   local inputs=(mappings/acute/tests/adt-to-message/a01-admit.hl7 "$samples/ADT-A01-01.hl7" "$samples/ORU-R01-01.hl7")
   build-bench/bench/onedoor_bench hl7v2 mappings/acute/adt-to-message.map "${inputs[@]}" | sed 's/^{/{"side":"onedoor",/' >> "$results"
   node bench/peers/hl7v2_parse.js "${inputs[@]}" | sed 's/^{/{"side":"simple-hl7",/' >> "$results"
 }
-if [[ $only == hl7v2 ]]; then
-  [[ -s $results ]] || { echo "bench: --only hl7v2 needs the results of a full run first" >&2; exit 1; }
-  hl7v2_bench
-  python3 bench/report.py "$results" docs/benchmarks.md
-  echo "bench: wrote docs/benchmarks.md" >&2
-  exit 0
-fi
-if [[ $only == http ]]; then
-  [[ -s $results ]] || { echo "bench: --only http needs the results of a full run first" >&2; exit 1; }
-  http_bench
+if [[ -n $only ]]; then
+  [[ $only == http || $only == hl7v2 ]] || { echo "bench: --only takes http or hl7v2" >&2; exit 2; }
+  [[ -s $results ]] || { echo "bench: --only $only needs the results of a full run first" >&2; exit 1; }
+  "${only}_bench"
   python3 bench/report.py "$results" docs/benchmarks.md
   echo "bench: wrote docs/benchmarks.md" >&2
   exit 0

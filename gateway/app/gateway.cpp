@@ -1,9 +1,8 @@
 #include "app/gateway.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
+#include "app/cli_options.h"
 #include "app/inbound_hl7.h"
 #include "fhir/model_builder.h"
 #include "fml/parser.h"
@@ -225,13 +224,11 @@ void Gateway::stop() {
 }
 
 core::Result<fml::CompiledMapPtr> loadMapFile(const std::string& file, const fhir::ModelPtr& model) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return core::invalid("cannot read the map " + file);
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string text;
+  if (!readInput(file, text)) return core::invalid("cannot read the map " + file);
   // A StructureMap resource (JSON), or FML text.
   bool json = file.size() > 5 && file.substr(file.size() - 5) == ".json";
-  GW_ASSIGN_OR_RETURN(auto parsed, json ? fml::fromStructureMapJson(text.str()) : fml::parseMap(text.str(), file));
+  GW_ASSIGN_OR_RETURN(auto parsed, json ? fml::fromStructureMapJson(text) : fml::parseMap(text, file));
   return fml::CompiledMap::compile(std::move(parsed), model);
 }
 

@@ -27,7 +27,7 @@ using Scope = std::map<std::string, Var>;
 
 // A value produced by a transform, before it is put into the target.
 struct Produced {
-  enum class Kind { kNone, kValue, kNode, kTarget } kind = Kind::kNone;
+  enum class Kind { kNone, kValue, kTarget } kind = Kind::kNone;
   fhirpath::Value value = fhirpath::Value::boolean(false);  // kValue: a system value or a source node
   std::string type;                                         // kTarget: the type to create
   TNode* target = nullptr;                                  // kTarget: an existing target element

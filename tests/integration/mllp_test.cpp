@@ -5,8 +5,6 @@
 // transaction that is stored, searchable and audited like any FHIR request.
 #include <Poco/Net/StreamSocket.h>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <boost/test/unit_test.hpp>
 
 #include "fml/parser.h"
@@ -141,10 +139,7 @@ BOOST_AUTO_TEST_CASE(a_stored_structure_map_transforms_with_the_transform_operat
   rapidjson::Document sm;
   sm.Parse(fml::toStructureMapJson(*map).c_str());
   sm["id"].SetString("gp-to-ics");
-  rapidjson::StringBuffer text;
-  rapidjson::Writer<rapidjson::StringBuffer> w(text);
-  sm.Accept(w);
-  auto stored = c.send("PUT", "/fhir/StructureMap/gp-to-ics", text.GetString());
+  auto stored = c.send("PUT", "/fhir/StructureMap/gp-to-ics", testing::jsonText(sm));
   BOOST_REQUIRE_MESSAGE(stored.status == 201, stored.body);
   std::string patient = testing::readFile(ONEDOOR_SOURCE_DIR "/mappings/gp/tests/ukcore-patient-to-ics/spaced-nhs-number.json");
   auto out = c.send("POST", "/fhir/StructureMap/gp-to-ics/$transform", patient);

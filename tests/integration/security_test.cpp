@@ -7,8 +7,6 @@
 #include <Poco/JWT/Signer.h>
 #include <boost/test/unit_test.hpp>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <fstream>
 #include <sstream>
@@ -314,10 +312,7 @@ BOOST_AUTO_TEST_CASE(s2_self_referral_is_reassigned_to_a_vcfse_partner) {
   // The charity accepts: an update of the Task.
   auto mine = json(spa.get("/fhir/Task/" + task));
   mine["status"].SetString("accepted");
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  mine.Accept(w);
-  BOOST_CHECK_EQUAL(spa.send("PUT", "/fhir/Task/" + task, sb.GetString()).status, 200);
+  BOOST_CHECK_EQUAL(spa.send("PUT", "/fhir/Task/" + task, testing::jsonText(mine)).status, 200);
   // The routing history is in the log: creates and the update, naming the patient.
   auto history = s.as("ics-auditor").get("/fhir/AuditEvent?patient=Patient/" + patient + "&action=C,U");
   BOOST_CHECK_GE(entries(history), 5u);
@@ -406,10 +401,7 @@ BOOST_AUTO_TEST_CASE(s4_s6_vcfse_minimal_dataset_then_withdrawal) {
   // S6: the permit becomes inactive and a deny is recorded.
   auto old = json(mh.get("/fhir/Consent/" + consent));
   old["status"].SetString("inactive");
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  old.Accept(w);
-  BOOST_CHECK_EQUAL(mh.send("PUT", "/fhir/Consent/" + consent, sb.GetString()).status, 200);
+  BOOST_CHECK_EQUAL(mh.send("PUT", "/fhir/Consent/" + consent, testing::jsonText(old)).status, 200);
   std::string withdrawal = created(mh.send("POST", "/fhir/Consent", consentJson(patient,
       R"({"type": "deny", "actor": [)" + odsActor("VCF01") + "]}")));
   auto blocked = vcfse.get("/fhir/Patient/" + patient);

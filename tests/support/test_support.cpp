@@ -14,6 +14,8 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/String.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <atomic>
 #include <chrono>
@@ -67,6 +69,13 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+std::string jsonText(const rapidjson::Value& value) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  value.Accept(w);
+  return sb.GetString();
 }
 
 std::string evalJson(const fhir::Node& node, const std::string& expr) {

@@ -2,6 +2,8 @@
 // Helpers shared by the test executables: the R4 model (loaded once), temporary folders, the
 // shared conformance folder, and a gateway started on port 0 with its own SQLite file.
 
+#include <rapidjson/document.h>
+
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -25,6 +27,9 @@ fhir::ModelPtr modelPtr();
 // FHIRPath `expr` on `node`, the result as the CLI prints it (a JSON array); fails the test on
 // an expression that does not compile.
 std::string evalJson(const fhir::Node& node, const std::string& expr);
+
+// A JSON value (a resource a test changed) as text, to send back.
+std::string jsonText(const rapidjson::Value& value);
 
 // ../shared/conformance/<sub>, or nullopt (tests then skip with a message).
 std::optional<std::filesystem::path> sharedDir(const std::string& sub);
