@@ -11,6 +11,7 @@
 
 #include "fhir/codec.h"
 #include "fhirpath/expression.h"
+#include "fml/checker.h"
 #include "fml/target_tree.h"
 
 namespace onedoor::fml {
@@ -736,6 +737,7 @@ core::Result<std::shared_ptr<const CompiledMap>> CompiledMap::compile(Map map, f
     }
     for (const auto& r : g.rules) GW_RETURN_IF_ERROR(check(g, r));
   }
+  GW_RETURN_IF_ERROR(checkTypes(map, *model));
   return std::shared_ptr<const CompiledMap>(new CompiledMap(std::move(map), std::move(model)));
 }
 

@@ -37,8 +37,8 @@ struct TransformOptions {
 
 class CompiledMap {
  public:
-  // Checks what can be checked before running: the groups that dependents and extends name,
-  // the target structures' types, and every FHIRPath expression (functions resolved).
+  // Checks what can be checked before running: the groups that dependents and extends name, and
+  // the elements and created types of variables of known FHIR types (fml/checker.h).
   static core::Result<std::shared_ptr<const CompiledMap>> compile(Map map, fhir::ModelPtr model);
 
   // Runs the first group on `source`; the target is a new resource of the first group's target
