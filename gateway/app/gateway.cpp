@@ -1,6 +1,7 @@
 #include "app/gateway.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "app/cli_options.h"
 #include "app/inbound_hl7.h"
@@ -229,7 +230,22 @@ core::Result<fml::CompiledMapPtr> loadMapFile(const std::string& file, const fhi
   // A StructureMap resource (JSON), or FML text.
   bool json = file.size() > 5 && file.substr(file.size() - 5) == ".json";
   GW_ASSIGN_OR_RETURN(auto parsed, json ? fml::fromStructureMapJson(text) : fml::parseMap(text, file));
-  return fml::CompiledMap::compile(std::move(parsed), model);
+  // The ConceptMap resources beside the map (its directory's .json files that are ConceptMaps).
+  fml::ConceptMaps concept_maps;
+  std::error_code ec;
+  auto dir = std::filesystem::path(file).parent_path();
+  for (const auto& e : std::filesystem::directory_iterator(dir.empty() ? "." : dir, ec)) {
+    if (e.path().extension() != ".json") continue;
+    std::string cm_text;
+    if (!readInput(e.path().string(), cm_text) || cm_text.find("\"ConceptMap\"") == std::string::npos) continue;
+    auto cm = fhir::readJson(*model, cm_text);
+    if (!cm.ok()) return core::invalid(e.path().string() + ": " + cm.issues.front().message + " at " + cm.issues.front().expression);
+    if (cm.resource.type == nullptr || cm.resource.type->name != "ConceptMap") continue;
+    std::string url(cm.resource.childValue("url"));
+    if (url.empty()) return core::invalid(e.path().string() + ": a ConceptMap beside a map needs a url");
+    concept_maps.emplace(url, std::move(cm.resource));
+  }
+  return fml::CompiledMap::compile(std::move(parsed), model, std::move(concept_maps));
 }
 
 std::string Gateway::baseUrl() const {

@@ -1,4 +1,4 @@
-// onedoor map --map FILE --input FILE [--format fhir|hl7v2] [--to json|xml|csv|fml] [--pretty]
+// onedoor map --map FILE --input FILE [--format fhir|hl7v2|csv|json|xml] [--to json|xml|csv|hl7v2|fml] [--pretty]
 #include <Poco/SHA1Engine.h>
 #include <Poco/UUIDGenerator.h>
 
@@ -14,7 +14,6 @@
 #include "fml/engine.h"
 #include "fml/parser.h"
 #include "formats/any_format.h"
-#include "formats/csv.h"
 
 namespace onedoor::app {
 namespace {
@@ -43,31 +42,64 @@ std::string formatOf(const std::string& file) {
   return ext == ".csv" ? "csv" : ext == ".hl7" ? "hl7v2" : "";
 }
 
-// An untyped result (a map to a CSV layout) as CSV: one row per `record`, the columns in order of
-// first appearance.
-core::Result<std::string> toCsv(const fhir::Node& result) {
-  if (result.type != nullptr) return core::invalid("--to csv needs a map whose target is not FHIR (a CSV layout)");
-  std::vector<std::string> columns;
-  for (const auto& rec : result.children) {
-    for (const auto& f : rec.children) {
-      if (std::find(columns.begin(), columns.end(), f.name) == columns.end()) columns.push_back(f.name);
+// The format a map's non-FHIR result is written in by default: the one its target structure's URL
+// names (https://onedoor.dev/csv/...), else "".
+std::string targetFormat(const fml::Map& map) {
+  if (map.groups.empty()) return "";
+  for (const auto& in : map.groups.front().inputs) {
+    if (in.mode != "target") continue;
+    for (const auto& st : map.structures) {
+      if (st.alias == in.type || st.url == in.type) return formats::formatOfStructure(st.url);
     }
   }
-  std::vector<std::vector<std::string>> rows{columns};
-  for (const auto& rec : result.children) {
-    std::vector<std::string> row;
-    for (const auto& c : columns) {
-      const fhir::Node* f = rec.child(c);
-      row.push_back(f != nullptr ? f->value : "");
+  return "";
+}
+
+std::string unixLines(std::string s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\r') {
+      out += '\n';
+      if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
+    } else {
+      out += s[i];
     }
-    rows.push_back(std::move(row));
   }
-  return formats::writeCsv(rows);
+  return out;
+}
+
+// One golden case: the map's output for `input` compared with `expected` (FHIR JSON, or the text
+// of a non-FHIR result in the format the file's extension names). "" when they agree.
+std::string checkCase(const fml::CompiledMap& map, const fhir::Model& model, const std::filesystem::path& input_file,
+                      const std::filesystem::path& expected) {
+  std::string input, want;
+  if (!readInput(input_file.string(), input)) return "cannot read " + input_file.string();
+  if (!readInput(expected.string(), want)) return "cannot read " + expected.string();
+  auto source = formats::readAny(model, input, formatOf(input_file.string()));
+  if (!source.isOk()) return source.status().message();
+  auto out = map.transform(*source, reproducible(input));
+  if (!out.isOk()) return out.status().message();
+  std::string ext = expected.extension().string().substr(1);
+  if (out->type == nullptr) {
+    auto wo = formats::writeOptionsOf(map.map().metadata);
+    wo.segment_end = "\n";
+    auto got = formats::writeAny(*out, ext == "hl7" ? "hl7v2" : ext, wo);
+    if (!got.isOk()) return got.status().message();
+    if (unixLines(*got) == unixLines(want)) return "";
+    return "output differs from " + expected.filename().string() + ":\n" + *got;
+  }
+  auto expected_node = fhir::read(model, fhir::Format::kJson, want);
+  if (ext != "json" || !expected_node.ok()) {
+    return expected.filename().string() + " is not valid FHIR JSON" +
+           (expected_node.ok() ? "" : ": " + expected_node.issues.front().message);
+  }
+  if (fhir::writeJson(*out) == fhir::writeJson(expected_node.resource)) return "";
+  return "output differs from " + expected.filename().string() + ":\n  got  " + fhir::writeJson(*out);
 }
 
 // onedoor map test DIR: every <name>.map with cases in tests/<name>/ (<case>.<ext> and
 // <case>.expected.json; non-FHIR JSON and XML inputs are <case>.data.json|xml) must give exactly the
-// expected output (<case>.expected.csv for a map to a CSV layout).
+// expected output (<case>.expected.csv|json|xml|hl7 for a map whose target is not FHIR).
 int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
   namespace fs = std::filesystem;
   int passed = 0, failed = 0;
@@ -98,31 +130,13 @@ int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
     for (const auto& in : inputs) {
       std::string name = in.stem().string();  // two-referrals, or case.data for case.data.json
       if (name.size() > 5 && name.substr(name.size() - 5) == ".data") name.resize(name.size() - 5);
-      fs::path expected = in.parent_path() / (name + ".expected.json");
-      bool csv_out = !fs::exists(expected) && fs::exists(in.parent_path() / (name + ".expected.csv"));
-      if (csv_out) expected = in.parent_path() / (name + ".expected.csv");
-      std::string input, want, why;
-      bool ok = readInput(in.string(), input) && readInput(expected.string(), want);
-      if (!ok) why = "no " + expected.filename().string();
-      if (ok) {
-        auto source = formats::readAny(*model, input, formatOf(in.string()));
-        auto out = source.isOk() ? (*compiled)->transform(*source, reproducible(input)) : core::Result<fhir::Node>(source.status());
-        auto expected_node = fhir::read(*model, fhir::Format::kJson, csv_out ? "{}" : want);
-        if (!out.isOk()) {
-          ok = false;
-          why = out.status().message();
-        } else if (csv_out) {
-          auto got = toCsv(*out);
-          ok = got.isOk() && *got == want;
-          if (!ok) why = got.isOk() ? "output differs from " + expected.filename().string() + ":\n" + *got : got.status().message();
-        } else if (!expected_node.ok()) {
-          ok = false;
-          why = expected.filename().string() + " is not valid FHIR: " + expected_node.issues.front().message;
-        } else if (fhir::writeJson(*out) != fhir::writeJson(expected_node.resource)) {
-          ok = false;
-          why = "output differs from " + expected.filename().string() + ":\n  got  " + fhir::writeJson(*out);
-        }
+      fs::path expected;
+      for (const char* ext : {".expected.json", ".expected.csv", ".expected.xml", ".expected.hl7"}) {
+        if (expected.empty() && fs::exists(in.parent_path() / (name + ext))) expected = in.parent_path() / (name + ext);
       }
+      std::string why = expected.empty() ? "no " + name + ".expected.json (or .csv, .xml, .hl7)"
+                                         : checkCase(**compiled, *model, in, expected);
+      bool ok = why.empty();
       std::cout << (ok ? "PASS " : "FAIL ") << in.string() << (ok ? "" : ": " + why) << "\n";
       ok ? ++passed : ++failed;
     }
@@ -134,7 +148,7 @@ int testMaps(const std::string& dir, const fhir::ModelPtr& model) {
 }  // namespace
 
 int mapCommand(const std::vector<std::string>& args) {
-  CliOptions opts("map", "--map FILE --input FILE|- [--format fhir|hl7v2|csv|json|xml] [--to json|xml|csv|fml] [--pretty]  |  test DIR",
+  CliOptions opts("map", "--map FILE --input FILE|- [--format fhir|hl7v2|csv|json|xml] [--to json|xml|csv|hl7v2|fml] [--pretty]  |  test DIR",
                   "Runs a FHIR Mapping Language map on an input (a FHIR resource in JSON or XML, an HL7 v2 "
                   "message or a CSV file: see docs/mapping.md for how their fields are named) and prints the FHIR result. "
                   "Mistakes in the map are reported with file:line:col; failures while running name the map, "
@@ -143,9 +157,10 @@ int mapCommand(const std::vector<std::string>& args) {
   opts.value("input", "the input (- for standard input)", "FILE");
   opts.value("format", "the input's format: fhir, hl7v2, csv, json or xml (the last two: not FHIR) (default: from the file name, else its first bytes)",
              "FORMAT");
-  opts.value("to", "the output format: json (default) or xml for FHIR; csv for a map to a CSV layout; fml prints the map "
-             "itself as FML text (no --input)", "FORMAT");
-  opts.flag("pretty", "indent the output");
+  opts.value("to", "the output format: json (default) or xml for FHIR; for a map whose target is not FHIR csv, json, xml "
+             "or hl7v2 (default: the one its target structure's URL names, as https://onedoor.dev/csv/...); fml prints "
+             "the map itself as FML text (no --input)", "FORMAT");
+  opts.flag("pretty", "indent FHIR output; end HL7 v2 segments with LF instead of CR, for reading on a terminal");
   if (!opts.parse(args)) return opts.exitCode();
   if (!opts.positional().empty()) {
     if (opts.positional().size() != 2 || opts.positional()[0] != "test") {
@@ -203,18 +218,25 @@ int mapCommand(const std::vector<std::string>& args) {
     std::cerr << result.status().message() << "\n";
     return 1;
   }
-  std::string to = opts.get("to", result->type == nullptr ? "csv" : "json");
-  if (to == "csv") {
-    auto csv = toCsv(*result);
-    if (!csv.isOk()) {
-      std::cerr << "onedoor map: " << csv.status().message() << "\n";
+  if (result->type == nullptr) {
+    std::string to = opts.get("to", targetFormat(compiled->map()));
+    if (to.empty()) {
+      std::cerr << "onedoor map: the map's target is not FHIR: say how to write it with --to csv|json|xml|hl7v2\n";
       return 1;
     }
-    std::cout << *csv;
+    auto wo = formats::writeOptionsOf(compiled->map().metadata);
+    wo.segment_end = opts.has("pretty") ? "\n" : "\r";
+    auto text = formats::writeAny(*result, to, wo);
+    if (!text.isOk()) {
+      std::cerr << "onedoor map: " << text.status().message() << "\n";
+      return 1;
+    }
+    std::cout << *text;
     return 0;
   }
-  if (result->type == nullptr) {
-    std::cerr << "onedoor map: the map's target is not FHIR; write it with --to csv\n";
+  std::string to = opts.get("to", "json");
+  if (to != "json" && to != "xml") {
+    std::cerr << "onedoor map: the result is FHIR: write it with --to json or --to xml\n";
     return 1;
   }
   fhir::WriteOptions wo;

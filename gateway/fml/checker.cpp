@@ -122,4 +122,31 @@ class Checker {
 
 core::Status checkTypes(const Map& map, const fhir::Model& model) { return Checker(map, model).run(); }
 
+core::Status checkConceptMaps(const Map& map, const std::function<bool(const std::string& url)>& known) {
+  std::function<core::Status(const Group&, const Rule&)> rule = [&](const Group& g, const Rule& r) -> core::Status {
+    for (const auto& t : r.targets) {
+      if (t.transform != "translate" || t.parameters.size() < 2 || t.parameters[1].kind != Parameter::Kind::kString) continue;
+      const std::string& url = t.parameters[1].value;
+      bool found = false;
+      if (!url.empty() && url.front() == '#') {
+        for (const auto& cm : map.concept_maps) found = found || "#" + cm.id == url || cm.id == url;
+      } else {
+        found = known(url);
+      }
+      if (!found) {
+        return core::invalid(t.at.toString() + ": unknown ConceptMap '" + url + "'" +
+                             (url.empty() || url.front() == '#' ? " (no conceptmap block with that id in the map)"
+                                                                : " (no ConceptMap resource with that url beside the map)") +
+                             " (map " + map.name + ", group " + g.name + ", rule " + r.name + ")");
+      }
+    }
+    for (const auto& child : r.rules) GW_RETURN_IF_ERROR(rule(g, child));
+    return core::Status::ok();
+  };
+  for (const auto& g : map.groups) {
+    for (const auto& r : g.rules) GW_RETURN_IF_ERROR(rule(g, r));
+  }
+  return core::Status::ok();
+}
+
 }  // namespace onedoor::fml

@@ -6,6 +6,9 @@
 // system's own JSON or XML) and of types that cannot be known before running are not checked.
 // Errors say file:line:col, the group and the rule.
 
+#include <functional>
+#include <string>
+
 #include "core/status.h"
 #include "fhir/model.h"
 #include "fml/ast.h"
@@ -13,5 +16,9 @@
 namespace onedoor::fml {
 
 core::Status checkTypes(const Map& map, const fhir::Model& model);
+
+// Every translate() names a ConceptMap that exists: '#id' one written in the map, a URL one that
+// `known` says will be there.
+core::Status checkConceptMaps(const Map& map, const std::function<bool(const std::string& url)>& known);
 
 }  // namespace onedoor::fml

@@ -341,6 +341,9 @@ class Run {
   bool target(const Group& g, const Rule& r, const Target& t, Scope& scope) {
     Produced p;
     if (!t.transform.empty()) p = transformValue(g, r, t, scope);
+    // A transform that gave nothing (evaluate of an empty collection, translate of a code mapped to
+    // nothing) makes no element.
+    if (!t.transform.empty() && p.kind == Produced::Kind::kNone) return false;
     TNode* made = nullptr;
     if (t.context.empty()) {
       // A bare transform (create('Basic') as x, evaluate(...) as x): a variable only.
@@ -673,13 +676,18 @@ class Run {
     } else {
       code = primitiveText(src);
     }
-    if (map_url.empty() || (map_url.front() != '#' && !options_.concept_map)) {
+    auto lookup = [this](const std::string& url) -> const fhir::Node* {
+      if (auto it = cm_.concept_maps_.find(url); it != cm_.concept_maps_.end()) return &it->second;
+      return options_.concept_map ? options_.concept_map(url) : nullptr;
+    };
+    if (map_url.empty() || (map_url.front() != '#' && lookup(map_url) == nullptr)) {
       fail(g, &r, "translate: no ConceptMap " + map_url);
     }
-    auto hit = translateCode(map_, options_.concept_map, map_url, system, code);
-    bool found = hit.has_value();
-    std::string to_system = found ? hit->system : "", to_code = found ? hit->code : "";
-    if (!found) fail(g, &r, "translate: " + map_url + " has no mapping for " + (system.empty() ? "" : system + "|") + code);
+    auto hit = translateCode(map_, lookup, map_url, system, code);
+    if (!hit) fail(g, &r, "translate: " + map_url + " has no mapping for " + (system.empty() ? "" : system + "|") + code);
+    // A code the ConceptMap maps to nothing on purpose: no value, and the target is left out.
+    if (hit->unmatched) return p;
+    std::string to_system = hit->system, to_code = hit->code;
     if (output == "code") {
       p.kind = Produced::Kind::kValue;
       p.value = fhirpath::Value::string(to_code);
@@ -690,11 +698,17 @@ class Run {
       p.value = fhirpath::Value::string(to_system);
       return p;
     }
-    if (output == "coding") return complex("Coding", {{"system", to_system}, {"code", to_code}});
+    if (output == "display") {
+      p.kind = Produced::Kind::kValue;
+      p.value = fhirpath::Value::string(hit->display);
+      return p;
+    }
+    if (output == "coding") return complex("Coding", {{"system", to_system}, {"code", to_code}, {"display", hit->display}});
     if (output == "CodeableConcept") {
       Target tt;
       tt.transform = "cc";
       tt.parameters = {{Parameter::Kind::kString, to_system}, {Parameter::Kind::kString, to_code}};
+      if (!hit->display.empty()) tt.parameters.push_back({Parameter::Kind::kString, hit->display});
       return coding(g, r, tt, scope, p);
     }
     fail(g, &r, "translate: output must be code, system, display, coding or CodeableConcept");
@@ -718,7 +732,8 @@ class Run {
   std::map<std::string, TNode*> shared_;
 };
 
-core::Result<std::shared_ptr<const CompiledMap>> CompiledMap::compile(Map map, fhir::ModelPtr model) {
+core::Result<std::shared_ptr<const CompiledMap>> CompiledMap::compile(Map map, fhir::ModelPtr model, ConceptMaps concept_maps,
+                                                                      bool more_concept_maps) {
   // Every group a rule or group names must exist.
   std::set<std::string> groups;
   for (const auto& g : map.groups) groups.insert(g.name);
@@ -738,7 +753,8 @@ core::Result<std::shared_ptr<const CompiledMap>> CompiledMap::compile(Map map, f
     for (const auto& r : g.rules) GW_RETURN_IF_ERROR(check(g, r));
   }
   GW_RETURN_IF_ERROR(checkTypes(map, *model));
-  return std::shared_ptr<const CompiledMap>(new CompiledMap(std::move(map), std::move(model)));
+  GW_RETURN_IF_ERROR(checkConceptMaps(map, [&](const std::string& url) { return more_concept_maps || concept_maps.count(url) > 0; }));
+  return std::shared_ptr<const CompiledMap>(new CompiledMap(std::move(map), std::move(model), std::move(concept_maps)));
 }
 
 core::Result<const fhirpath::Expression*> CompiledMap::expression(const std::string& text) const {

@@ -29,17 +29,24 @@
 namespace onedoor::fml {
 
 struct TransformOptions {
-  // ConceptMaps that translate() may name by URL (those in the map itself are found by '#id').
+  // ConceptMaps that translate() may name by URL besides those given to compile() (those in the
+  // map itself are found by '#id').
   std::function<const fhir::Node*(const std::string& url)> concept_map;
   // Fixed ids and times make runs reproducible (tests, golden files); empty: random/now.
   std::function<std::string()> uuid;
 };
 
+// ConceptMap resources that translate() may name by URL, kept with the maps (by url).
+using ConceptMaps = std::map<std::string, fhir::Node>;
+
 class CompiledMap {
  public:
   // Checks what can be checked before running: the groups that dependents and extends name, and
   // the elements and created types of variables of known FHIR types (fml/checker.h).
-  static core::Result<std::shared_ptr<const CompiledMap>> compile(Map map, fhir::ModelPtr model);
+  // translate() by URL must name one of `concept_maps` unless `more_concept_maps` says that
+  // TransformOptions::concept_map will supply others when the map runs.
+  static core::Result<std::shared_ptr<const CompiledMap>> compile(Map map, fhir::ModelPtr model, ConceptMaps concept_maps = {},
+                                                                  bool more_concept_maps = false);
 
   // Runs the first group on `source`; the target is a new resource of the first group's target
   // input type.
@@ -48,12 +55,14 @@ class CompiledMap {
   const Map& map() const { return map_; }
 
  private:
-  CompiledMap(Map map, fhir::ModelPtr model) : map_(std::move(map)), model_(std::move(model)) {}
+  CompiledMap(Map map, fhir::ModelPtr model, ConceptMaps concept_maps)
+      : map_(std::move(map)), model_(std::move(model)), concept_maps_(std::move(concept_maps)) {}
   // The map's FHIRPath, compiled on first use and kept (Expression is immutable and thread-safe).
   core::Result<const fhirpath::Expression*> expression(const std::string& text) const;
   friend class Run;
   Map map_;
   fhir::ModelPtr model_;
+  ConceptMaps concept_maps_;
   mutable std::mutex expressions_mu_;
   mutable std::map<std::string, std::unique_ptr<fhirpath::Expression>> expressions_;
 };

@@ -103,32 +103,65 @@ fhir::Node toUntyped(const TNode& root) {
   return out;
 }
 
-std::optional<Translation> translateCode(const Map& map, const std::function<const fhir::Node*(const std::string&)>& lookup,
-                                         const std::string& url, const std::string& system, const std::string& code) {
-  if (!url.empty() && url.front() == '#') {
-    for (const auto& cm : map.concept_maps) {
-      if (cm.id != url && "#" + cm.id != url) continue;
-      for (const auto& m : cm.mappings) {
-        if (m.source_code == code && (system.empty() || m.source_system == system) && m.equivalence != "unmatched" &&
-            m.equivalence != "disjoint") {
-          return Translation{m.target_system, m.target_code};
+namespace {
+
+bool matched(std::string_view equivalence) { return equivalence != "unmatched" && equivalence != "disjoint"; }
+
+// One direction of a lookup: forward finds (system, code) among the source codes, reverse among
+// the target codes (the map read backwards, as $translate with reverse=true).
+std::optional<Translation> lookupIn(const EmbeddedConceptMap& cm, const std::string& system, const std::string& code,
+                                    bool reverse) {
+  for (const auto& m : cm.mappings) {
+    const std::string& from_system = reverse ? m.target_system : m.source_system;
+    const std::string& from_code = reverse ? m.target_code : m.source_code;
+    if (from_code != code || !(system.empty() || from_system == system)) continue;
+    if (!matched(m.equivalence)) return Translation{"", "", true, ""};
+    return reverse ? Translation{m.source_system, m.source_code, false, ""} : Translation{m.target_system, m.target_code, false, ""};
+  }
+  return std::nullopt;
+}
+
+std::optional<Translation> lookupIn(const fhir::Node& cm, const std::string& system, const std::string& code, bool reverse) {
+  bool unmatched = false;
+  for (const fhir::Node* grp : cm.childrenNamed("group")) {
+    std::string_view from_system = grp->childValue(reverse ? "target" : "source");
+    if (!system.empty() && from_system != system) continue;
+    for (const fhir::Node* el : grp->childrenNamed("element")) {
+      for (const fhir::Node* tg : el->childrenNamed("target")) {
+        if (!matched(tg->childValue("equivalence"))) {
+          unmatched = unmatched || (!reverse && el->childValue("code") == code);
+          continue;
+        }
+        if (!reverse && el->childValue("code") == code) {
+          return Translation{std::string(grp->childValue("target")), std::string(tg->childValue("code")), false,
+                             std::string(tg->childValue("display"))};
+        }
+        if (reverse && tg->childValue("code") == code) {
+          return Translation{std::string(grp->childValue("source")), std::string(el->childValue("code")), false,
+                             std::string(el->childValue("display"))};
         }
       }
     }
-    return std::nullopt;
   }
-  const fhir::Node* cm = lookup ? lookup(url) : nullptr;
-  if (cm == nullptr) return std::nullopt;
-  for (const fhir::Node* grp : cm->childrenNamed("group")) {
-    if (!system.empty() && grp->childValue("source") != system) continue;
-    for (const fhir::Node* el : grp->childrenNamed("element")) {
-      if (el->childValue("code") != code) continue;
-      for (const fhir::Node* tg : el->childrenNamed("target")) {
-        std::string_view eq = tg->childValue("equivalence");
-        if (eq == "unmatched" || eq == "disjoint") continue;
-        return Translation{std::string(grp->childValue("target")), std::string(tg->childValue("code"))};
+  if (unmatched) return Translation{"", "", true, ""};
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Translation> translateCode(const Map& map, const std::function<const fhir::Node*(const std::string&)>& lookup,
+                                         const std::string& url, const std::string& system, const std::string& code) {
+  for (bool reverse : {false, true}) {
+    if (!url.empty() && url.front() == '#') {
+      for (const auto& cm : map.concept_maps) {
+        if (cm.id != url && "#" + cm.id != url) continue;
+        if (auto hit = lookupIn(cm, system, code, reverse)) return hit;
       }
+      continue;
     }
+    const fhir::Node* cm = lookup ? lookup(url) : nullptr;
+    if (cm == nullptr) return std::nullopt;
+    if (auto hit = lookupIn(*cm, system, code, reverse)) return hit;
   }
   return std::nullopt;
 }

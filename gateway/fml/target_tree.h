@@ -37,10 +37,16 @@ core::Result<fhir::Node> toFhir(const TNode& root, const fhir::Model& model);
 fhir::Node toUntyped(const TNode& root);
 
 // translate(): the target system and code for (system, code) in the ConceptMap `url`: '#id' for
-// one written in the map, else one `lookup` finds. Relations unmatched and disjoint do not count.
+// one written in the map, else one `lookup` finds. A code whose only relations are unmatched or
+// disjoint gives `unmatched`; a code the map does not list gives nothing.
+// A code that is not among the map's source codes is looked up among its target codes, giving the
+// source code (the map read backwards, as $translate with reverse=true): one ConceptMap serves
+// both directions of a partner's feed.
 struct Translation {
   std::string system;
   std::string code;
+  bool unmatched = false;  // the ConceptMap says the code maps to nothing (equivalence unmatched/disjoint)
+  std::string display;     // as the ConceptMap resource gives it
 };
 std::optional<Translation> translateCode(const Map& map, const std::function<const fhir::Node*(const std::string&)>& lookup,
                                          const std::string& url, const std::string& system, const std::string& code);

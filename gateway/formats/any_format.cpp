@@ -25,4 +25,43 @@ core::Result<fhir::Node> readAny(const fhir::Model& model, const std::string& in
   return std::move(r.resource);
 }
 
+WriteOptions writeOptionsOf(const std::map<std::string, std::string>& metadata) {
+  WriteOptions o;
+  auto paths = [&](const char* key, std::set<std::string>& into) {
+    auto it = metadata.find(key);
+    if (it == metadata.end()) return;
+    std::string item;
+    for (char c : it->second + ",") {
+      if (c == ',') {
+        if (!item.empty()) into.insert(item);
+        item.clear();
+      } else if (c != ' ' && c != '\'') {
+        item += c;
+      }
+    }
+  };
+  paths("json-arrays", o.json.arrays);
+  paths("json-literals", o.json.literals);
+  return o;
+}
+
+core::Result<std::string> writeAny(const fhir::Node& tree, const std::string& format, const WriteOptions& options) {
+  if (tree.type != nullptr) return core::invalid("the result is FHIR (" + tree.type->name + "), written as FHIR JSON or XML");
+  if (format == "csv") return writeCsvRecords(tree);
+  if (format == "json") return writeGenericJson(tree, options.json);
+  if (format == "xml") return writeGenericXml(tree);
+  if (format == "hl7v2") {
+    GW_ASSIGN_OR_RETURN(auto message, hl7v2::fromTree(tree));
+    return hl7v2::write(message, options.segment_end);
+  }
+  return core::invalid("a result that is not FHIR is written as csv, json, xml or hl7v2, not '" + format + "'");
+}
+
+std::string formatOfStructure(const std::string& url) {
+  for (const char* f : {"csv", "json", "xml", "hl7v2"}) {
+    if (url.find("/" + std::string(f) + "/") != std::string::npos) return f;
+  }
+  return "";
+}
+
 }  // namespace onedoor::formats

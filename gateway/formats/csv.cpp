@@ -1,5 +1,7 @@
 #include "formats/csv.h"
 
+#include <algorithm>
+
 #include "formats/generic_json.h"
 
 namespace onedoor::formats {
@@ -105,6 +107,25 @@ std::string writeCsv(const std::vector<std::vector<std::string>>& rows, char sep
     out += "\r\n";
   }
   return out;
+}
+
+std::string writeCsvRecords(const fhir::Node& tree, char separator) {
+  std::vector<std::string> columns;
+  for (const auto& rec : tree.children) {
+    for (const auto& f : rec.children) {
+      if (std::find(columns.begin(), columns.end(), f.name) == columns.end()) columns.push_back(f.name);
+    }
+  }
+  std::vector<std::vector<std::string>> rows{columns};
+  for (const auto& rec : tree.children) {
+    std::vector<std::string> row;
+    for (const auto& c : columns) {
+      const fhir::Node* f = rec.child(c);
+      row.push_back(f != nullptr ? f->value : "");
+    }
+    rows.push_back(std::move(row));
+  }
+  return writeCsv(rows, separator);
 }
 
 }  // namespace onedoor::formats

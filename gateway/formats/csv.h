@@ -25,5 +25,8 @@ core::Result<std::vector<std::vector<std::string>>> readCsvRows(std::string_view
 core::Result<fhir::Node> readCsv(std::string_view text, const CsvOptions& options = {});
 // Rows written with quotes where a field needs them (separator, quote, CR or LF), CRLF row ends.
 std::string writeCsv(const std::vector<std::vector<std::string>>& rows, char separator = ',');
+// The element tree of a map whose target is a CSV layout: a header row of the records' field
+// names (in order of first appearance), then one row per `record`.
+std::string writeCsvRecords(const fhir::Node& tree, char separator = ',');
 
 }  // namespace onedoor::formats

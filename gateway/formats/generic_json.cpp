@@ -2,6 +2,10 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <algorithm>
 
 #include <cctype>
 
@@ -81,6 +85,66 @@ core::Result<fhir::Node> readGenericJson(std::string_view text, std::size_t max_
     GW_RETURN_IF_ERROR(add(root, "item", d, 1, max_depth));
   }
   return root;
+}
+
+}  // namespace onedoor::formats
+
+namespace onedoor::formats {
+
+namespace {
+
+using JsonWriter = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+// A number or a boolean as JSON writes it.
+bool jsonLiteral(const std::string& v) {
+  if (v == "true" || v == "false") return true;
+  rapidjson::Document d;
+  d.Parse(v.c_str(), v.size());
+  return !d.HasParseError() && d.IsNumber();
+}
+
+void writeNode(JsonWriter& w, const fhir::Node& n, const std::string& path, const JsonLayout& layout);
+
+// An element's children as members: one occurring once is a single value, one repeated (or
+// named in layout.arrays) an array, in order of first appearance.
+void writeMembers(JsonWriter& w, const fhir::Node& n, const std::string& path, const JsonLayout& layout) {
+  w.StartObject();
+  std::vector<std::string_view> done;
+  for (const auto& c : n.children) {
+    if (std::find(done.begin(), done.end(), c.name) != done.end()) continue;
+    done.push_back(c.name);
+    std::string at = path.empty() ? c.name : path + "." + c.name;
+    w.Key(c.name.c_str(), static_cast<rapidjson::SizeType>(c.name.size()));
+    auto same = n.childrenNamed(c.name);
+    if (same.size() == 1 && !layout.arrays.count(at)) {
+      writeNode(w, c, at, layout);
+      continue;
+    }
+    w.StartArray();
+    for (const fhir::Node* s : same) writeNode(w, *s, at, layout);
+    w.EndArray();
+  }
+  w.EndObject();
+}
+
+void writeNode(JsonWriter& w, const fhir::Node& n, const std::string& path, const JsonLayout& layout) {
+  if (!n.children.empty()) return writeMembers(w, n, path, layout);
+  if (layout.literals.count(path) && jsonLiteral(n.value)) {
+    w.RawValue(n.value.c_str(), n.value.size(), n.value.front() == 't' || n.value.front() == 'f' ? rapidjson::kTrueType
+                                                                                                 : rapidjson::kNumberType);
+    return;
+  }
+  w.String(n.value.c_str(), static_cast<rapidjson::SizeType>(n.value.size()));
+}
+
+}  // namespace
+
+std::string writeGenericJson(const fhir::Node& tree, const JsonLayout& layout) {
+  rapidjson::StringBuffer out;
+  JsonWriter w(out);
+  w.SetIndent(' ', 2);
+  writeMembers(w, tree, "", layout);
+  return std::string(out.GetString(), out.GetSize()) + "\n";
 }
 
 }  // namespace onedoor::formats

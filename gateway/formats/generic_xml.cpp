@@ -1,5 +1,9 @@
 #include "formats/generic_xml.h"
 
+#include <libxml/xmlwriter.h>
+
+#include <memory>
+
 #include "fhir/xml_parser.h"
 #include "formats/generic_json.h"
 
@@ -60,6 +64,39 @@ core::Result<fhir::Node> readGenericXml(std::string_view text, std::size_t max_d
   fhir::Node out(fieldName(reinterpret_cast<const char*>(root->name)), nullptr, nullptr);
   GW_RETURN_IF_ERROR(read(root, out, 1, max_depth));
   return out;
+}
+
+}  // namespace onedoor::formats
+
+namespace onedoor::formats {
+
+namespace {
+
+void writeElement(xmlTextWriterPtr w, const fhir::Node& n) {
+  auto name = reinterpret_cast<const xmlChar*>(n.name.c_str());
+  if (n.children.empty()) {
+    xmlTextWriterWriteElement(w, name, reinterpret_cast<const xmlChar*>(n.value.c_str()));
+    return;
+  }
+  xmlTextWriterStartElement(w, name);
+  for (const auto& c : n.children) writeElement(w, c);
+  xmlTextWriterEndElement(w);
+}
+
+}  // namespace
+
+std::string writeGenericXml(const fhir::Node& tree) {
+  std::unique_ptr<xmlBuffer, decltype(&xmlBufferFree)> buffer(xmlBufferCreate(), xmlBufferFree);
+  std::unique_ptr<xmlTextWriter, decltype(&xmlFreeTextWriter)> w(xmlNewTextWriterMemory(buffer.get(), 0),
+                                                                  xmlFreeTextWriter);
+  xmlTextWriterSetIndent(w.get(), 1);
+  xmlTextWriterSetIndentString(w.get(), reinterpret_cast<const xmlChar*>("  "));
+  xmlTextWriterStartDocument(w.get(), "1.0", "UTF-8", nullptr);
+  writeElement(w.get(), tree);
+  xmlTextWriterEndDocument(w.get());
+  w.reset();  // flushes into the buffer
+  return std::string(reinterpret_cast<const char*>(xmlBufferContent(buffer.get())),
+                     static_cast<std::size_t>(xmlBufferLength(buffer.get())));
 }
 
 }  // namespace onedoor::formats

@@ -434,6 +434,80 @@ fhir::Node toTree(const Message& m) {
   return root;
 }
 
+namespace {
+
+// A field repetition (level 0: components C1, C2 ...) or a component (level 1: subcomponents S1,
+// S2 ...) of an element tree, encoded.
+core::Result<std::string> encodePart(const fhir::Node& n, int level, const Encoding& e, const std::string& where) {
+  if (n.children.empty()) return escape(n.value, e);
+  const char prefix = level == 0 ? 'C' : 'S';
+  const char separator = level == 0 ? e.component : e.subcomponent;
+  std::vector<std::string> parts;
+  for (const auto& c : n.children) {
+    std::size_t k = 0;
+    if (level > 1 || c.name.size() < 2 || c.name[0] != prefix ||
+        c.name.find_first_not_of("0123456789", 1) != std::string::npos || (k = std::stoul(c.name.substr(1))) == 0 || k > 999) {
+      return core::invalid(where + "." + c.name + ": expected " + (level == 0 ? "components C1, C2 ..." : "subcomponents S1, S2 ...") +
+                           (level > 1 ? " (subcomponents hold values only)" : ""));
+    }
+    if (parts.size() < k) parts.resize(k);
+    GW_ASSIGN_OR_RETURN(parts[k - 1], encodePart(c, level + 1, e, where + "." + c.name));
+  }
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? std::string(1, separator) : "") + parts[i];
+  return out;
+}
+
+}  // namespace
+
+core::Result<Message> fromTree(const fhir::Node& root) {
+  if (root.children.empty() || root.children.front().name != "MSH") {
+    return core::invalid("HL7 v2: a message starts with an MSH segment");
+  }
+  Encoding e;
+  const fhir::Node& msh = root.children.front();
+  if (const fhir::Node* f1 = msh.child("F1"); f1 != nullptr && f1->value.size() == 1) e.field = f1->value[0];
+  if (const fhir::Node* f2 = msh.child("F2"); f2 != nullptr && f2->value.size() >= 4) {
+    e.component = f2->value[0];
+    e.repetition = f2->value[1];
+    e.escape = f2->value[2];
+    e.subcomponent = f2->value[3];
+  }
+  std::string text;
+  for (const auto& seg : root.children) {
+    if (seg.name.size() != 3 || !std::all_of(seg.name.begin(), seg.name.end(), [](char c) {
+          return std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
+        })) {
+      return core::invalid("HL7 v2: '" + seg.name + "' is not a segment name (three capital letters or digits)");
+    }
+    std::vector<std::vector<std::string>> fields;  // field number - 1 -> repetitions
+    for (const auto& f : seg.children) {
+      std::size_t k = 0;
+      if (f.name.size() < 2 || f.name[0] != 'F' || f.name.find_first_not_of("0123456789", 1) != std::string::npos ||
+          (k = std::stoul(f.name.substr(1))) == 0 || k > 999) {
+        return core::invalid("HL7 v2: " + seg.name + "." + f.name + ": a segment holds fields F1, F2 ...");
+      }
+      if (seg.name == "MSH" && k <= 2) continue;  // the encoding characters, written below
+      if (fields.size() < k) fields.resize(k);
+      GW_ASSIGN_OR_RETURN(auto part, encodePart(f, 0, e, seg.name + "." + f.name));
+      fields[k - 1].push_back(std::move(part));
+    }
+    text += seg.name;
+    std::size_t first = 0;
+    if (seg.name == "MSH") {
+      text += e.field;
+      text += e.characters();
+      first = 2;
+    }
+    for (std::size_t i = first; i < fields.size(); ++i) {
+      text += e.field;
+      for (std::size_t r = 0; r < fields[i].size(); ++r) text += (r ? std::string(1, e.repetition) : "") + fields[i][r];
+    }
+    text += '\r';
+  }
+  return parse(text);
+}
+
 Message acknowledgement(const Message& received, std::string_view code, std::string_view text,
                         std::string_view control_id, std::string_view timestamp) {
   Message ack;

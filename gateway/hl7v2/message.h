@@ -109,6 +109,11 @@ std::string unescape(std::string_view text, const Encoding& encoding);
 // decoded text. So PID-5.1 is PID.F5.C1, PID-8 is PID.F8, and PID-3(2).1 is PID.F3[1].C1. Empty
 // parts are left out. MSH-1 and MSH-2 are leaves with the encoding characters.
 fhir::Node toTree(const Message& message);
+// The other way, for maps whose target is an HL7 v2 message: segments (MSH first) holding fields
+// F1, F2 ... (a field repeated is several repetitions), components C1 ... and subcomponents S1 ...;
+// values are escaped on the way. MSH.F1 and MSH.F2, when given, set the encoding characters.
+// Errors name the element that does not fit ("PID.F5.X1: expected components C1, C2 ...").
+core::Result<Message> fromTree(const fhir::Node& tree);
 
 // An acknowledgement of `received`: MSH (sender and receiver swapped, MSH-9 ACK^<event>^ACK,
 // MSH-10 `control_id`, MSH-7 `timestamp`, same processing id and version) and MSA (`code`: AA,

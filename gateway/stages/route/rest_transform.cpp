@@ -38,7 +38,7 @@ void RestEngine::transformOperation(core::Exchange& ex) const {
     return;
   }
   auto map = fml::fromStructureMapJson((*rec)->json);
-  auto compiled = map.isOk() ? fml::CompiledMap::compile(std::move(map).value(), model_)
+  auto compiled = map.isOk() ? fml::CompiledMap::compile(std::move(map).value(), model_, {}, true)
                              : core::Result<fml::CompiledMapPtr>(map.status());
   if (!compiled.isOk()) {
     ex.fail(core::invalid("StructureMap/" + fr.id + " cannot run: " + compiled.status().message()));
