@@ -384,9 +384,10 @@ std::string unescape(std::string_view text, const Encoding& e) {
 namespace {
 
 // A leaf when there is one value only; else the numbered parts.
-void addPart(fhir::Node& parent, const std::string& name, const Component& subs, const Encoding& e) {
-  bool any = std::any_of(subs.begin(), subs.end(), [](const std::string& s) { return !s.empty(); });
-  if (!any) return;
+void addPart(fhir::Node& parent, const std::string& name, Component subs, const Encoding& e) {
+  // Trailing empty subcomponents say nothing (X&& is X): they do not make a part a structure.
+  while (!subs.empty() && subs.back().empty()) subs.pop_back();
+  if (subs.empty()) return;
   fhir::Node& n = parent.addUntyped(name);
   if (subs.size() == 1) {
     n.value = unescape(subs.front(), e);
@@ -417,7 +418,12 @@ fhir::Node toTree(const Message& m) {
         continue;
       }
       if (seg.fields[f].empty()) continue;
-      for (const Repetition& rep : parseField(seg.fields[f], e)) {
+      for (Repetition rep : parseField(seg.fields[f], e)) {
+        // Trailing empty components say nothing either (8088675301^^^ is 8088675301).
+        auto blank = [](const Component& c) {
+          return std::all_of(c.begin(), c.end(), [](const std::string& x) { return x.empty(); });
+        };
+        while (rep.size() > 1 && blank(rep.back())) rep.pop_back();
         if (rep.size() == 1) {
           addPart(s, fname, rep.front(), e);
           continue;
@@ -440,6 +446,8 @@ namespace {
 // S2 ...) of an element tree, encoded.
 core::Result<std::string> encodePart(const fhir::Node& n, int level, const Encoding& e, const std::string& where) {
   if (n.children.empty()) return escape(n.value, e);
+  // A field of one component with subcomponents holds them directly (toTree leaves C1 out).
+  if (level == 0 && n.children.front().name.rfind('S', 0) == 0) level = 1;
   const char prefix = level == 0 ? 'C' : 'S';
   const char separator = level == 0 ? e.component : e.subcomponent;
   std::vector<std::string> parts;

@@ -107,7 +107,8 @@ std::string unescape(std::string_view text, const Encoding& encoding);
 // repetition, so PID-3's repetitions are several F3); a field holds its components as C1, C2 ...
 // and a component its subcomponents as S1, S2 ...; a part with one value only is a leaf with the
 // decoded text. So PID-5.1 is PID.F5.C1, PID-8 is PID.F8, and PID-3(2).1 is PID.F3[1].C1. Empty
-// parts are left out. MSH-1 and MSH-2 are leaves with the encoding characters.
+// parts are left out, and trailing empty components do not count (8088675301^^^ is a leaf, as
+// 8088675301 is). MSH-1 and MSH-2 are leaves with the encoding characters.
 fhir::Node toTree(const Message& message);
 // The other way, for maps whose target is an HL7 v2 message: segments (MSH first) holding fields
 // F1, F2 ... (a field repeated is several repetitions), components C1 ... and subcomponents S1 ...;

@@ -202,4 +202,47 @@ group main(source src : Patient, target bundle : Bundle) {
   }
 }
 
+// translate() with a ConceptMap resource given to compile(): forwards, backwards (the source code
+// for a target code), unmatched codes leave the target out, unlisted codes stop the map, and a
+// ConceptMap that is not there is found at load.
+BOOST_AUTO_TEST_CASE(translate_reads_concept_maps_both_ways) {
+  fml::ConceptMaps cms;
+  cms.emplace("https://onedoor.dev/cm", testing::parse(R"({"resourceType": "ConceptMap", "url": "https://onedoor.dev/cm",
+    "status": "active", "group": [{"source": "https://local", "target": "http://snomed.info/sct", "element": [
+      {"code": "LOWMOOD", "target": [{"code": "366979004", "display": "Depressed mood", "equivalence": "equivalent"}]},
+      {"code": "OTHER", "target": [{"equivalence": "unmatched"}]}]}]})"));
+  auto compile = [&](const std::string& rule, fml::ConceptMaps given) {
+    std::string text = R"(map "https://onedoor.dev/t" = "T"
+uses "http://hl7.org/fhir/StructureDefinition/Observation" alias Observation as source
+uses "http://hl7.org/fhir/StructureDefinition/Observation" alias Observation as target
+group main(source src : Observation, target tgt : Observation) {
+)" + rule + "}\n";
+    auto m = fml::parseMap(text, "t.map");
+    BOOST_REQUIRE_MESSAGE(m.isOk(), m.status().message());
+    return fml::CompiledMap::compile(std::move(m).value(), testing::modelPtr(), std::move(given));
+  };
+  auto run = [&](const fml::CompiledMapPtr& cm, const std::string& code) {
+    auto r = cm->transform(testing::parse(R"({"resourceType": "Observation", "status": "final", "code": {"text": ")" + code + R"("}})"));
+    return r.isOk() ? fhir::writeJson(*r) : r.status().message();
+  };
+  auto fwd = compile("  src.code as c then { c.text as t -> tgt.code = translate(t, 'https://onedoor.dev/cm', 'CodeableConcept') \"code\"; } \"c\";\n", cms);
+  BOOST_REQUIRE_MESSAGE(fwd.isOk(), fwd.status().message());
+  BOOST_CHECK_EQUAL(run(*fwd, "LOWMOOD"),
+                    R"({"resourceType":"Observation","code":{"coding":[{"system":"http://snomed.info/sct","code":"366979004","display":"Depressed mood"}]}})");
+  BOOST_CHECK_EQUAL(run(*fwd, "366979004"),  // backwards
+                    R"({"resourceType":"Observation","code":{"coding":[{"system":"https://local","code":"LOWMOOD"}]}})");
+  BOOST_CHECK_EQUAL(run(*fwd, "OTHER"), R"({"resourceType":"Observation"})");
+  BOOST_CHECK_EQUAL(run(*fwd, "NEW"),
+                    "map T, group main, rule code (t.map:5:24): translate: https://onedoor.dev/cm has no mapping for NEW");
+  auto missing = compile("  src.code as c -> tgt.code = translate(c, 'https://onedoor.dev/nope', 'code') \"code\";\n", cms);
+  BOOST_REQUIRE(!missing.isOk());
+  BOOST_CHECK_EQUAL(missing.status().message(),
+                    "t.map:5:20: unknown ConceptMap 'https://onedoor.dev/nope' (no ConceptMap resource with that url beside the map) "
+                    "(map T, group main, rule code)");
+  auto hash = compile("  src.code as c -> tgt.code = translate(c, '#nope', 'code') \"code\";\n", {});
+  BOOST_REQUIRE(!hash.isOk());
+  BOOST_CHECK(hash.status().message().find("unknown ConceptMap '#nope' (no conceptmap block with that id in the map)") !=
+              std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -38,4 +38,25 @@ BOOST_AUTO_TEST_CASE(bad_json_is_refused_with_its_position) {
   BOOST_CHECK(!formats::readGenericJson("{\"a\": \"\xff\"}").isOk());  // invalid UTF-8
 }
 
+BOOST_AUTO_TEST_CASE(a_tree_is_written_as_json_with_the_layout_the_map_asks_for) {
+  auto tree = formats::readGenericJson(R"({"id": "0123", "needs": [{"code": "NUT", "eligible": true}],
+    "tags": ["a", "b"], "quote": "say \"hi\"", "address": {"town": "Leeds"}})");
+  BOOST_REQUIRE(tree.isOk());
+  // Without a layout: one need is a single object, every value a string.
+  BOOST_CHECK_EQUAL(formats::writeGenericJson(*tree),
+                    "{\n  \"id\": \"0123\",\n  \"needs\": {\n    \"code\": \"NUT\",\n    \"eligible\": \"true\"\n  },\n"
+                    "  \"tags\": [\n    \"a\",\n    \"b\"\n  ],\n  \"quote\": \"say \\\"hi\\\"\",\n"
+                    "  \"address\": {\n    \"town\": \"Leeds\"\n  }\n}\n");
+  // With one: needs is an array and eligible a boolean; id stays a string.
+  formats::JsonLayout layout{{"needs"}, {"needs.eligible", "id"}};
+  std::string out = formats::writeGenericJson(*tree, layout);
+  BOOST_CHECK(out.find("\"needs\": [\n    {") != std::string::npos);
+  BOOST_CHECK(out.find("\"eligible\": true") != std::string::npos);
+  BOOST_CHECK(out.find("\"id\": 123") == std::string::npos);  // 0123 is not a JSON number
+  // What is written reads back as the same tree.
+  auto again = formats::readGenericJson(out);
+  BOOST_REQUIRE(again.isOk());
+  BOOST_CHECK_EQUAL(evalJson(*again, "descendants()"), evalJson(*tree, "descendants()"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -42,4 +42,17 @@ BOOST_AUTO_TEST_CASE(unsafe_or_malformed_xml_is_refused) {
   BOOST_CHECK(!formats::readGenericXml(deep).isOk());
 }
 
+BOOST_AUTO_TEST_CASE(a_tree_is_written_as_xml_elements_with_escaped_text) {
+  auto tree = formats::readGenericXml("<Update><Id>R-1</Id><Reason><Text>Seen in A&amp;E &lt;today&gt;</Text></Reason>"
+                                      "<Goal>one</Goal><Goal>two</Goal></Update>");
+  BOOST_REQUIRE(tree.isOk());
+  std::string out = formats::writeGenericXml(*tree);
+  BOOST_CHECK_EQUAL(out,
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Update>\n  <Id>R-1</Id>\n  <Reason>\n"
+                    "    <Text>Seen in A&amp;E &lt;today&gt;</Text>\n  </Reason>\n  <Goal>one</Goal>\n  <Goal>two</Goal>\n</Update>\n");
+  auto again = formats::readGenericXml(out);
+  BOOST_REQUIRE(again.isOk());
+  BOOST_CHECK_EQUAL(testing::evalJson(*again, "descendants()"), testing::evalJson(*tree, "descendants()"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

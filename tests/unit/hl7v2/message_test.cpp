@@ -178,6 +178,49 @@ BOOST_AUTO_TEST_CASE(the_element_tree_names_fields_as_the_docs_say) {
   BOOST_CHECK_EQUAL(fhirpath::toJson(*e->evaluate(t, env)), R"(["1.2.3"])");
 }
 
+BOOST_AUTO_TEST_CASE(a_tree_is_written_as_er7_with_escapes_repetitions_and_components) {
+  fhir::Node tree("ADT_A05", nullptr, nullptr);
+  auto leaf = [](fhir::Node& at, const std::string& name, const std::string& value) {
+    fhir::Node& n = at.addUntyped(name);
+    n.value = value;
+    n.has_value = true;
+    return &n;
+  };
+  fhir::Node& msh = tree.addUntyped("MSH");
+  leaf(msh, "F3", "ONEDOOR");
+  fhir::Node& type = msh.addUntyped("F9");
+  leaf(type, "C1", "ADT");
+  leaf(type, "C2", "A31");
+  leaf(msh, "F12", "2.4");
+  fhir::Node& pid = tree.addUntyped("PID");
+  fhir::Node& nhs = pid.addUntyped("F3");
+  leaf(nhs, "C1", "9434765919");
+  leaf(nhs, "C5", "NH");
+  fhir::Node& mrn = pid.addUntyped("F3");
+  leaf(mrn, "C1", "M1");
+  fhir::Node& auth = mrn.addUntyped("C4");
+  leaf(auth, "S1", "RX1");
+  leaf(auth, "S2", "1.2.3");
+  leaf(pid, "F5", "O'Brien|Smith^Jr");  // separators in a value are escaped
+  auto m = hl7v2::fromTree(tree);
+  BOOST_REQUIRE_MESSAGE(m.isOk(), m.status().message());
+  BOOST_CHECK_EQUAL(hl7v2::write(*m, "\n"),
+                    "MSH|^~\\&|ONEDOOR||||||ADT^A31|||2.4\n"
+                    "PID|||9434765919^^^^NH~M1^^^RX1&1.2.3||O'Brien\\F\\Smith\\S\\Jr\n");
+  BOOST_CHECK_EQUAL(m->value("PID-5"), "O'Brien|Smith^Jr");
+  BOOST_CHECK_EQUAL(m->value("PID-3(2).4.2"), "1.2.3");
+  // What cannot be a message is named.
+  fhir::Node no_msh("X", nullptr, nullptr);
+  leaf(no_msh, "PID", "");
+  BOOST_CHECK_EQUAL(hl7v2::fromTree(no_msh).status().message(), "HL7 v2: a message starts with an MSH segment");
+  fhir::Node bad_field = tree;
+  leaf(bad_field.children[1], "name", "x");
+  BOOST_CHECK_EQUAL(hl7v2::fromTree(bad_field).status().message(), "HL7 v2: PID.name: a segment holds fields F1, F2 ...");
+  fhir::Node bad_component = tree;
+  leaf(bad_component.children[1].children[0], "X1", "x");
+  BOOST_CHECK_EQUAL(hl7v2::fromTree(bad_component).status().message(), "PID.F3.X1: expected components C1, C2 ...");
+}
+
 BOOST_AUTO_TEST_CASE(every_shared_sample_message_reads_and_writes_back) {
   auto dir = testing::sharedDir("hl7v2/microsoft-fhir-converter");
   if (!dir) {
@@ -210,6 +253,12 @@ BOOST_AUTO_TEST_CASE(every_shared_sample_message_reads_and_writes_back) {
     }
     if (body.size() < end.size() || body.substr(body.size() - end.size()) != end) body += end;
     BOOST_CHECK_MESSAGE(hl7v2::write(*m, end) == body, file + ": not written back as read");
+    // Through the element tree a map builds and back: the same tree again.
+    auto rebuilt = hl7v2::fromTree(hl7v2::toTree(*m));
+    BOOST_REQUIRE_MESSAGE(rebuilt.isOk(), file + ": " + (rebuilt.isOk() ? std::string() : rebuilt.status().message()));
+    BOOST_CHECK_MESSAGE(testing::evalJson(hl7v2::toTree(*rebuilt), "descendants()") ==
+                            testing::evalJson(hl7v2::toTree(*m), "descendants()"),
+                        file + ": the tree written as ER7 does not read back the same");
     ++n;
   }
   BOOST_TEST_MESSAGE("read and wrote back " << n << " sample messages");
