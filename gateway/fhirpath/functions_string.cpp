@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstring>
 #include <regex>
+#include <unordered_map>
 
 #include "fhirpath/function_support.h"
 
@@ -56,7 +57,7 @@ core::Result<std::optional<std::string>> inputString(const CallExpr& call, const
 }
 
 // FHIRPath regexes are single-line: '.' also matches line breaks.
-std::regex compileRegex(const std::string& pattern) {
+std::regex translateRegex(const std::string& pattern) {
   std::string p;
   bool in_class = false;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
@@ -75,6 +76,16 @@ std::regex compileRegex(const std::string& pattern) {
     p += c;
   }
   return std::regex(p, std::regex::ECMAScript);
+}
+
+// Compiling a std::regex costs far more than matching a short string, and a map or search runs
+// the same few patterns on every message: each thread keeps the ones it compiled (a bounded set,
+// emptied when full). Throws std::regex_error as the constructor does.
+const std::regex& compileRegex(const std::string& pattern) {
+  thread_local std::unordered_map<std::string, std::regex> cache;
+  if (auto it = cache.find(pattern); it != cache.end()) return it->second;
+  if (cache.size() >= 256) cache.clear();
+  return cache.emplace(pattern, translateRegex(pattern)).first->second;
 }
 
 core::Result<Collection> fnIndexOf(Context& ctx, const Collection& in, const CallExpr& call) {
@@ -154,7 +165,7 @@ core::Result<Collection> fnMatches(Context& ctx, const Collection& in, const Cal
   GW_ASSIGN_OR_RETURN(auto pattern, stringArg(ctx, call, 0, in));
   if (!s || !pattern) return Collection{};
   try {
-    std::regex re = compileRegex(*pattern);
+    const std::regex& re = compileRegex(*pattern);
     return boolean(Full ? std::regex_match(*s, re) : std::regex_search(*s, re));
   } catch (const std::regex_error&) {
     return evalError(call, "invalid regular expression");

@@ -7,7 +7,10 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <set>
+#include <stdexcept>
+#include <vector>
 
 #include "fhir/codec.h"
 #include "fhirpath/expression.h"
@@ -24,7 +27,39 @@ struct Var {
   fhirpath::Value source = fhirpath::Value::boolean(false);
   TNode* node = nullptr;
 };
-using Scope = std::map<std::string, Var>;
+// The variables of a rule: a handful, so a flat list copies and searches faster than a tree
+// (a binding copies the scope it extends).
+class Scope {
+ public:
+  using Entry = std::pair<std::string, Var>;
+  using iterator = std::vector<Entry>::iterator;
+  using const_iterator = std::vector<Entry>::const_iterator;
+  iterator begin() { return entries_.begin(); }
+  iterator end() { return entries_.end(); }
+  const_iterator begin() const { return entries_.begin(); }
+  const_iterator end() const { return entries_.end(); }
+  iterator find(const std::string& name) {
+    return std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.first == name; });
+  }
+  const_iterator find(const std::string& name) const {
+    return std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.first == name; });
+  }
+  std::size_t count(const std::string& name) const { return find(name) != end() ? 1 : 0; }
+  const Var& at(const std::string& name) const {
+    auto it = find(name);
+    if (it == end()) throw std::out_of_range("no variable " + name);
+    return it->second;
+  }
+  Var& operator[](const std::string& name) {
+    auto it = find(name);
+    if (it != end()) return it->second;
+    entries_.emplace_back(name, Var{});
+    return entries_.back().second;
+  }
+
+ private:
+  std::vector<Entry> entries_;
+};
 
 // A value produced by a transform, before it is put into the target.
 struct Produced {
@@ -44,6 +79,49 @@ std::string primitiveText(const fhirpath::Value& v) {
     return n->has_value ? n->value : std::string();
   }
   return v.toDisplayString().value_or("");
+}
+
+// Variables are written bare in map expressions (`item.answer`), as the reference
+// implementation resolves them; they become %variables here.
+std::string withVariables(const std::string& expr, const std::vector<std::string>& scope,
+                                 std::vector<std::string>& used) {
+  std::string out;
+  char quote = 0;
+  for (std::size_t i = 0; i < expr.size();) {
+    char c = expr[i];
+    if (quote) {
+      out += c;
+      if (c == quote) quote = 0;
+      ++i;
+      continue;
+    }
+    if (c == '\'' || c == '`') {
+      quote = c;
+      out += c;
+      ++i;
+      continue;
+    }
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      std::size_t j = i;
+      while (j < expr.size() && (std::isalnum(static_cast<unsigned char>(expr[j])) || expr[j] == '_')) ++j;
+      std::string id = expr.substr(i, j - i);
+      std::size_t k = out.find_last_not_of(" \t");
+      bool after_dot = k != std::string::npos && (out[k] == '.' || out[k] == '%');
+      bool call = j < expr.size() && expr[j] == '(';
+      if (!after_dot && !call && std::find(scope.begin(), scope.end(), id) != scope.end()) {
+        out += '%';
+        if (std::find(used.begin(), used.end(), id) == used.end()) used.push_back(id);
+      }
+      // %name written out: a variable the expression reads.
+      if (k != std::string::npos && out[k] == '%' && std::find(used.begin(), used.end(), id) == used.end()) used.push_back(id);
+      out += id;
+      i = j;
+      continue;
+    }
+    out += c;
+    ++i;
+  }
+  return out;
 }
 
 }  // namespace
@@ -104,56 +182,26 @@ class Run {
     return in.type;
   }
 
-  // --- FHIRPath ----------------------------------------------------------------------------
-  // Variables are written bare in map expressions (`item.answer`), as the reference
-  // implementation resolves them; they become %variables here.
-  static std::string withVariables(const std::string& expr, const Scope& scope) {
-    std::string out;
-    char quote = 0;
-    for (std::size_t i = 0; i < expr.size();) {
-      char c = expr[i];
-      if (quote) {
-        out += c;
-        if (c == quote) quote = 0;
-        ++i;
-        continue;
-      }
-      if (c == '\'' || c == '`') {
-        quote = c;
-        out += c;
-        ++i;
-        continue;
-      }
-      if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-        std::size_t j = i;
-        while (j < expr.size() && (std::isalnum(static_cast<unsigned char>(expr[j])) || expr[j] == '_')) ++j;
-        std::string id = expr.substr(i, j - i);
-        std::size_t k = out.find_last_not_of(" \t");
-        bool after_dot = k != std::string::npos && (out[k] == '.' || out[k] == '%');
-        bool call = j < expr.size() && expr[j] == '(';
-        if (!after_dot && !call && scope.count(id)) out += '%';
-        out += id;
-        i = j;
-        continue;
-      }
-      out += c;
-      ++i;
-    }
-    return out;
-  }
-
+  // `expr` is text of the map (its address names the place in the map, where the variables in
+  // scope are always the same ones).
   fhirpath::Collection evaluate(const Group& g, const Rule* r, const std::string& expr, const fhirpath::Value& focus,
                                 const Scope& scope) {
-    auto compiled = cm_.expression(withVariables(expr, scope));
-    if (!compiled.isOk()) fail(g, r, "FHIRPath '" + expr + "': " + compiled.status().message());
+    auto prepared = cm_.prepared(expr, [&] {
+      std::vector<std::string> names;
+      for (const auto& [name, v] : scope) names.push_back(name);
+      return names;
+    });
+    if (!prepared.isOk()) fail(g, r, "FHIRPath '" + expr + "': " + prepared.status().message());
+    const CompiledMap::Prepared& compiled = **prepared;
     fhirpath::Environment env;
     env.model = &model_;
     env.primitive_value_member = true;
     env.resource = source_root_;
-    for (const auto& [name, v] : scope) {
-      if (!v.target) env.variables[name] = {v.source};
+    for (const auto& name : compiled.variables) {
+      auto it = scope.find(name);
+      if (it != scope.end() && !it->second.target) env.variables[name] = {it->second.source};
     }
-    auto result = (*compiled)->evaluate(fhirpath::Collection{focus}, env);
+    auto result = compiled.expression->evaluate(fhirpath::Collection{focus}, env);
     if (!result.isOk()) fail(g, r, "FHIRPath '" + expr + "': " + result.status().message());
     // Nodes that resolve() fetched live in the environment's arena, which ends here: copied out.
     fhirpath::Collection out;
@@ -547,16 +595,16 @@ class Run {
     if (f == "evaluate") {
       // evaluate(expr) or evaluate(v, expr)
       fhirpath::Value focus = fhirpath::Value(source_root_);
-      std::string expr;
+      const std::string* expr = nullptr;
       if (t.parameters.size() == 1) {
-        expr = t.parameters[0].value;
+        expr = &t.parameters[0].value;
       } else if (t.parameters.size() >= 2) {
         focus = param(g, r, t.parameters[0], scope);
-        expr = t.parameters[1].value;
+        expr = &t.parameters[1].value;
       } else {
         fail(g, &r, "evaluate needs an expression");
       }
-      auto result = evaluate(g, &r, expr, focus, scope);
+      auto result = evaluate(g, &r, *expr, focus, scope);
       if (result.empty()) {
         p.kind = Produced::Kind::kNone;
         return p;
@@ -757,14 +805,17 @@ core::Result<std::shared_ptr<const CompiledMap>> CompiledMap::compile(Map map, f
   return std::shared_ptr<const CompiledMap>(new CompiledMap(std::move(map), std::move(model), std::move(concept_maps)));
 }
 
-core::Result<const fhirpath::Expression*> CompiledMap::expression(const std::string& text) const {
-  std::lock_guard lock(expressions_mu_);
-  auto it = expressions_.find(text);
-  if (it == expressions_.end()) {
-    GW_ASSIGN_OR_RETURN(auto e, fhirpath::Expression::compile(text));
-    it = expressions_.emplace(text, std::make_unique<fhirpath::Expression>(std::move(e))).first;
+core::Result<const CompiledMap::Prepared*> CompiledMap::prepared(
+    const std::string& text, const std::function<std::vector<std::string>()>& scope_names) const {
+  {
+    std::shared_lock lock(prepared_mu_);
+    if (auto it = prepared_.find(&text); it != prepared_.end()) return it->second.get();
   }
-  return it->second.get();
+  auto p = std::make_unique<Prepared>();
+  GW_ASSIGN_OR_RETURN(auto e, fhirpath::Expression::compile(withVariables(text, scope_names(), p->variables)));
+  p->expression = std::make_unique<fhirpath::Expression>(std::move(e));
+  std::unique_lock lock(prepared_mu_);
+  return prepared_.try_emplace(&text, std::move(p)).first->second.get();
 }
 
 core::Result<fhir::Node> CompiledMap::transform(const fhir::Node& source, const TransformOptions& options) const {

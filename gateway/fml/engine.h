@@ -16,7 +16,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -57,14 +58,21 @@ class CompiledMap {
  private:
   CompiledMap(Map map, fhir::ModelPtr model, ConceptMaps concept_maps)
       : map_(std::move(map)), model_(std::move(model)), concept_maps_(std::move(concept_maps)) {}
-  // The map's FHIRPath, compiled on first use and kept (Expression is immutable and thread-safe).
-  core::Result<const fhirpath::Expression*> expression(const std::string& text) const;
+  // An expression of the map compiled on first use and kept, with the map's variables it reads
+  // (written bare or as %name). Keyed by the address of its text in map_, where the variables in
+  // scope are always the same (`scope_names` gives them the first time). Immutable once made.
+  struct Prepared {
+    std::unique_ptr<fhirpath::Expression> expression;
+    std::vector<std::string> variables;
+  };
+  core::Result<const Prepared*> prepared(const std::string& text,
+                                         const std::function<std::vector<std::string>()>& scope_names) const;
   friend class Run;
   Map map_;
   fhir::ModelPtr model_;
   ConceptMaps concept_maps_;
-  mutable std::mutex expressions_mu_;
-  mutable std::map<std::string, std::unique_ptr<fhirpath::Expression>> expressions_;
+  mutable std::shared_mutex prepared_mu_;
+  mutable std::unordered_map<const std::string*, std::unique_ptr<Prepared>> prepared_;
 };
 
 using CompiledMapPtr = std::shared_ptr<const CompiledMap>;

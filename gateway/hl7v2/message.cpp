@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstring>
 #include <deque>
 #include <optional>
 
@@ -238,8 +239,18 @@ core::Result<Message> parse(std::string_view text, const ParseOptions& options) 
     }
   }
   std::size_t line = 0, pos = 0;
+  auto find = [](std::string_view t, char c, std::size_t from) {
+    const void* at = std::memchr(t.data() + from, c, t.size() - from);
+    return at == nullptr ? std::string_view::npos : static_cast<std::size_t>(static_cast<const char*>(at) - t.data());
+  };
+  std::size_t next_cr = find(text, '\r', 0), next_lf = find(text, '\n', 0);
   while (pos < text.size()) {
-    std::size_t end = text.find_first_of("\r\n", pos);
+    // The segment's end: the next CR (as the standard has it) or LF, each found with memchr and
+    // remembered until passed (find_first_of would search the two-character set once per
+    // character of the message).
+    if (next_cr != std::string_view::npos && next_cr < pos) next_cr = find(text, '\r', pos);
+    if (next_lf != std::string_view::npos && next_lf < pos) next_lf = find(text, '\n', pos);
+    std::size_t end = std::min(next_cr, next_lf);
     std::string_view seg = text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
     ++line;
     pos = end == std::string_view::npos ? text.size() : end + 1;
@@ -258,6 +269,7 @@ core::Result<Message> parse(std::string_view text, const ParseOptions& options) 
       return lineError(line, name, "the segment name must be followed by the field separator");
     }
     Segment s;
+    s.fields.reserve(24);
     s.name = std::string(name);
     s.line = line;
     std::string_view rest = seg.size() > 4 ? seg.substr(4) : std::string_view();
