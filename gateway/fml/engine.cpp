@@ -27,22 +27,20 @@ struct Var {
   fhirpath::Value source = fhirpath::Value::boolean(false);
   TNode* node = nullptr;
 };
-// The variables of a rule: a handful, so a flat list copies and searches faster than a tree
-// (a binding copies the scope it extends).
+// The variables in scope: a handful, kept as a stack. A rule binds its source and target
+// variables on top of what encloses it and takes them off when it is done (truncate), so that
+// nothing is copied per binding; an inner variable of the same name hides an outer one.
 class Scope {
  public:
   using Entry = std::pair<std::string, Var>;
-  using iterator = std::vector<Entry>::iterator;
   using const_iterator = std::vector<Entry>::const_iterator;
-  iterator begin() { return entries_.begin(); }
-  iterator end() { return entries_.end(); }
   const_iterator begin() const { return entries_.begin(); }
   const_iterator end() const { return entries_.end(); }
-  iterator find(const std::string& name) {
-    return std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.first == name; });
-  }
   const_iterator find(const std::string& name) const {
-    return std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.first == name; });
+    for (std::size_t i = entries_.size(); i > 0; --i) {
+      if (entries_[i - 1].first == name) return entries_.begin() + static_cast<std::ptrdiff_t>(i - 1);
+    }
+    return entries_.end();
   }
   std::size_t count(const std::string& name) const { return find(name) != end() ? 1 : 0; }
   const Var& at(const std::string& name) const {
@@ -50,12 +48,9 @@ class Scope {
     if (it == end()) throw std::out_of_range("no variable " + name);
     return it->second;
   }
-  Var& operator[](const std::string& name) {
-    auto it = find(name);
-    if (it != end()) return it->second;
-    entries_.emplace_back(name, Var{});
-    return entries_.back().second;
-  }
+  void push(const std::string& name, Var v) { entries_.emplace_back(name, std::move(v)); }
+  std::size_t size() const { return entries_.size(); }
+  void truncate(std::size_t n) { entries_.resize(n); }
 
  private:
   std::vector<Entry> entries_;
@@ -149,9 +144,12 @@ class Run {
     root_.name = type != nullptr ? type->name : target_type;
     root_.type = type;
     Scope scope;
-    scope[src->name] = Var{false, fhirpath::Value(&source), nullptr};
-    scope[tgt->name] = Var{true, fhirpath::Value::boolean(false), &root_};
+    scope.push(src->name, Var{false, fhirpath::Value(&source), nullptr});
+    scope.push(tgt->name, Var{true, fhirpath::Value::boolean(false), &root_});
     source_root_ = &source;
+    env_.model = &model_;
+    env_.primitive_value_member = true;
+    env_.resource = source_root_;
     runGroup(g, scope, 0);
     return toNode();
   }
@@ -193,34 +191,16 @@ class Run {
     });
     if (!prepared.isOk()) fail(g, r, "FHIRPath '" + expr + "': " + prepared.status().message());
     const CompiledMap::Prepared& compiled = **prepared;
-    fhirpath::Environment env;
-    env.model = &model_;
-    env.primitive_value_member = true;
-    env.resource = source_root_;
+    // One environment for the whole run: what resolve() fetches stays in its arena for as long
+    // as the values that point into it.
+    env_.variables.clear();
     for (const auto& name : compiled.variables) {
       auto it = scope.find(name);
-      if (it != scope.end() && !it->second.target) env.variables[name] = {it->second.source};
+      if (it != scope.end() && !it->second.target) env_.variables[name] = {it->second.source};
     }
-    auto result = compiled.expression->evaluate(fhirpath::Collection{focus}, env);
+    auto result = compiled.expression->evaluate(fhirpath::Collection{focus}, env_);
     if (!result.isOk()) fail(g, r, "FHIRPath '" + expr + "': " + result.status().message());
-    // Nodes that resolve() fetched live in the environment's arena, which ends here: copied out.
-    fhirpath::Collection out;
-    for (auto& v : *result) {
-      if (v.isNode() && inArena(env, v.node())) {
-        arena_.push_back(*v.node());
-        out.push_back(fhirpath::Value(&arena_.back()));
-      } else {
-        out.push_back(v);
-      }
-    }
-    return out;
-  }
-  static bool inArena(const fhirpath::Environment& env, const fhir::Node* n) {
-    std::function<bool(const fhir::Node&)> within = [&](const fhir::Node& at) {
-      if (&at == n) return true;
-      return std::any_of(at.children.begin(), at.children.end(), within);
-    };
-    return std::any_of(env.arena.begin(), env.arena.end(), within);
+    return std::move(result).value();
   }
 
   // --- groups and rules --------------------------------------------------------------------
@@ -231,14 +211,14 @@ class Run {
     return nullptr;
   }
 
-  void runGroup(const Group& g, const Scope& scope, int depth) {
+  void runGroup(const Group& g, Scope& scope, int depth) {
     if (depth > 64) fail(g, nullptr, "groups call each other more than 64 deep");
     if (!g.extends.empty()) {
       const Group* base = findGroup(g.extends);
       if (base == nullptr) fail(g, nullptr, "extends unknown group '" + g.extends + "'");
       Scope inherited;
       for (std::size_t i = 0; i < base->inputs.size() && i < g.inputs.size(); ++i) {
-        inherited[base->inputs[i].name] = scope.at(g.inputs[i].name);
+        inherited.push(base->inputs[i].name, scope.at(g.inputs[i].name));
       }
       runGroup(*base, inherited, depth + 1);
     }
@@ -251,7 +231,7 @@ class Run {
                          std::to_string(args.size()));
     }
     Scope scope;
-    for (std::size_t i = 0; i < args.size(); ++i) scope[g.inputs[i].name] = args[i];
+    for (std::size_t i = 0; i < args.size(); ++i) scope.push(g.inputs[i].name, args[i]);
     runGroup(g, scope, depth + 1);
   }
 
@@ -309,38 +289,44 @@ class Run {
     return true;
   }
 
-  void runRule(const Group& g, const Rule& r, const Scope& scope, int depth) {
+  void runRule(const Group& g, const Rule& r, Scope& scope, int depth) {
+    std::size_t mark = scope.size();
     bindSources(g, r, 0, scope, depth);
+    scope.truncate(mark);
   }
 
   // Every combination of the sources' values, each with its where/check/log.
-  void bindSources(const Group& g, const Rule& r, std::size_t i, const Scope& scope, int depth) {
+  void bindSources(const Group& g, const Rule& r, std::size_t i, Scope& scope, int depth) {
     if (i == r.sources.size()) {
       act(g, r, scope, depth);
       return;
     }
     const Source& s = r.sources[i];
     fhirpath::Collection values = sourceValues(g, r, s, scope);
+    const std::size_t mark = scope.size();
     if (!s.condition.empty()) {
       std::erase_if(values, [&](const fhirpath::Value& v) {
-        Scope inner = scope;
-        if (!s.variable.empty()) inner[s.variable] = Var{false, v, nullptr};
-        return !truthy(evaluate(g, &r, s.condition, v, inner));
+        if (!s.variable.empty()) scope.push(s.variable, Var{false, v, nullptr});
+        bool keep = truthy(evaluate(g, &r, s.condition, v, scope));
+        scope.truncate(mark);
+        return !keep;
       });
     }
     applyListMode(g, r, s, values);
     for (const auto& v : values) {
-      Scope inner = scope;
-      if (!s.variable.empty()) inner[s.variable] = Var{false, v, nullptr};
-      if (!s.check.empty() && !truthy(evaluate(g, &r, s.check, v, inner))) {
+      if (!s.variable.empty()) scope.push(s.variable, Var{false, v, nullptr});
+      if (!s.check.empty() && !truthy(evaluate(g, &r, s.check, v, scope))) {
         fail(g, &r, "check failed: " + s.check);
       }
-      if (!s.log.empty()) (void)evaluate(g, &r, s.log, v, inner);
-      bindSources(g, r, i + 1, inner, depth);
+      if (!s.log.empty()) (void)evaluate(g, &r, s.log, v, scope);
+      bindSources(g, r, i + 1, scope, depth);
+      scope.truncate(mark);
     }
   }
 
-  void act(const Group& g, const Rule& r, Scope scope, int depth) {
+  // The rule's targets, then its inner rules and groups, with the target variables bound on top
+  // of `scope` (taken off by the caller's truncate).
+  void act(const Group& g, const Rule& r, Scope& scope, int depth) {
     bool created_short_form = false;
     for (const auto& t : r.targets) created_short_form = target(g, r, t, scope) || created_short_form;
     for (const auto& child : r.rules) runRule(g, child, scope, depth);
@@ -396,7 +382,7 @@ class Run {
     if (t.context.empty()) {
       // A bare transform (create('Basic') as x, evaluate(...) as x): a variable only.
       if (p.kind == Produced::Kind::kValue) {
-        if (!t.variable.empty()) scope[t.variable] = Var{false, p.value, nullptr};
+        if (!t.variable.empty()) scope.push(t.variable, Var{false, p.value, nullptr});
         return false;
       }
       if (p.kind == Produced::Kind::kTarget && !p.type.empty()) {
@@ -408,7 +394,7 @@ class Run {
         made = node.get();
         detached_.push_back(std::move(node));
       }
-      if (made != nullptr && !t.variable.empty()) scope[t.variable] = Var{true, fhirpath::Value::boolean(false), made};
+      if (made != nullptr && !t.variable.empty()) scope.push(t.variable, Var{true, fhirpath::Value::boolean(false), made});
       return false;
     }
     auto it = scope.find(t.context);
@@ -418,7 +404,13 @@ class Run {
     if (t.element.empty()) {
       // `tgt as x`, or `tgt = value` on a primitive target.
       if (p.kind == Produced::Kind::kValue) put(g, r, *parent, p.value);
-      if (!t.variable.empty()) scope[t.variable] = Var{true, fhirpath::Value::boolean(false), parent};
+      if (!t.variable.empty()) scope.push(t.variable, Var{true, fhirpath::Value::boolean(false), parent});
+      return false;
+    }
+    // A primitive's value: v.value = ... (as the reference implementation reads it).
+    if (t.element == "value" && parent->type != nullptr && parent->type->isPrimitive()) {
+      if (p.kind == Produced::Kind::kValue) put(g, r, *parent, p.value);
+      if (!t.variable.empty()) scope.push(t.variable, Var{true, fhirpath::Value::boolean(false), parent});
       return false;
     }
     // share: rules that name the same id fill one element.
@@ -435,7 +427,7 @@ class Run {
       if (p.kind == Produced::Kind::kValue) put(g, r, *made, p.value);
       if (!share_key.empty()) shared_[share_key] = made;
     }
-    if (!t.variable.empty()) scope[t.variable] = Var{true, fhirpath::Value::boolean(false), made};
+    if (!t.variable.empty()) scope.push(t.variable, Var{true, fhirpath::Value::boolean(false), made});
     return t.transform == "create" && t.parameters.empty() && t.variable == "vvv";
   }
 
@@ -777,6 +769,7 @@ class Run {
   TNode root_;
   std::vector<std::unique_ptr<TNode>> detached_;
   std::deque<fhir::Node> arena_;
+  fhirpath::Environment env_;
   std::map<std::string, TNode*> shared_;
 };
 

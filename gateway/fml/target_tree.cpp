@@ -1,8 +1,5 @@
 #include "fml/target_tree.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 
 #include "fhir/codec.h"
@@ -17,51 +14,44 @@ bool empty(const TNode& n) {
   return std::all_of(n.children.begin(), n.children.end(), [](const auto& c) { return empty(*c); });
 }
 
-void writeJson(rapidjson::Writer<rapidjson::StringBuffer>& w, const TNode& n) {
-  if (n.type != nullptr && n.type->isPrimitive()) {
-    const std::string& v = n.value;
-    const std::string& sys = n.type->system_type;
-    if (sys == "Boolean") {
-      w.Bool(v == "true");
-    } else if ((sys == "Integer" || sys == "Decimal") && !v.empty()) {
-      w.RawValue(v.c_str(), v.size(), rapidjson::kNumberType);
-    } else {
-      w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+// Where an element is, as a chain to the root, spelt out only for an error.
+struct Where {
+  const Where* parent;
+  const TNode* node;
+  std::string text() const {
+    std::string name = node->def != nullptr ? node->def->nameFor(node->type) : node->name;
+    return parent == nullptr ? name : parent->text() + "." + name;
+  }
+};
+
+// The element at `n` into `out` (made with n's name, type and definition): a primitive's value
+// checked as the FHIR readers check one, then the children that are not empty, in definition
+// order, a single-valued element once.
+core::Status build(const TNode& n, fhir::Node& out, const Where& at) {
+  if (n.type != nullptr && n.type->isPrimitive() && n.has_value && !n.value.empty()) {
+    if (!fhir::validNumericOrBoolean(*n.type, n.value)) {
+      return core::invalid("'" + n.value + "' is not a valid " + n.type->name + " at " + at.text());
     }
-    return;
+    if (!fhir::isValidFhirString(n.value)) {
+      return core::invalid("the value at " + at.text() + " is not valid UTF-8 or holds control characters");
+    }
+    out.value = n.value;
+    out.has_value = true;
   }
-  w.StartObject();
-  if (n.type != nullptr && n.type->isResource()) {
-    w.Key("resourceType");
-    w.String(n.type->name.c_str());
-  }
-  // Children grouped by element, repeating ones as arrays; elements left empty (no value and
-  // nothing in them) are not written, as FHIR has no empty elements.
-  std::vector<std::string> order;
+  std::vector<const TNode*> kept;
   for (const auto& c : n.children) {
-    if (!empty(*c) && std::find(order.begin(), order.end(), c->name) == order.end()) order.push_back(c->name);
+    if (empty(*c)) continue;
+    if (c->type == nullptr || c->def == nullptr) return core::invalid(at.text() + "." + c->name + " has no FHIR type");
+    bool seen = !c->def->repeating() && std::any_of(kept.begin(), kept.end(), [&](const TNode* k) { return k->def == c->def; });
+    if (!seen) kept.push_back(c.get());
   }
-  for (const auto& name : order) {
-    std::vector<const TNode*> same;
-    for (const auto& c : n.children) {
-      if (c->name == name && !empty(*c)) same.push_back(c.get());
-    }
-    const TNode* first = same.front();
-    std::string key = first->def != nullptr ? first->def->nameFor(first->type) : first->name;
-    w.Key(key.c_str());
-    bool array = first->def == nullptr || first->def->repeating();
-    if (array) w.StartArray();
-    for (const TNode* c : same) {
-      if (c->type != nullptr && c->type->isResource() && c->def != nullptr) {
-        writeJson(w, *c);
-      } else {
-        writeJson(w, *c);
-      }
-      if (!array) break;
-    }
-    if (array) w.EndArray();
+  std::stable_sort(kept.begin(), kept.end(), [](const TNode* x, const TNode* y) { return x->def->order < y->def->order; });
+  out.children.reserve(kept.size());
+  for (const TNode* c : kept) {
+    out.children.emplace_back(c->name, c->type, c->def);
+    GW_RETURN_IF_ERROR(build(*c, out.children.back(), Where{&at, c}));
   }
-  w.EndObject();
+  return core::Status::ok();
 }
 
 }  // namespace
@@ -81,16 +71,14 @@ void copyInto(TNode& at, const fhir::Node& from) {
   }
 }
 
-core::Result<fhir::Node> toFhir(const TNode& root, const fhir::Model& model) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  writeJson(w, root);
-  auto r = fhir::readJson(model, sb.GetString());
-  if (!r.ok()) {
-    return core::invalid("the output is not a valid " + root.name + ": " + r.issues.front().message + " at " +
-                         r.issues.front().expression);
+core::Result<fhir::Node> toFhir(const TNode& root, const fhir::Model& /*model*/) {
+  if (root.type == nullptr || !root.type->isResource() || root.type->abstract) {
+    return core::invalid("the output is not a FHIR resource (" + root.name + ")");
   }
-  return std::move(r.resource);
+  fhir::Node out = fhir::makeResource(*root.type);
+  auto built = build(root, out, Where{nullptr, &root});
+  if (!built.isOk()) return core::invalid("the output is not a valid " + root.name + ": " + built.message());
+  return out;
 }
 
 fhir::Node toUntyped(const TNode& root) {

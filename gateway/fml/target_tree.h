@@ -1,8 +1,9 @@
 #pragma once
 // The target of a running map: a tree of its own whose elements keep their addresses while
-// siblings are added (variables point at them), turned into a typed fhir::Node at the end
-// through the FHIR JSON reader, which checks it like any other input. Also the ConceptMap lookup
-// of translate().
+// siblings are added (variables point at them), turned into a typed fhir::Node at the end with
+// the checks the FHIR readers make (every element typed, values of numbers and booleans
+// well-formed, strings valid UTF-8 without control characters; empty elements left out,
+// definition order). Also the ConceptMap lookup of translate().
 
 #include <memory>
 #include <optional>

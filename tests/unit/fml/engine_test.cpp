@@ -245,4 +245,28 @@ group main(source src : Observation, target tgt : Observation) {
               std::string::npos);
 }
 
+// The finished target is checked as the FHIR readers check input: a value that cannot be what
+// its element holds is named with its place.
+BOOST_AUTO_TEST_CASE(the_output_is_checked_like_fhir_input) {
+  auto m = fml::parseMap(R"(map "https://onedoor.dev/o" = "Out"
+uses "http://hl7.org/fhir/StructureDefinition/Patient" alias Patient as source
+uses "http://hl7.org/fhir/StructureDefinition/Observation" alias Observation as target
+group main(source src : Patient, target obs : Observation) {
+  src -> obs.status = 'final' "status";
+  src.name as n -> obs.component as c, c.value = create('integer') as v, v.value = (%n.family) "count";
+}
+)", "out.map");
+  BOOST_REQUIRE_MESSAGE(m.isOk(), m.status().message());
+  auto cm = fml::CompiledMap::compile(std::move(m).value(), testing::modelPtr());
+  BOOST_REQUIRE_MESSAGE(cm.isOk(), cm.status().message());
+  auto ok = (*cm)->transform(testing::parse(R"({"resourceType": "Patient", "name": [{"family": "42"}]})"));
+  BOOST_REQUIRE_MESSAGE(ok.isOk(), ok.status().message());
+  BOOST_CHECK_EQUAL(fhir::writeJson(*ok), R"({"resourceType":"Observation","status":"final","component":[{"valueInteger":42}]})");
+  auto bad = (*cm)->transform(testing::parse(R"({"resourceType": "Patient", "name": [{"family": "Smith"}]})"));
+  BOOST_REQUIRE(!bad.isOk());
+  BOOST_CHECK_EQUAL(bad.status().message(),
+                    "map Out: the output is not a valid Observation: 'Smith' is not a valid integer at "
+                    "Observation.component.valueInteger");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
