@@ -1,8 +1,10 @@
 #include "config/gateway_config.h"
 
+
 #include <filesystem>
 
 #include "config/json_reader.h"
+#include "fhirpath/expression.h"
 
 namespace onedoor::config {
 namespace {
@@ -116,6 +118,31 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
     });
     r.string("certificate_subject", p.certificate_subject);
     r.string("development_key", p.development_key);
+    ObjectReader d = r.object("delivery");
+    if (d.valid()) {
+      DeliveryConfig& dc = p.delivery;
+      d.oneOf("transport", dc.transport, {"fhir-message", "fhir-rest", "mllp", "http"}, true);
+      d.string("endpoint", dc.endpoint, true);
+      d.string("map", dc.map);
+      d.string("content_type", dc.content_type);
+      d.u32("timeout_ms", dc.timeout_ms, false, 100, 600000);
+      d.u32("max_attempts", dc.max_attempts, false, 1, 1000);
+      d.u32("backoff_initial_ms", dc.backoff_initial_ms, false, 10, 3600000);
+      d.u32("backoff_max_ms", dc.backoff_max_ms, false, 10, 86400000);
+      d.u32("breaker_failures", dc.breaker_failures, false, 1, 1000);
+      d.u32("breaker_open_ms", dc.breaker_open_ms, false, 10, 3600000);
+      bool url = dc.endpoint.rfind("http://", 0) == 0 || dc.endpoint.rfind("https://", 0) == 0;
+      if (dc.transport == "mllp" && (url || dc.endpoint.find(':') == std::string::npos)) {
+        d.error("endpoint", "an MLLP endpoint is host:port");
+      } else if (dc.transport != "mllp" && !dc.transport.empty() && !url) {
+        d.error("endpoint", "a " + dc.transport + " endpoint is an http:// or https:// URL");
+      }
+      if ((dc.transport == "mllp" || dc.transport == "http") && dc.map.empty()) {
+        d.error("transport", dc.transport + " delivers the partner's own format: give the outbound 'map'");
+      }
+      if (dc.backoff_max_ms < dc.backoff_initial_ms) d.error("backoff_max_ms", "is less than backoff_initial_ms");
+      d.done();
+    }
     for (const auto& other : cfg->partners) {
       if (other.id == p.id) r.error("id", "partner id '" + p.id + "' is used twice");
     }
@@ -147,6 +174,37 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
     r.done();
     cfg->inbound.push_back(std::move(in));
   });
+  root.objects("routes", [&](ObjectReader& r) {
+    RouteConfig route;
+    r.string("name", route.name, true);
+    r.string("event", route.event, true);
+    r.string("when", route.when);
+    r.stringList("to", route.to);
+    r.string("to_ods", route.to_ods);
+    for (const auto& [key, expr] : {std::pair<const char*, const std::string*>{"when", &route.when}, {"to_ods", &route.to_ods}}) {
+      if (expr->empty()) continue;
+      auto compiled = fhirpath::Expression::compile(*expr);
+      if (!compiled.isOk()) r.error(key, "FHIRPath: " + compiled.status().message());
+    }
+    for (const auto& id : route.to) {
+      const PartnerConfig* p = cfg->partner(id);
+      if (p == nullptr) {
+        r.error("to", "no partner '" + id + "' is registered");
+      } else if (p->delivery.transport.empty()) {
+        r.error("to", "partner '" + id + "' has no 'delivery' (transport and endpoint)");
+      }
+    }
+    if (route.to.empty() && route.to_ods.empty()) r.errorHere("a route needs 'to' (partner ids) or 'to_ods' (FHIRPath)");
+    std::uint32_t line = 0, col = 0;
+    route.at = r.file().name() + ":" + r.locationOf(line, col);
+    r.done();
+    cfg->routes.push_back(std::move(route));
+  });
+  ObjectReader workers = root.object("delivery");
+  workers.u32("workers", cfg->delivery.workers, false, 1, 64);
+  workers.u32("poll_ms", cfg->delivery.poll_ms, false, 10, 60000);
+  workers.u32("lease_ms", cfg->delivery.lease_ms, false, 1000, 3600000);
+  workers.done();
   ObjectReader auth = root.object("auth");
   auth.boolean("required", cfg->auth.required);
   auth.string("signing_key", cfg->auth.signing_key);

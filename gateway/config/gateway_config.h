@@ -80,6 +80,21 @@ struct PartnerKey {
   std::string public_key;  // PEM file
 };
 
+// How the gateway delivers messages to a partner (issue 7): the transport, where, in which
+// format, and how hard it tries. A partner without a transport receives nothing.
+struct DeliveryConfig {
+  std::string transport;                   // "" (none) | fhir-message | fhir-rest | mllp | http
+  std::string endpoint;                    // http(s):// URL; host:port for mllp
+  std::string map;                         // outbound map into the partner's format ("" = FHIR JSON)
+  std::string content_type;                // http: the Content-Type sent (default from the map's format)
+  std::uint32_t timeout_ms = 10000;        // connect + answer
+  std::uint32_t max_attempts = 10;         // then the message is a dead letter
+  std::uint32_t backoff_initial_ms = 1000; // doubled per attempt, with jitter, up to backoff_max_ms
+  std::uint32_t backoff_max_ms = 300000;
+  std::uint32_t breaker_failures = 5;      // consecutive failures that open the circuit ...
+  std::uint32_t breaker_open_ms = 30000;   // ... for this long, then one delivery tries it
+};
+
 // A partner system of the ICS: who it is, what it may claim and do, how it proves it.
 struct PartnerConfig {
   std::string id;                        // client_id: iss and sub of its assertions
@@ -91,6 +106,27 @@ struct PartnerConfig {
   std::vector<PartnerKey> keys;
   std::string certificate_subject;       // mTLS: the client certificate subject mapped to it
   std::string development_key;           // PEM private key `onedoor token` signs with (dev only)
+  DeliveryConfig delivery;
+};
+
+// Which messages go to which partners. A message matches when its MessageHeader event is `event`
+// (a code, or system|code) and `when` (FHIRPath on the message Bundle) is true; it then goes to
+// the partners `to` names and to those whose ODS code `to_ods` (FHIRPath on the Bundle) gives,
+// such as the patient's registered practice. The sender never receives its own message.
+struct RouteConfig {
+  std::string name;
+  std::string event;
+  std::string when;
+  std::vector<std::string> to;
+  std::string to_ods;
+  std::string at;  // file:line:col of the route, for errors
+};
+
+// The delivery workers.
+struct DeliveryWorkersConfig {
+  std::uint32_t workers = 2;            // threads delivering
+  std::uint32_t poll_ms = 200;          // how often the outbox is looked at when idle
+  std::uint32_t lease_ms = 120000;      // a claimed message is another worker's after this
 };
 
 // An MLLP listener for one partner's HL7 v2 feed: messages are kept as received (durably) before
@@ -144,6 +180,8 @@ struct GatewayConfig {
   std::vector<PartnerConfig> partners;
   std::vector<MllpConfig> mllp;
   std::vector<InboundConfig> inbound;
+  std::vector<RouteConfig> routes;
+  DeliveryWorkersConfig delivery;
   AuthConfig auth;
   ConsentConfig consent;
   AuditConfig audit;

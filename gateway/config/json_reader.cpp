@@ -103,6 +103,12 @@ void ObjectReader::error(std::string_view key, const std::string& message) {
   diags_.error(file_.name(), line, col, "'" + std::string(key) + "': " + message);
 }
 
+std::string ObjectReader::locationOf(std::uint32_t& line, std::uint32_t& col) const {
+  line = col = 0;
+  if (object_ != nullptr) file_.position(*object_, line, col);
+  return std::to_string(line) + ":" + std::to_string(col);
+}
+
 void ObjectReader::errorHere(const std::string& message) {
   std::uint32_t line = 0, col = 0;
   if (object_ != nullptr) file_.position(*object_, line, col);

@@ -41,6 +41,8 @@ class ObjectReader {
   const Item* raw(std::string_view key);
   void error(std::string_view key, const std::string& message);  // at the key's value
   void errorHere(const std::string& message);                     // at the object
+  // "line:col" of the object (for messages made later, at run time).
+  std::string locationOf(std::uint32_t& line, std::uint32_t& col) const;
   // Reports unknown keys. Call once, after reading every known key.
   void done();
 

@@ -59,6 +59,8 @@ class SqlWriteTx : public WriteTx {
     return std::optional<ResourceRecord>(toRecord(rows.front()));
   }
 
+  Sql& sql() override { return sql_; }
+
   core::Status put(ResourceRecord& rec, const std::vector<search::IndexRow>& rows) override {
     types_.insert(rec.type);
     GW_ASSIGN_OR_RETURN(auto cur, sql_.query("SELECT version FROM resource_current WHERE rtype = ? "
@@ -341,6 +343,16 @@ class SqlStore : public Store {
     std::lock_guard lock(generations_mu_);
     auto it = generations_.find(type);
     return it == generations_.end() ? 0 : it->second;
+  }
+
+  core::Result<std::vector<SqlRow>> query(std::string_view text, const SqlParams& params) override {
+    try {
+      auto lease = readers_.acquire();
+      Sql sql(*lease, dialect_);
+      return sql.query(text, params);
+    } catch (const Poco::Exception& e) {
+      return core::Status(core::Code::kUnavailable, "database unreachable: " + e.displayText());
+    }
   }
 
   core::Status ping() override {

@@ -17,6 +17,7 @@
 #include "core/status.h"
 #include "search/index_row.h"
 #include "search/query.h"
+#include "storage/sql.h"
 
 namespace onedoor::storage {
 
@@ -47,6 +48,9 @@ class WriteTx {
   // transaction's writes: what conditional create/update/delete decide on.
   virtual core::Result<std::vector<ResourceRecord>> find(const search::SearchQuery& query,
                                                          std::size_t limit) = 0;
+  // The transaction's own SQL, for the tables other parts of the gateway keep beside the
+  // resources (the outbox, processed messages) and must change in the same commit.
+  virtual Sql& sql() = 0;
 };
 
 using WriteUnit = std::function<core::Status(WriteTx&)>;
@@ -113,6 +117,8 @@ class Store {
                                                      const std::string& format, const std::string& body,
                                                      const std::string& status, const std::string& detail,
                                                      std::int64_t received_ms) = 0;
+  // A read-only statement on a reader session (outbox listings, metrics), outside any write.
+  virtual core::Result<std::vector<SqlRow>> query(std::string_view sql, const SqlParams& params = {}) = 0;
   // Checks that the database answers.
   virtual core::Status ping() = 0;
   // A number that changes after every committed write of a resource of `type`, for caches of

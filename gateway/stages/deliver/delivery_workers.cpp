@@ -1,0 +1,160 @@
+#include "stages/deliver/delivery_workers.h"
+
+#include <algorithm>
+#include <random>
+
+#include "core/exchange.h"
+#include "stages/audit/audit_event.h"
+#include "stages/deliver/transport.h"
+
+namespace onedoor::stages::deliver {
+
+std::int64_t backoffMs(const config::DeliveryConfig& d, std::int64_t attempts, double unit_random) {
+  double delay = d.backoff_initial_ms;
+  for (std::int64_t i = 1; i < attempts && delay < d.backoff_max_ms; ++i) delay *= 2;
+  delay = std::min<double>(delay, d.backoff_max_ms);
+  return static_cast<std::int64_t>(delay / 2 + delay / 2 * std::clamp(unit_random, 0.0, 1.0));
+}
+
+DeliveryWorkers::DeliveryWorkers(config::GatewayConfigPtr config, std::shared_ptr<const Outbox> outbox,
+                                 std::shared_ptr<storage::AuditStore> audit, std::shared_ptr<core::Env> env,
+                                 fhir::ModelPtr model, std::string owner)
+    : config_(std::move(config)),
+      outbox_(std::move(outbox)),
+      audit_(std::move(audit)),
+      env_(std::move(env)),
+      model_(std::move(model)),
+      owner_(std::move(owner)) {}
+
+DeliveryWorkers::~DeliveryWorkers() { stop(); }
+
+void DeliveryWorkers::start() {
+  for (std::uint32_t i = 0; i < config_->delivery.workers; ++i) {
+    threads_.emplace_back([this, i] { loop(static_cast<int>(i)); });
+  }
+}
+
+void DeliveryWorkers::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+void DeliveryWorkers::wake() {
+  {
+    std::lock_guard lock(mu_);
+    ++wakes_;
+  }
+  cv_.notify_all();
+}
+
+std::int64_t DeliveryWorkers::nowMs() const { return core::epochMillis(env_->now()); }
+
+void DeliveryWorkers::loop(int index) {
+  std::string owner = owner_ + "#" + std::to_string(index);
+  std::uint64_t seen = 0;
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      seen = wakes_;
+    }
+    auto batch = outbox_->claim(owner, nowMs(), config_->delivery.lease_ms, 8);
+    if (batch.isOk()) {
+      for (const auto& m : *batch) {
+        deliver(m);
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+      }
+    }
+    std::unique_lock lock(mu_);
+    if (batch.isOk() && !batch->empty()) continue;  // more may be due
+    cv_.wait_for(lock, std::chrono::milliseconds(config_->delivery.poll_ms),
+                 [&] { return stopping_ || wakes_ != seen; });
+    if (stopping_) return;
+  }
+}
+
+void DeliveryWorkers::deliver(const OutboxEntry& m) {
+  const config::PartnerConfig* partner = config_->partner(m.destination);
+  std::int64_t now = nowMs();
+  if (partner == nullptr || partner->delivery.transport.empty()) {
+    // The partner left the configuration: nothing can deliver this.
+    (void)outbox_->failed(m.id, m.attempts, "no delivery is configured for partner '" + m.destination + "'", now, true);
+    counters_.dead++;
+    audit(m, partner, false, "no delivery configured");
+    return;
+  }
+  const config::DeliveryConfig& d = partner->delivery;
+  {
+    std::lock_guard lock(mu_);
+    Breaker& b = breakers_[m.destination];
+    if (b.open_until_ms > now) {
+      (void)outbox_->release(m.id, b.open_until_ms);
+      return;
+    }
+  }
+  SendResult r = send(d, m);
+  std::int64_t attempts = m.attempts + 1;
+  now = nowMs();
+  {
+    std::lock_guard lock(mu_);
+    Breaker& b = breakers_[m.destination];
+    if (r.delivered || r.permanent) {
+      b.failures = 0;  // the receiver answered
+    } else if (++b.failures >= d.breaker_failures) {
+      if (b.open_until_ms <= now) counters_.breaker_opened++;
+      b.open_until_ms = now + d.breaker_open_ms;
+    }
+  }
+  if (r.delivered) {
+    (void)outbox_->delivered(m.id, attempts, now);
+    counters_.delivered++;
+    audit(m, partner, true, "");
+    return;
+  }
+  bool dead = r.permanent || attempts >= static_cast<std::int64_t>(d.max_attempts);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  (void)outbox_->failed(m.id, attempts, r.error, now + backoffMs(d, attempts, unit), dead);
+  (dead ? counters_.dead : counters_.retried)++;
+  audit(m, partner, false, r.error);
+}
+
+void DeliveryWorkers::audit(const OutboxEntry& m, const config::PartnerConfig* partner, bool delivered,
+                            const std::string& error) {
+  core::Exchange ex(*model_);
+  ex.request.transport = partner != nullptr ? partner->delivery.transport : "delivery";
+  ex.request.endpoint = "delivery";
+  ex.request.method = "POST";
+  ex.request.path = partner != nullptr ? partner->delivery.endpoint : "";
+  ex.request_id = m.message_id;
+  ex.fhir.interaction = core::Interaction::kOperation;
+  ex.fhir.operation = "deliver";
+  ex.principal.authenticated = true;
+  ex.principal.partner = m.destination;
+  if (partner != nullptr) {
+    ex.principal.sector = partner->sector;
+    ex.principal.ods = partner->ods;
+  }
+  ex.principal.purpose = "TREAT";
+  if (m.ordering_key.rfind("Patient/", 0) == 0) ex.audit.patients.push_back(m.ordering_key);
+  ex.audit.entities.push_back({"urn:onedoor:outbox:" + std::to_string(m.id), {}});
+  ex.audit.decision = "permit";
+  if (delivered) {
+    ex.response.status = 200;
+  } else {
+    ex.fail(core::Status(core::Code::kUnavailable, "delivery to " + m.destination + " failed: " + error));
+  }
+  auto now = env_->now();
+  auto event = audit::auditEvent(ex, env_->uuid(), core::formatInstant(now), core::epochMillis(now), "OneDoor gateway");
+  (void)audit_->append(std::move(event.json), std::move(event.facts));
+}
+
+}  // namespace onedoor::stages::deliver

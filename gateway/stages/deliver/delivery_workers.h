@@ -1,0 +1,78 @@
+#pragma once
+// The delivery workers: threads that take due messages from the outbox and send them to their
+// partners (transport.h), one attempt at a time. A failed attempt is tried again after an
+// exponential back-off with jitter, capped; after the partner's last attempt, or at once when
+// the receiver refuses the message for good, it becomes a dead letter (the messages after it for
+// the same patient then go on: one poison message blocks nothing). A destination that keeps
+// failing has its circuit opened for a while: its messages wait without using up attempts, and
+// the other destinations are not slowed. Every attempt is audited as a disclosure to the
+// recipient (outcome, destination, message; no content).
+// Made at start-up; start() and stop() from one thread; counters() from any.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/gateway_config.h"
+#include "core/env.h"
+#include "fhir/model.h"
+#include "stages/deliver/outbox.h"
+#include "storage/audit_store.h"
+
+namespace onedoor::stages::deliver {
+
+struct DeliveryCounters {
+  std::atomic<std::uint64_t> delivered{0};
+  std::atomic<std::uint64_t> retried{0};
+  std::atomic<std::uint64_t> dead{0};
+  std::atomic<std::uint64_t> breaker_opened{0};
+};
+
+// The back-off before attempt `attempts` + 1: initial × 2^(attempts-1), capped at max, then a
+// random point in its upper half (jitter, so that retries of many messages spread out).
+std::int64_t backoffMs(const config::DeliveryConfig& d, std::int64_t attempts, double unit_random);
+
+class DeliveryWorkers {
+ public:
+  DeliveryWorkers(config::GatewayConfigPtr config, std::shared_ptr<const Outbox> outbox,
+                  std::shared_ptr<storage::AuditStore> audit, std::shared_ptr<core::Env> env, fhir::ModelPtr model,
+                  std::string owner);
+  ~DeliveryWorkers();
+  void start();
+  void stop();
+  // Looks at the outbox now instead of at the next poll (after messages were enqueued).
+  void wake();
+  const DeliveryCounters& counters() const { return counters_; }
+
+ private:
+  struct Breaker {
+    std::uint32_t failures = 0;
+    std::int64_t open_until_ms = 0;
+  };
+  void loop(int index);
+  void deliver(const OutboxEntry& m);
+  void audit(const OutboxEntry& m, const config::PartnerConfig* partner, bool delivered, const std::string& error);
+  std::int64_t nowMs() const;
+
+  config::GatewayConfigPtr config_;
+  std::shared_ptr<const Outbox> outbox_;
+  std::shared_ptr<storage::AuditStore> audit_;
+  std::shared_ptr<core::Env> env_;
+  fhir::ModelPtr model_;
+  std::string owner_;
+  DeliveryCounters counters_;
+  std::mutex mu_;  // guards the members below
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::uint64_t wakes_ = 0;
+  std::map<std::string, Breaker> breakers_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace onedoor::stages::deliver

@@ -1,0 +1,180 @@
+#include "stages/deliver/outbox.h"
+
+#include <map>
+
+namespace onedoor::stages::deliver {
+
+namespace {
+
+using storage::asInt;
+using storage::asString;
+
+constexpr const char* kColumns =
+    "id, destination, ordering_key, message_id, event, source, content_type, body, state, attempts, "
+    "next_attempt_ms, last_error, created_ms, delivered_ms";
+
+OutboxEntry toEntry(const storage::SqlRow& r) {
+  OutboxEntry e;
+  e.id = asInt(r[0]);
+  e.destination = asString(r[1]);
+  e.ordering_key = asString(r[2]);
+  e.message_id = asString(r[3]);
+  e.event = asString(r[4]);
+  e.source = asString(r[5]);
+  e.content_type = asString(r[6]);
+  e.body = asString(r[7]);
+  e.state = asString(r[8]);
+  e.attempts = asInt(r[9]);
+  e.next_attempt_ms = asInt(r[10]);
+  e.last_error = asString(r[11]);
+  e.created_ms = asInt(r[12]);
+  e.delivered_ms = asInt(r[13]);
+  return e;
+}
+
+// One UPDATE in its own write unit; kNotFound when no row changed.
+core::Status updateOne(storage::Store& store, const std::string& sql, const storage::SqlParams& params,
+                       const std::string& what) {
+  return store.write([&](storage::WriteTx& tx) -> core::Status {
+    GW_ASSIGN_OR_RETURN(auto n, tx.sql().update(sql, params));
+    if (n == 0) return core::notFound(what);
+    return core::Status::ok();
+  });
+}
+
+}  // namespace
+
+core::Status enqueue(storage::WriteTx& tx, const OutboxEntry& e) {
+  return tx.sql().exec(
+      "INSERT INTO outbox (destination, ordering_key, message_id, event, source, content_type, body, state, attempts, "
+      "next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+      {e.destination, e.ordering_key, e.message_id, e.event, e.source, e.content_type, e.body, e.next_attempt_ms,
+       e.created_ms});
+}
+
+core::Result<std::optional<std::string>> processedResponse(storage::WriteTx& tx, const std::string& sender,
+                                                           const std::string& message_id) {
+  GW_ASSIGN_OR_RETURN(auto rows, tx.sql().query("SELECT response FROM processed_message WHERE sender = ? AND message_id = ?",
+                                                {sender, message_id}));
+  if (rows.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(asString(rows.front()[0]));
+}
+
+core::Status recordProcessed(storage::WriteTx& tx, const std::string& sender, const std::string& message_id,
+                             const std::string& response, std::int64_t now_ms) {
+  return tx.sql().exec("INSERT INTO processed_message (sender, message_id, received_ms, response) VALUES (?, ?, ?, ?)",
+                       {sender, message_id, now_ms, response});
+}
+
+core::Result<std::vector<OutboxEntry>> Outbox::claim(const std::string& owner, std::int64_t now_ms, std::int64_t lease_ms,
+                                                     std::size_t limit) const {
+  // Candidates first (a read), then each taken with a conditional UPDATE: a row another worker
+  // (or gateway) leased in between is skipped, not delivered twice.
+  GW_ASSIGN_OR_RETURN(
+      auto rows,
+      store_->query(std::string("SELECT ") + kColumns +
+                        " FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_ms <= ? AND o.lease_until_ms <= ? "
+                        "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.destination = o.destination AND "
+                        "p.ordering_key = o.ordering_key AND p.state = 'pending' AND p.id < o.id) ORDER BY o.id LIMIT ?",
+                    {now_ms, now_ms, static_cast<std::int64_t>(limit)}));
+  std::vector<OutboxEntry> claimed;
+  if (rows.empty()) return claimed;
+  GW_RETURN_IF_ERROR(store_->write([&](storage::WriteTx& tx) -> core::Status {
+    claimed.clear();
+    for (const auto& r : rows) {
+      OutboxEntry e = toEntry(r);
+      GW_ASSIGN_OR_RETURN(auto n, tx.sql().update("UPDATE outbox SET lease_owner = ?, lease_until_ms = ? WHERE id = ? AND "
+                                                  "state = 'pending' AND lease_until_ms <= ?",
+                                                  {owner, now_ms + lease_ms, e.id, now_ms}));
+      if (n == 1) claimed.push_back(std::move(e));
+    }
+    return core::Status::ok();
+  }));
+  return claimed;
+}
+
+core::Status Outbox::delivered(std::int64_t id, std::int64_t attempts, std::int64_t now_ms) const {
+  return updateOne(*store_,
+                   "UPDATE outbox SET state = 'delivered', attempts = ?, delivered_ms = ?, last_error = '', "
+                   "lease_owner = '', lease_until_ms = 0 WHERE id = ?",
+                   {attempts, now_ms, id}, "no outbox message " + std::to_string(id));
+}
+
+core::Status Outbox::failed(std::int64_t id, std::int64_t attempts, const std::string& error, std::int64_t next_attempt_ms,
+                            bool dead) const {
+  return updateOne(*store_,
+                   "UPDATE outbox SET state = ?, attempts = ?, last_error = ?, next_attempt_ms = ?, lease_owner = '', "
+                   "lease_until_ms = 0 WHERE id = ?",
+                   {std::string(dead ? "dead" : "pending"), attempts, error.substr(0, 1000), next_attempt_ms, id},
+                   "no outbox message " + std::to_string(id));
+}
+
+core::Status Outbox::release(std::int64_t id, std::int64_t next_attempt_ms) const {
+  return updateOne(*store_, "UPDATE outbox SET next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0 WHERE id = ?",
+                   {next_attempt_ms, id}, "no outbox message " + std::to_string(id));
+}
+
+core::Result<std::vector<OutboxEntry>> Outbox::list(const std::string& state, const std::string& destination,
+                                                    std::size_t limit) const {
+  std::string sql = std::string("SELECT ") + kColumns + " FROM outbox WHERE 1 = 1";
+  storage::SqlParams params;
+  if (!state.empty()) {
+    sql += " AND state = ?";
+    params.emplace_back(state);
+  }
+  if (!destination.empty()) {
+    sql += " AND destination = ?";
+    params.emplace_back(destination);
+  }
+  sql += " ORDER BY id DESC LIMIT ?";
+  params.emplace_back(static_cast<std::int64_t>(limit));
+  GW_ASSIGN_OR_RETURN(auto rows, store_->query(sql, params));
+  std::vector<OutboxEntry> out;
+  for (const auto& r : rows) out.push_back(toEntry(r));
+  return out;
+}
+
+core::Result<std::optional<OutboxEntry>> Outbox::get(std::int64_t id) const {
+  GW_ASSIGN_OR_RETURN(auto rows, store_->query(std::string("SELECT ") + kColumns + " FROM outbox WHERE id = ?", {id}));
+  if (rows.empty()) return std::optional<OutboxEntry>();
+  return std::optional<OutboxEntry>(toEntry(rows.front()));
+}
+
+core::Status Outbox::replay(std::int64_t id, std::int64_t now_ms) const {
+  return updateOne(*store_,
+                   "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?, lease_owner = '', "
+                   "lease_until_ms = 0 WHERE id = ? AND state IN ('dead', 'discarded')",
+                   {now_ms, id}, "no dead or discarded outbox message " + std::to_string(id));
+}
+
+core::Status Outbox::discard(std::int64_t id) const {
+  return updateOne(*store_,
+                   "UPDATE outbox SET state = 'discarded', lease_owner = '', lease_until_ms = 0 WHERE id = ? AND "
+                   "state IN ('pending', 'dead')",
+                   {id}, "no pending or dead outbox message " + std::to_string(id));
+}
+
+core::Result<OutboxStats> Outbox::stats() const {
+  GW_ASSIGN_OR_RETURN(auto rows, store_->query("SELECT destination, state, COUNT(*), MIN(created_ms) FROM outbox "
+                                               "GROUP BY destination, state ORDER BY destination"));
+  OutboxStats out;
+  std::map<std::string, OutboxStats::Destination> by;
+  for (const auto& r : rows) {
+    auto& d = by[asString(r[0])];
+    d.destination = asString(r[0]);
+    std::string state = asString(r[1]);
+    std::int64_t n = asInt(r[2]);
+    if (state == "pending") {
+      d.pending = n;
+      d.oldest_pending_ms = asInt(r[3]);
+    } else if (state == "dead") {
+      d.dead = n;
+    } else if (state == "delivered") {
+      d.delivered = n;
+    }
+  }
+  for (auto& [name, d] : by) out.destinations.push_back(std::move(d));
+  return out;
+}
+
+}  // namespace onedoor::stages::deliver

@@ -1,0 +1,90 @@
+#pragma once
+// The outbox: messages accepted for delivery to partners, kept in the store's database. A message
+// is enqueued inside the write unit that stores what it delivers, so that both commit together
+// before the sender is acknowledged: once acknowledged, never lost; never acknowledged unless
+// stored. Delivery workers claim due messages with a lease (several gateways may share one
+// PostgreSQL database), and record the outcome: delivered, retried later, or a dead letter that an
+// operator can replay or discard. Messages of one destination and ordering key (the patient) are
+// delivered in the order they were accepted; a dead letter stops holding back the ones after it.
+// Also the ledger of processed FHIR messages, for idempotent $process-message.
+// Thread-safe (all state is in the database).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "storage/store.h"
+
+namespace onedoor::stages::deliver {
+
+struct OutboxEntry {
+  std::int64_t id = 0;
+  std::string destination;   // partner id
+  std::string ordering_key;  // delivered in order per destination and key (Patient/<id>, or the message)
+  std::string message_id;    // the idempotency key receivers get
+  std::string event;         // MessageHeader event code, or the HL7 v2 trigger
+  std::string source;        // where it came from: sender|message id
+  std::string content_type;
+  std::string body;
+  std::string state = "pending";  // pending | delivered | dead | discarded
+  std::int64_t attempts = 0;
+  std::int64_t next_attempt_ms = 0;
+  std::string last_error;
+  std::int64_t created_ms = 0;
+  std::int64_t delivered_ms = 0;
+};
+
+// Inside a write unit: adds `entry` (pending, due at entry.next_attempt_ms).
+core::Status enqueue(storage::WriteTx& tx, const OutboxEntry& entry);
+
+// Inside a write unit: the response a message from `sender` with `message_id` had, if it was
+// processed before; and recording one.
+core::Result<std::optional<std::string>> processedResponse(storage::WriteTx& tx, const std::string& sender,
+                                                           const std::string& message_id);
+core::Status recordProcessed(storage::WriteTx& tx, const std::string& sender, const std::string& message_id,
+                             const std::string& response, std::int64_t now_ms);
+
+struct OutboxStats {
+  struct Destination {
+    std::string destination;
+    std::int64_t pending = 0;
+    std::int64_t dead = 0;
+    std::int64_t delivered = 0;
+    std::int64_t oldest_pending_ms = 0;  // created_ms of the oldest pending message (0: none)
+  };
+  std::vector<Destination> destinations;
+};
+
+class Outbox {
+ public:
+  explicit Outbox(std::shared_ptr<storage::Store> store) : store_(std::move(store)) {}
+
+  // Claims up to `limit` due messages for `owner` until now + lease: pending, due, not leased by
+  // another worker, and first among the pending ones of their destination and ordering key.
+  core::Result<std::vector<OutboxEntry>> claim(const std::string& owner, std::int64_t now_ms, std::int64_t lease_ms,
+                                               std::size_t limit) const;
+  core::Status delivered(std::int64_t id, std::int64_t attempts, std::int64_t now_ms) const;
+  // A failed attempt: tried again at next_attempt_ms, or a dead letter.
+  core::Status failed(std::int64_t id, std::int64_t attempts, const std::string& error, std::int64_t next_attempt_ms,
+                      bool dead) const;
+  // Gives a claimed message back untried (its destination's circuit is open).
+  core::Status release(std::int64_t id, std::int64_t next_attempt_ms) const;
+
+  // Operators.
+  core::Result<std::vector<OutboxEntry>> list(const std::string& state, const std::string& destination,
+                                              std::size_t limit) const;
+  core::Result<std::optional<OutboxEntry>> get(std::int64_t id) const;
+  // A dead or discarded message back to pending, due now, its attempts counted afresh.
+  core::Status replay(std::int64_t id, std::int64_t now_ms) const;
+  // A pending or dead message is not to be delivered.
+  core::Status discard(std::int64_t id) const;
+  core::Result<OutboxStats> stats() const;
+
+ private:
+  std::shared_ptr<storage::Store> store_;
+};
+
+}  // namespace onedoor::stages::deliver
