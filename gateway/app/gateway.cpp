@@ -183,6 +183,22 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   if (ctx.policy == nullptr) return core::invalid("the consent policy has errors:\n" + diags.toString());
   auto engine = std::make_shared<stages::route::RestEngine>(gw->model_, gw->store_, env, indexer, rest);
   engine->setAuditStore(gw->audit_);
+  // Messaging: the routing table, each partner's outbound map (compiled now), the outbox and the
+  // delivery workers.
+  GW_ASSIGN_OR_RETURN(auto router, stages::deliver::Router::make(config, gw->model_));
+  std::map<std::string, fml::CompiledMapPtr> outbound;
+  for (const auto& p : config->partners) {
+    if (p.delivery.map.empty()) continue;
+    GW_ASSIGN_OR_RETURN(outbound[p.id], loadMapFile(config->resolvePath(p.delivery.map), gw->model_));
+  }
+  auto messaging = std::make_shared<stages::deliver::Messaging>(config, gw->model_, gw->store_, indexer, router,
+                                                                ctx.policy, std::move(outbound));
+  gw->outbox_ = std::make_shared<const stages::deliver::Outbox>(gw->store_);
+  gw->workers_ = std::make_unique<stages::deliver::DeliveryWorkers>(config, gw->outbox_, gw->audit_, env, gw->model_,
+                                                                    "gateway-" + env->uuid());
+  stages::deliver::DeliveryWorkers* workers = gw->workers_.get();
+  messaging->setNotify([workers] { workers->wake(); });
+  engine->setMessaging(messaging);
   ctx.rest = engine;
   core::StageRegistry registry;
   GW_RETURN_IF_ERROR(stages::registerBuiltinStages(registry, ctx));
@@ -202,6 +218,7 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   std::shared_ptr<storage::Store> store_ref = gw->store_;
   handlers.ready = [store_ref] { return store_ref->ping(); };
   GW_RETURN_IF_ERROR(gw->http_->start(std::move(handlers)));
+  gw->workers_->start();
   // HL7 v2 feeds: one MLLP listener per partner feed, its map compiled now.
   for (const auto& m : config->mllp) {
     fml::CompiledMapPtr map;
@@ -222,6 +239,7 @@ Gateway::~Gateway() { stop(); }
 void Gateway::stop() {
   for (auto& m : mllp_) m->stop();
   if (http_) http_->stop();
+  if (workers_) workers_->stop();
 }
 
 core::Result<fml::CompiledMapPtr> loadMapFile(const std::string& file, const fhir::ModelPtr& model) {

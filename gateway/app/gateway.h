@@ -16,6 +16,9 @@
 #include "http/http_server.h"
 #include "search/indexer.h"
 #include "stages/consent/policy.h"
+#include "stages/deliver/delivery_workers.h"
+#include "stages/deliver/messaging.h"
+#include "stages/deliver/outbox.h"
 #include "stages/validate/validator.h"
 #include "storage/audit_store.h"
 #include "storage/store.h"
@@ -34,6 +37,8 @@ class Gateway {
   const fhir::Model& model() const { return *model_; }
   storage::Store& store() { return *store_; }
   storage::AuditStore& auditStore() { return *audit_; }
+  const stages::deliver::Outbox& outbox() const { return *outbox_; }
+  const stages::deliver::DeliveryWorkers& deliveryWorkers() const { return *workers_; }
   // The port of the i-th configured MLLP listener (config.mllp order).
   std::uint16_t mllpPort(std::size_t i) const { return mllp_.at(i)->port(); }
 
@@ -46,6 +51,8 @@ class Gateway {
   std::shared_ptr<const core::Pipeline> pipeline_;
   std::unique_ptr<http::HttpServer> http_;
   std::vector<std::unique_ptr<mllp::MllpServer>> mllp_;
+  std::shared_ptr<const stages::deliver::Outbox> outbox_;
+  std::unique_ptr<stages::deliver::DeliveryWorkers> workers_;
 };
 
 // Reads and compiles a map: FML text (errors with file:line:col), or a StructureMap resource in a

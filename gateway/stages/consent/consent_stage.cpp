@@ -100,6 +100,15 @@ bool ConsentStage::scopesAllow(core::Exchange& ex) const {
     }
     case Interaction::kOperation:
       if (fr.operation == "consent-check") return true;
+      if (fr.operation == "process-message") {
+        // A message writes what it carries: create on every type in it.
+        if (!fr.resource) return need("Bundle", 'c');
+        for (const fhir::Node* entry : fr.resource->childrenNamed("entry")) {
+          const fhir::Node* r = entry->child("resource");
+          if (r != nullptr && r->type != nullptr && !need(r->type->name, 'c')) return false;
+        }
+        return true;
+      }
       if (fr.operation == "validate") {
         return authenticate::allows(scopes, fr.type, 'c') || authenticate::allows(scopes, fr.type, 'u') ||
                need(fr.type, 'r');
@@ -161,8 +170,9 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
   // Writes, and $validate (decided like the write it checks, so that it cannot probe a patient's
   // data a write would be refused for).
   bool validating = fr.interaction == Interaction::kOperation && fr.operation == "validate";
+  bool message = fr.interaction == Interaction::kOperation && fr.operation == "process-message";
   if (!fr.resource || (fr.interaction != Interaction::kCreate && fr.interaction != Interaction::kUpdate &&
-                       fr.interaction != Interaction::kBatch && !validating)) {
+                       fr.interaction != Interaction::kBatch && !validating && !message)) {
     return core::Flow::kContinue;
   }
   PatientContext pc(*model_, *store_, *indexer_, &consent_cache_);
@@ -190,7 +200,7 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
     ex.audit.policy_version = evaluator_.policy().version;
     return true;
   };
-  if (fr.interaction == Interaction::kBatch) {
+  if (fr.interaction == Interaction::kBatch || message) {
     for (auto& entry : fr.resource->children) {
       if (entry.name != "entry") continue;
       fhir::Node* r = entry.child("resource");

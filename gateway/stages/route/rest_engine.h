@@ -14,6 +14,7 @@
 #include "fhir/node.h"
 #include "search/indexer.h"
 #include "search/query.h"
+#include "stages/deliver/messaging.h"
 #include "storage/audit_store.h"
 #include "storage/store.h"
 
@@ -68,6 +69,8 @@ class RestEngine {
 
   // The audit log searched through AuditEvent (set at start-up, before the engine is shared).
   void setAuditStore(std::shared_ptr<storage::AuditStore> audit) { audit_ = std::move(audit); }
+  // Routing and delivery of FHIR messages (set at start-up, before the engine is shared).
+  void setMessaging(std::shared_ptr<const deliver::Messaging> messaging) { messaging_ = std::move(messaging); }
 
   const fhir::Model& model() const { return *model_; }
   const search::Indexer& indexer() const { return *indexer_; }
@@ -79,6 +82,8 @@ class RestEngine {
   void auditLog(core::Exchange& ex) const;
   // rest_transform.cpp: POST StructureMap/{id}/$transform.
   void transformOperation(core::Exchange& ex) const;
+  // rest_messaging.cpp: POST $process-message.
+  void processMessage(core::Exchange& ex) const;
   void read(core::Exchange& ex) const;
   void vread(core::Exchange& ex) const;
   void createInteraction(core::Exchange& ex) const;
@@ -97,6 +102,7 @@ class RestEngine {
   fhir::ModelPtr model_;
   std::shared_ptr<storage::Store> store_;
   std::shared_ptr<storage::AuditStore> audit_;
+  std::shared_ptr<const deliver::Messaging> messaging_;
   std::shared_ptr<core::Env> env_;
   std::shared_ptr<const search::Indexer> indexer_;
   RestConfig config_;

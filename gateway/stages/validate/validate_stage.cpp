@@ -46,8 +46,9 @@ ValidationOptions ValidateStage::options(const std::vector<std::string>& profile
 
 core::Result<core::Flow> ValidateStage::run(core::Exchange& ex) {
   if (ex.fhir.interaction == Interaction::kOperation && ex.fhir.operation == "validate") return validateOperation(ex);
+  bool message = ex.fhir.interaction == Interaction::kOperation && ex.fhir.operation == "process-message";
   if (ex.fhir.resource && (ex.fhir.interaction == Interaction::kCreate || ex.fhir.interaction == Interaction::kUpdate ||
-                           ex.fhir.interaction == Interaction::kBatch)) {
+                           ex.fhir.interaction == Interaction::kBatch || message)) {
     return validateWrite(ex);
   }
   return core::Flow::kContinue;

@@ -1,0 +1,207 @@
+#include "stages/deliver/messaging.h"
+
+#include <algorithm>
+
+#include "fhir/codec.h"
+#include "core/exchange.h"
+#include "formats/any_format.h"
+#include "stages/audit/audit_event.h"
+#include "stages/consent/patient_context.h"
+
+namespace onedoor::stages::deliver {
+
+namespace {
+
+std::string contentTypeOf(const std::string& format) {
+  if (format == "hl7v2") return "x-application/hl7-v2+er7";
+  if (format == "csv") return "text/csv";
+  if (format == "xml") return "application/xml";
+  return "application/json";
+}
+
+// The format a map's non-FHIR result is written in: the one its target structure's URL names.
+std::string targetFormat(const fml::Map& map) {
+  if (map.groups.empty()) return "";
+  for (const auto& in : map.groups.front().inputs) {
+    if (in.mode != "target") continue;
+    for (const auto& st : map.structures) {
+      if (st.alias == in.type || st.url == in.type) return formats::formatOfStructure(st.url);
+    }
+  }
+  return "";
+}
+
+// A transaction of the message's resources (not its MessageHeader), for a FHIR REST receiver.
+fhir::Node asTransaction(const fhir::Model& model, const fhir::Node& bundle) {
+  fhir::Node tx = fhir::makeResource(*model.resourceType("Bundle"));
+  tx.set("type", "transaction");
+  bool header = true;
+  for (const fhir::Node* e : bundle.childrenNamed("entry")) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    const fhir::Node* r = e->child("resource");
+    if (r == nullptr || r->type == nullptr) continue;
+    fhir::Node* entry = tx.add("entry");
+    if (!e->childValue("fullUrl").empty()) entry->set("fullUrl", std::string(e->childValue("fullUrl")));
+    entry->addResource("resource", *r);
+    fhir::Node* req = entry->add("request");
+    req->set("method", "POST");
+    req->set("url", r->type->name);
+  }
+  return tx;
+}
+
+}  // namespace
+
+core::Result<Plan> Messaging::plan(const fhir::Node& bundle, const std::string& sender, const std::string& message_id,
+                                   const std::string& now, std::int64_t now_ms) const {
+  Plan plan;
+  GW_ASSIGN_OR_RETURN(auto recipients, router_->recipients(bundle, sender));
+  // Deliveries to one partner about one patient keep their order.
+  std::string ordering_key = "message:" + message_id;
+  {
+    consent::PatientContext pc(*model_, *store_, *indexer_, nullptr);
+    for (const fhir::Node* e : bundle.childrenNamed("entry")) {
+      const fhir::Node* r = e->child("resource");
+      if (r == nullptr || r->type == nullptr || r->type->name == "MessageHeader") continue;
+      auto patients = pc.patientsOf(*r);
+      if (!patients.empty()) {
+        ordering_key = patients.front();
+        break;
+      }
+    }
+  }
+  for (const auto& recipient : recipients) {
+    Disclosure d;
+    d.partner = recipient.partner->id;
+    d.route = recipient.route;
+    auto seen = redact(bundle, *recipient.partner, d, now);
+    plan.disclosures.push_back(d);
+    if (!seen) continue;
+    GW_ASSIGN_OR_RETURN(auto rendered, render(*seen, *recipient.partner));
+    OutboxEntry entry;
+    entry.destination = recipient.partner->id;
+    entry.ordering_key = ordering_key;
+    entry.message_id = message_id + "/" + recipient.partner->id;
+    entry.event = messageEvent(bundle);
+    entry.source = sender + "|" + message_id;
+    entry.body = std::move(rendered.first);
+    entry.content_type = std::move(rendered.second);
+    entry.next_attempt_ms = now_ms;
+    entry.created_ms = now_ms;
+    plan.entries.push_back(std::move(entry));
+  }
+  return plan;
+}
+
+std::optional<fhir::Node> Messaging::redact(const fhir::Node& bundle, const config::PartnerConfig& recipient,
+                                            Disclosure& d, const std::string& now) const {
+  consent::PatientContext pc(*model_, *store_, *indexer_, nullptr);
+  consent::Requester who{recipient.id, recipient.sector, recipient.ods, "TREAT", false};
+  fhir::Node out = bundle;
+  bool masked = false, removed = false, header = true;
+  std::size_t data = 0;
+  std::vector<fhir::Node> kept;
+  for (auto& c : out.children) {
+    if (c.name != "entry") {
+      kept.push_back(std::move(c));
+      continue;
+    }
+    fhir::Node* r = c.child("resource");
+    if (header || r == nullptr || r->type == nullptr) {
+      header = false;
+      kept.push_back(std::move(c));
+      continue;
+    }
+    auto patients = pc.patientsOf(*r);
+    auto consents = pc.consentsOf(patients);
+    if (!consents.isOk()) {  // fail closed
+      d.decision = "deny";
+      d.rule = "error";
+      return std::nullopt;
+    }
+    consent::Decision decision = evaluator_.decide(who, *r, *consents, "access", now,
+                                                   [&](const std::string& ref) { return pc.odsOf(ref); });
+    for (const auto& p : patients) {
+      if (std::find(d.patients.begin(), d.patients.end(), p) == d.patients.end()) d.patients.push_back(p);
+    }
+    if (!decision.consent.empty()) d.consents.push_back(decision.consent);
+    if (d.rule.empty() || decision.effect != consent::Decision::Effect::kPermit) d.rule = decision.rule;
+    if (decision.effect == consent::Decision::Effect::kDeny) {
+      removed = true;
+      continue;
+    }
+    if (decision.effect == consent::Decision::Effect::kMask) {
+      evaluator_.mask(*r);
+      masked = true;
+    }
+    ++data;
+    kept.push_back(std::move(c));
+  }
+  if (data == 0) {
+    d.decision = "deny";
+    return std::nullopt;
+  }
+  out.children = std::move(kept);
+  d.decision = masked || removed ? "redact" : "permit";
+  return out;
+}
+
+core::Result<std::pair<std::string, std::string>> Messaging::render(const fhir::Node& bundle,
+                                                                    const config::PartnerConfig& recipient) const {
+  const config::DeliveryConfig& dc = recipient.delivery;
+  auto it = outbound_.find(recipient.id);
+  if (it == outbound_.end()) {
+    if (dc.transport == "fhir-rest") return std::pair{fhir::writeJson(asTransaction(*model_, bundle)), std::string("application/fhir+json")};
+    return std::pair{fhir::writeJson(bundle), std::string("application/fhir+json")};
+  }
+  const fml::CompiledMap& map = *it->second;
+  auto out = map.transform(bundle);
+  if (!out.isOk()) return core::invalid("the outbound map of partner " + recipient.id + ": " + out.status().message());
+  if (out->type != nullptr) {
+    return std::pair{fhir::writeJson(*out), dc.content_type.empty() ? std::string("application/fhir+json") : dc.content_type};
+  }
+  std::string format = dc.transport == "mllp" ? "hl7v2" : targetFormat(map.map());
+  if (format.empty()) return core::invalid("the outbound map of partner " + recipient.id + " does not say its format");
+  auto text = formats::writeAny(*out, format, formats::writeOptionsOf(map.map().metadata));
+  if (!text.isOk()) return core::invalid("the outbound map of partner " + recipient.id + ": " + text.status().message());
+  return std::pair{std::move(text).value(), dc.content_type.empty() ? contentTypeOf(format) : dc.content_type};
+}
+
+void Messaging::auditDisclosures(storage::AuditStore& audit, core::Env& env, const std::vector<Disclosure>& disclosures,
+                                 const std::string& message_id) const {
+  for (const auto& d : disclosures) {
+    const config::PartnerConfig* p = config_->partner(d.partner);
+    core::Exchange ex(*model_);
+    ex.request.transport = "routing";
+    ex.request.endpoint = "delivery";
+    ex.request.method = "POST";
+    ex.request_id = message_id;
+    ex.fhir.interaction = core::Interaction::kOperation;
+    ex.fhir.operation = "route";
+    ex.principal.authenticated = true;
+    ex.principal.partner = d.partner;
+    if (p != nullptr) {
+      ex.principal.sector = p->sector;
+      ex.principal.ods = p->ods;
+    }
+    ex.principal.purpose = "TREAT";
+    ex.audit.patients = d.patients;
+    ex.audit.decision = d.decision;
+    ex.audit.rule = d.rule;
+    ex.audit.policy_version = evaluator_.policy().version;
+    ex.audit.consents = d.consents;
+    if (d.decision == "deny") {
+      ex.fail(core::Status(core::Code::kForbidden, "not routed to " + d.partner + ": the sharing policy or the patient's consent"));
+    } else {
+      ex.response.status = 200;
+    }
+    auto now = env.now();
+    auto event = audit::auditEvent(ex, env.uuid(), core::formatInstant(now), core::epochMillis(now), "OneDoor gateway");
+    (void)audit.append(std::move(event.json), std::move(event.facts));
+  }
+}
+
+}  // namespace onedoor::stages::deliver

@@ -1,0 +1,91 @@
+#pragma once
+// What becomes of an accepted FHIR message: which partners it goes to (the routing table), what
+// each of them may see of it (the consent stage's evaluator, deciding for that recipient as if it
+// read the message: denied resources leave the message, minimal-dataset rules mask them, and a
+// recipient who may see none of the message's data gets nothing), and the message in each
+// recipient's format (its outbound map, or FHIR). The result is outbox entries for the caller to
+// enqueue in the transaction that stores the message, and the decisions to audit.
+// Built at start-up; thread-safe.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/gateway_config.h"
+#include "core/status.h"
+#include "fhir/model.h"
+#include "fhir/node.h"
+#include "fml/engine.h"
+#include "search/indexer.h"
+#include "stages/consent/consent_evaluator.h"
+#include "stages/deliver/outbox.h"
+#include "stages/deliver/router.h"
+#include "core/env.h"
+#include "storage/audit_store.h"
+#include "storage/store.h"
+
+namespace onedoor::stages::deliver {
+
+// One recipient's decision, for the audit trail.
+struct Disclosure {
+  std::string partner;
+  std::string route;
+  std::string decision;  // permit | redact | deny
+  std::string rule;
+  std::vector<std::string> consents;
+  std::vector<std::string> patients;
+};
+
+struct Plan {
+  std::vector<OutboxEntry> entries;
+  std::vector<Disclosure> disclosures;
+};
+
+class Messaging {
+ public:
+  Messaging(config::GatewayConfigPtr config, fhir::ModelPtr model, std::shared_ptr<storage::Store> store,
+            std::shared_ptr<const search::Indexer> indexer, std::shared_ptr<const Router> router,
+            consent::PolicyPtr policy, std::map<std::string, fml::CompiledMapPtr> outbound_maps)
+      : config_(std::move(config)),
+        model_(std::move(model)),
+        store_(std::move(store)),
+        indexer_(std::move(indexer)),
+        router_(std::move(router)),
+        evaluator_(std::move(policy)),
+        outbound_(std::move(outbound_maps)) {}
+
+  // The deliveries of message `bundle` (id `message_id`) from partner `sender`, accepted at `now`.
+  core::Result<Plan> plan(const fhir::Node& bundle, const std::string& sender, const std::string& message_id,
+                          const std::string& now, std::int64_t now_ms) const;
+
+  // Audits each recipient's decision (permit, redact, deny) as a disclosure record.
+  void auditDisclosures(storage::AuditStore& audit, core::Env& env, const std::vector<Disclosure>& disclosures,
+                        const std::string& message_id) const;
+
+  // Called after deliveries were enqueued and committed (wakes the delivery workers).
+  void setNotify(std::function<void()> notify) { notify_ = std::move(notify); }
+  void notify() const {
+    if (notify_) notify_();
+  }
+
+ private:
+  // The message as `recipient` may see it, or nullopt when it may see nothing of it.
+  std::optional<fhir::Node> redact(const fhir::Node& bundle, const config::PartnerConfig& recipient, Disclosure& d,
+                                   const std::string& now) const;
+  // The message in the recipient's format: its body and content type.
+  core::Result<std::pair<std::string, std::string>> render(const fhir::Node& bundle,
+                                                           const config::PartnerConfig& recipient) const;
+
+  config::GatewayConfigPtr config_;
+  fhir::ModelPtr model_;
+  std::shared_ptr<storage::Store> store_;
+  std::shared_ptr<const search::Indexer> indexer_;
+  std::shared_ptr<const Router> router_;
+  consent::ConsentEvaluator evaluator_;
+  std::map<std::string, fml::CompiledMapPtr> outbound_;  // partner id -> map
+  std::function<void()> notify_;
+};
+
+}  // namespace onedoor::stages::deliver

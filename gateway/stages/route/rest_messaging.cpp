@@ -1,0 +1,123 @@
+// POST [base]/$process-message (R4, in the BaRS pattern): a message Bundle is checked, kept with
+// its deliveries in one transaction, and only then answered with a response message pointing
+// back to it. A message a sender sends again (same sender, same Bundle.id) is answered as it was
+// the first time and neither kept nor delivered again.
+#include <Poco/UUIDGenerator.h>
+
+#include "fhir/codec.h"
+#include "stages/deliver/outbox.h"
+#include "stages/route/rest_engine.h"
+
+namespace onedoor::stages::route {
+
+namespace {
+
+// The response message: a MessageHeader with response.identifier the original message id.
+fhir::Node responseMessage(const fhir::Model& model, const fhir::Node& request, const std::string& message_id,
+                           const std::string& id, const std::string& now, const std::string& base_url) {
+  fhir::Node b = fhir::makeResource(*model.resourceType("Bundle"));
+  b.set("id", id);
+  b.set("type", "message");
+  b.set("timestamp", now);
+  const fhir::Node* req_header = request.child("entry")->child("resource");
+  fhir::Node h = fhir::makeResource(*model.resourceType("MessageHeader"));
+  h.set("id", id + "-header");
+  if (const fhir::Node* ev = req_header->child("event")) {
+    fhir::Node* coding = h.add("eventCoding");
+    for (const char* k : {"system", "code", "display"}) {
+      if (!ev->childValue(k).empty()) coding->set(k, std::string(ev->childValue(k)));
+    }
+  }
+  if (const fhir::Node* src = req_header->child("source"); src != nullptr && !src->childValue("endpoint").empty()) {
+    h.add("destination")->set("endpoint", std::string(src->childValue("endpoint")));
+  }
+  fhir::Node* source = h.add("source");
+  source->set("name", "OneDoor");
+  source->set("endpoint", base_url);
+  fhir::Node* response = h.add("response");
+  response->set("identifier", message_id);
+  response->set("code", "ok");
+  fhir::Node* entry = b.add("entry");
+  entry->set("fullUrl", "urn:uuid:" + id + "-header");
+  entry->addResource("resource", std::move(h));
+  return b;
+}
+
+}  // namespace
+
+void RestEngine::processMessage(core::Exchange& ex) const {
+  if (ex.request.method != "POST" || !ex.fhir.type.empty()) {
+    ex.fail(core::invalid("$process-message is POST [base]/$process-message with a message Bundle"));
+    return;
+  }
+  if (messaging_ == nullptr) {
+    ex.fail(core::Status(core::Code::kNotImplemented, "this gateway has no messaging configured (routes)"));
+    return;
+  }
+  if (!ex.fhir.resource || ex.fhir.resource->type == nullptr || ex.fhir.resource->type->name != "Bundle") {
+    ex.fail(core::invalid("$process-message needs a Bundle of type message", "Bundle"));
+    return;
+  }
+  const fhir::Node& bundle = *ex.fhir.resource;
+  if (bundle.childValue("type") != "message") {
+    ex.fail(core::invalid("Bundle.type must be 'message' for $process-message", "Bundle.type"));
+    return;
+  }
+  const fhir::Node* first = bundle.child("entry");
+  const fhir::Node* header = first != nullptr ? first->child("resource") : nullptr;
+  if (header == nullptr || header->type == nullptr || header->type->name != "MessageHeader") {
+    ex.fail(core::invalid("the first entry of a message must be its MessageHeader", "Bundle.entry[0].resource"));
+    return;
+  }
+  std::string message_id(bundle.childValue("id"));
+  if (message_id.empty()) {
+    ex.fail(core::invalid("a message needs Bundle.id: it identifies the message to its sender and receivers", "Bundle.id"));
+    return;
+  }
+  std::string sender = ex.principal.partner.empty() ? "anonymous" : ex.principal.partner;
+  auto now_tp = env_->now();
+  std::string now = core::formatInstant(now_tp);
+  std::int64_t now_ms = core::epochMillis(now_tp);
+  // Recipients and what each may see are decided before the transaction (they read Consents).
+  auto plan = messaging_->plan(bundle, sender, message_id, now, now_ms);
+  if (!plan.isOk()) {
+    ex.fail(plan.status());
+    return;
+  }
+  std::string response_json;
+  bool duplicate = false;
+  std::string stored_id = env_->uuid();
+  core::Status st = store_->write([&](storage::WriteTx& tx) -> core::Status {
+    GW_ASSIGN_OR_RETURN(auto prior, deliver::processedResponse(tx, sender, message_id));
+    if (prior) {
+      response_json = *prior;
+      duplicate = true;
+      return core::Status::ok();
+    }
+    GW_ASSIGN_OR_RETURN(auto written, create(tx, bundle, stored_id));
+    (void)written;
+    for (const auto& entry : plan->entries) GW_RETURN_IF_ERROR(deliver::enqueue(tx, entry));
+    response_json = fhir::writeJson(responseMessage(*model_, bundle, message_id, env_->uuid(), now, config_.base_url));
+    return deliver::recordProcessed(tx, sender, message_id, response_json, now_ms);
+  });
+  if (!st.isOk()) {
+    ex.fail(st);
+    return;
+  }
+  ex.audit.entities.push_back({"Bundle/" + stored_id, {}});
+  for (const auto& d : plan->disclosures) {
+    for (const auto& p : d.patients) {
+      if (std::find(ex.audit.patients.begin(), ex.audit.patients.end(), p) == ex.audit.patients.end()) {
+        ex.audit.patients.push_back(p);
+      }
+    }
+  }
+  if (!duplicate) {
+    messaging_->notify();
+    if (audit_) messaging_->auditDisclosures(*audit_, *env_, plan->disclosures, message_id);
+  }
+  ex.response.status = 200;
+  ex.response.raw_json = response_json;
+}
+
+}  // namespace onedoor::stages::route
