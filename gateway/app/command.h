@@ -27,5 +27,6 @@ int keygenCommand(const std::vector<std::string>& args);
 int tokenCommand(const std::vector<std::string>& args);
 int consentCommand(const std::vector<std::string>& args);
 int mapCommand(const std::vector<std::string>& args);
+int outboxCommand(const std::vector<std::string>& args);
 
 }  // namespace onedoor::app

@@ -84,14 +84,14 @@ class SampleIcs {
   onedoor::testing::HttpClient as(const std::string& partner) {
     if (!gw_) {
       std::vector<onedoor::testing::TestPartner> partners = {
-          {"gp-riverside", "gp", {"TREAT", "HOPERAT"}, {"system/*.cruds"}, "Y12345", ""},
-          {"acute-general", "acute", {"TREAT", "ETREAT", "HOPERAT"}, {"system/*.cruds"}, "RX1", ""},
-          {"mh-spa", "mental-health", {"TREAT"}, {"system/*.cruds"}, "RX4", ""},
-          {"crisis-team", "mental-health", {"TREAT", "ETREAT"}, {"system/*.rs"}, "RX4", ""},
-          {"council-adults", "social-care", {"TREAT"}, {"system/*.rs"}, "LA123", ""},
+          {"gp-riverside", "gp", {"TREAT", "HOPERAT"}, {"system/*.cruds"}, "Y12345", "", ""},
+          {"acute-general", "acute", {"TREAT", "ETREAT", "HOPERAT"}, {"system/*.cruds"}, "RX1", "", ""},
+          {"mh-spa", "mental-health", {"TREAT"}, {"system/*.cruds"}, "RX4", "", ""},
+          {"crisis-team", "mental-health", {"TREAT", "ETREAT"}, {"system/*.rs"}, "RX4", "", ""},
+          {"council-adults", "social-care", {"TREAT"}, {"system/*.rs"}, "LA123", "", ""},
           {"vcfse-befriending", "vcfse", {"TREAT"},
-           {"system/Patient.rs", "system/ServiceRequest.rs", "system/Task.cruds"}, "VCF01", ""},
-          {"ics-auditor", "auditor", {"HOPERAT"}, {"system/AuditEvent.rs"}, "ICS01", ""}};
+           {"system/Patient.rs", "system/ServiceRequest.rs", "system/Task.cruds"}, "VCF01", "", ""},
+          {"ics-auditor", "auditor", {"HOPERAT"}, {"system/AuditEvent.rs"}, "ICS01", "", ""}};
       gw_ = std::make_unique<onedoor::testing::TestGateway>(
           "", "", partners, nullptr, onedoor::testing::readFile(ONEDOOR_SOURCE_DIR "/config/policy.sample.json"));
     }

@@ -42,14 +42,14 @@ struct Ics {
                       server.private_key + R"(", "client_ca": ")" + pki.caFile() +
                       R"(", "client_certificates": "optional"})";
     std::vector<TestPartner> partners = {
-        {"gp-riverside", "gp", {"TREAT", "HOPERAT"}, {"system/*.cruds"}, "Y12345", ""},
-        {"mh-spa", "mental-health", {"TREAT"}, {"system/*.cruds"}, "RX4", ""},
-        {"crisis-team", "mental-health", {"TREAT", "ETREAT"}, {"system/*.rs"}, "RX4", ""},
-        {"council-adults", "social-care", {"TREAT"}, {"system/*.rs"}, "LA123", ""},
+        {"gp-riverside", "gp", {"TREAT", "HOPERAT"}, {"system/*.cruds"}, "Y12345", "", ""},
+        {"mh-spa", "mental-health", {"TREAT"}, {"system/*.cruds"}, "RX4", "", ""},
+        {"crisis-team", "mental-health", {"TREAT", "ETREAT"}, {"system/*.rs"}, "RX4", "", ""},
+        {"council-adults", "social-care", {"TREAT"}, {"system/*.rs"}, "LA123", "", ""},
         {"vcfse-befriending", "vcfse", {"TREAT"},
-         {"system/Patient.rs", "system/ServiceRequest.rs", "system/Task.cruds"}, "VCF01", ""},
-        {"ics-auditor", "auditor", {"HOPERAT"}, {"system/AuditEvent.rs"}, "ICS01", ""},
-        {"acute-general", "acute", {"TREAT"}, {"system/*.cruds"}, "RX1", kAcuteSubject},
+         {"system/Patient.rs", "system/ServiceRequest.rs", "system/Task.cruds"}, "VCF01", "", ""},
+        {"ics-auditor", "auditor", {"HOPERAT"}, {"system/AuditEvent.rs"}, "ICS01", "", ""},
+        {"acute-general", "acute", {"TREAT"}, {"system/*.cruds"}, "RX1", kAcuteSubject, ""},
     };
     gw = std::make_unique<testing::TestGateway>(tls, "", partners, nullptr,
                                                 testing::readFile(ONEDOOR_SOURCE_DIR "/config/policy.sample.json"));

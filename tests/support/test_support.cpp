@@ -156,7 +156,7 @@ TestGateway::TestGateway(const std::string& server_extra, const std::string& ext
                                                                (dir_.path() / "keys/gateway.pub.pem").string());
   BOOST_REQUIRE_MESSAGE(gateway_key.isOk(), gateway_key.status().message());
   std::vector<TestPartner> all = {{"test-client", "acute", {"TREAT", "ETREAT", "HOPERAT", "HRESCH", "PUBHLTH"},
-                                   {"system/*.cruds"}, "RTEST", ""}};
+                                   {"system/*.cruds"}, "RTEST", "", ""}};
   all.insert(all.end(), partners.begin(), partners.end());
   std::string partner_json;
   for (const auto& p : all) {
@@ -167,7 +167,8 @@ TestGateway::TestGateway(const std::string& server_extra, const std::string& ext
                     p.sector + R"(", "ods": ")" + p.ods + R"(", "purposes": )" + quoteList(p.purposes) +
                     R"(, "scopes": )" + quoteList(p.scopes) + R"(, "keys": [{"kid": "k1", "alg": "ES384", "public_key": "keys/)" +
                     p.id + R"(.pub.pem"}], "development_key": "keys/)" + p.id + R"(.key.pem")" +
-                    (p.certificate_subject.empty() ? "" : R"(, "certificate_subject": ")" + p.certificate_subject + "\"") + "}";
+                    (p.certificate_subject.empty() ? "" : R"(, "certificate_subject": ")" + p.certificate_subject + "\"") +
+                    (p.delivery.empty() ? "" : R"(, "delivery": )" + p.delivery) + "}";
   }
   std::string text = R"({"server": {"host": "127.0.0.1", "port": 0, "allow_plain_http": true)" +
                      (server_extra.empty() ? std::string() : ", " + server_extra) + R"(},

@@ -70,6 +70,7 @@ struct TestPartner {
   std::vector<std::string> scopes = {"system/*.cruds"};
   std::string ods;
   std::string certificate_subject;
+  std::string delivery;  // the partner's "delivery" object (JSON text), if it receives messages
 };
 
 // A gateway on 127.0.0.1 with an OS-chosen port, a fresh SQLite database, its own generated

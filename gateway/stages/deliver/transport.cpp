@@ -35,7 +35,11 @@ SendResult httpPost(const config::DeliveryConfig& d, const std::string& url, con
       session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
     }
     session->setTimeout(Poco::Timespan(static_cast<long>(d.timeout_ms) * 1000));
-    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
+    // The target as configured ($process-message stays as written; Poco::URI would encode the $).
+    std::size_t scheme = url.find("://");
+    std::size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    std::string target = slash == std::string::npos ? "/" : url.substr(slash);
+    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, target, Poco::Net::HTTPMessage::HTTP_1_1);
     req.setContentType(content_type);
     req.setContentLength(static_cast<std::streamsize>(m.body.size()));
     req.set("Idempotency-Key", m.message_id);

@@ -1,0 +1,312 @@
+// Exchange end to end: FHIR messages accepted with $process-message, routed by the routing table,
+// decided per recipient by the sample ICS policy and the patients' Consents, kept in the outbox in
+// the same transaction, and delivered by the workers to real receivers on loopback ports — with
+// receivers that fail, hang, refuse or are down, dead letters and replay.
+#include <boost/test/unit_test.hpp>
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <thread>
+
+#include "support/test_receiver.h"
+#include "support/test_support.h"
+
+using namespace onedoor;
+using testing::HttpClient;
+using testing::HttpResponse;
+using testing::TestPartner;
+using testing::TestReceiver;
+
+namespace {
+
+std::string fhirMessage(const std::string& delivery_url, const std::string& extra = "") {
+  return R"({"transport": "fhir-message", "endpoint": ")" + delivery_url +
+         R"(", "backoff_initial_ms": 20, "backoff_max_ms": 80)" + (extra.empty() ? R"(, "timeout_ms": 2000)" : extra) + "}";
+}
+
+// The gateway shared by the tests here: the sample policy, partners as in the ICS, each receiving
+// partner with a receiver of its own.
+struct Exchange {
+  TestReceiver gp_rx, spa_rx, vcfse_rx, flaky_rx, poison_rx, slow_rx;
+  std::unique_ptr<testing::TestGateway> gw;
+
+  Exchange() {
+    std::vector<TestPartner> partners = {
+        {"gp-riverside", "gp", {"TREAT"}, {"system/*.cruds"}, "Y12345", "", fhirMessage(gp_rx.url())},
+        {"mh-spa", "mental-health", {"TREAT"}, {"system/*.cruds"}, "RX4", "", fhirMessage(spa_rx.url())},
+        {"vcfse-befriending", "vcfse", {"TREAT"}, {"system/Patient.rs", "system/ServiceRequest.rs"}, "VCF01", "",
+         R"({"transport": "http", "endpoint": ")" + vcfse_rx.url("/referrals") + R"(", "map": ")" ONEDOOR_SOURCE_DIR
+         R"(/mappings/vcfse/referral-out-csv.map", "backoff_initial_ms": 20, "backoff_max_ms": 80})"},
+        {"flaky-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1F", "",
+         fhirMessage(flaky_rx.url(), R"(, "max_attempts": 3, "breaker_failures": 100, "timeout_ms": 2000)")},
+        {"poison-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1P", "", fhirMessage(poison_rx.url())},
+        {"slow-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1S", "",
+         fhirMessage(slow_rx.url(), R"(, "timeout_ms": 300, "max_attempts": 2)")},
+    };
+    std::string routes = R"json("delivery": {"poll_ms": 50, "workers": 2},
+      "routes": [
+        {"name": "referral-to-spa", "event": "servicerequest-request",
+         "when": "entry.resource.ofType(ServiceRequest).exists()", "to": ["mh-spa"]},
+        {"name": "response-to-requester", "event": "servicerequest-response",
+         "to_ods": "entry.resource.ofType(Task).requester.identifier.value"},
+        {"name": "befriending", "event": "befriending-referral", "to": ["vcfse-befriending"]},
+        {"name": "flaky", "event": "test-flaky", "to": ["flaky-ward"]},
+        {"name": "poison", "event": "test-poison", "to": ["poison-ward"]},
+        {"name": "slow", "event": "test-slow", "to": ["slow-ward"]}
+      ])json";
+    gw = std::make_unique<testing::TestGateway>("", routes, partners, nullptr,
+                                                testing::readFile(ONEDOOR_SOURCE_DIR "/config/policy.sample.json"));
+  }
+
+  HttpClient as(const std::string& partner) { return gw->client(gw->token(partner)); }
+  const stages::deliver::Outbox& outbox() { return gw->gateway().outbox(); }
+
+  // Waits until the outbox has `n` messages to `destination` in `state`.
+  bool waitState(const std::string& destination, const std::string& state, std::size_t n,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      auto rows = outbox().list(state, destination, 100);
+      if (rows.isOk() && rows->size() >= n) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+};
+
+Exchange& exchange() {
+  static Exchange instance;
+  return instance;
+}
+
+rapidjson::Document json(const HttpResponse& r) {
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  return d;
+}
+
+std::string created(const HttpResponse& r) {
+  BOOST_REQUIRE_MESSAGE(r.status == 201, "create failed: " + std::to_string(r.status) + " " + r.body);
+  return json(r)["id"].GetString();
+}
+
+std::string patientJson(const std::string& nhs, const std::string& family) {
+  return R"({"resourceType": "Patient", "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": ")" + nhs +
+         R"("}], "name": [{"use": "official", "family": ")" + family + R"(", "given": ["Amira"]}],
+         "telecom": [{"system": "phone", "value": "07700 900123"}], "gender": "female", "birthDate": "1990-04-02"})";
+}
+
+// A message Bundle: MessageHeader (event `event`), then `resources` (JSON objects, comma-separated).
+std::string message(const std::string& id, const std::string& event, const std::string& resources) {
+  return R"({"resourceType": "Bundle", "id": ")" + id + R"(", "type": "message", "timestamp": "2026-11-23T10:00:00Z",
+    "entry": [{"fullUrl": "urn:uuid:)" + id + R"(-header", "resource": {"resourceType": "MessageHeader",
+      "eventCoding": {"system": "https://fhir.nhs.uk/CodeSystem/message-events-bars", "code": ")" + event + R"("},
+      "source": {"endpoint": "https://sender.example/fhir"}}})" + resources + "]}";
+}
+
+std::string referral(const std::string& id, const std::string& patient, const std::string& note) {
+  return R"(, {"fullUrl": "urn:uuid:)" + id + R"(-sr", "resource": {"resourceType": "ServiceRequest", "status": "active",
+    "intent": "order", "identifier": [{"system": "https://riverside.example/referrals", "value": ")" + id + R"("}],
+    "subject": {"reference": "Patient/)" + patient + R"("}, "authoredOn": "2026-11-23",
+    "requester": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "Y12345"}},
+    "code": {"text": "Referral"}, "note": [{"text": ")" + note + R"("}]}})";
+}
+
+HttpResponse post(HttpClient& c, const std::string& body) {
+  return c.request("POST", "/fhir/$process-message", body, {{"Content-Type", "application/fhir+json"}});
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(ExchangeEndToEnd)
+
+// S1: the GP refers to the mental health Single Point of Access; the message is acknowledged
+// once stored, delivered once (a re-send is answered as before and not delivered again), and the
+// SPA's accepted Task goes back to the GP, routed by the Task's requester.
+BOOST_AUTO_TEST_CASE(s1_referral_to_spa_and_accepted_task_back_to_gp) {
+  Exchange& x = exchange();
+  auto gp = x.as("gp-riverside");
+  std::string patient = created(gp.send("POST", "/fhir/Patient", patientJson("9000000017", "Okafor")));
+  std::string body = message("ref-s1-0001", "servicerequest-request", referral("ref-s1-0001", patient, "Low mood"));
+  auto ack = post(gp, body);
+  BOOST_REQUIRE_MESSAGE(ack.status == 200, ack.body);
+  auto response = json(ack);
+  BOOST_CHECK_EQUAL(std::string(response["type"].GetString()), "message");
+  const auto& header = response["entry"][0]["resource"];
+  BOOST_CHECK_EQUAL(std::string(header["response"]["identifier"].GetString()), "ref-s1-0001");
+  BOOST_CHECK_EQUAL(std::string(header["response"]["code"].GetString()), "ok");
+  BOOST_REQUIRE(x.spa_rx.waitTaken(1));
+  auto got = x.spa_rx.received();
+  BOOST_CHECK_EQUAL(got.front().path, "/fhir/$process-message");
+  BOOST_CHECK_EQUAL(got.front().idempotency_key, "ref-s1-0001/mh-spa");
+  BOOST_CHECK(got.front().body.find("Low mood") != std::string::npos);
+  // Sent again: the same answer, nothing delivered twice.
+  auto again = post(gp, body);
+  BOOST_CHECK_EQUAL(again.status, 200);
+  BOOST_CHECK_EQUAL(again.body, ack.body);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  BOOST_CHECK_EQUAL(x.spa_rx.received().size(), 1u);
+  BOOST_CHECK(x.waitState("mh-spa", "delivered", 1));
+  // The SPA accepts: a Task pointing at the referral, back to the requester (the GP by ODS).
+  auto spa = x.as("mh-spa");
+  std::string task = R"(, {"fullUrl": "urn:uuid:task-s1", "resource": {"resourceType": "Task", "status": "accepted",
+    "intent": "order", "for": {"reference": "Patient/)" + patient + R"("},
+    "requester": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "Y12345"}},
+    "focus": {"identifier": {"value": "ref-s1-0001"}}}})";
+  auto accepted = post(spa, message("resp-s1-0001", "servicerequest-response", task));
+  BOOST_REQUIRE_MESSAGE(accepted.status == 200, accepted.body);
+  BOOST_REQUIRE(x.gp_rx.waitTaken(1));
+  BOOST_CHECK(x.gp_rx.received().back().body.find("\"accepted\"") != std::string::npos);
+  BOOST_CHECK_EQUAL(x.spa_rx.taken(), 1u);  // the sender does not get its own message
+}
+
+// S4 and S6: the GP's social prescriber refers to the befriending charity, which gets the referral
+// as its minimal-dataset CSV, only with the patient's explicit consent, and nothing once the
+// consent is withdrawn.
+BOOST_AUTO_TEST_CASE(s4_s6_minimal_csv_to_the_charity_then_nothing_after_withdrawal) {
+  Exchange& x = exchange();
+  auto gp = x.as("gp-riverside");
+  std::string patient = created(gp.send("POST", "/fhir/Patient", patientJson("9000000025", "Sheikh")));
+  std::string actor = R"({"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
+    "reference": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "VCF01"}}})";
+  auto consent = [&](const std::string& type) {
+    return R"({"resourceType": "Consent", "status": "active",
+      "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+      "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+      "patient": {"reference": "Patient/)" + patient + R"("}, "dateTime": "2026-11-01",
+      "provision": {"type": ")" + type + R"(", "actor": [)" + actor + "]}}";
+  };
+  // The referral and the person, as the GP system sends them.
+  auto befriending = [&](const std::string& id, const std::string& note) {
+    auto person = json(gp.get("/fhir/Patient/" + patient));
+    return message(id, "befriending-referral",
+                   referral(id, patient, note) + R"(, {"fullUrl": ")" + x.gw->base() + "/Patient/" + patient +
+                       R"(", "resource": )" + testing::jsonText(person) + "}");
+  };
+  // Without consent: not routed, and the decision is audited.
+  auto none = post(gp, befriending("bef-s4-0000", "Befriending, weekly"));
+  BOOST_REQUIRE_MESSAGE(none.status == 200, none.body);
+  std::string permit = created(gp.send("POST", "/fhir/Consent", consent("permit")));
+  auto sent = post(gp, befriending("bef-s4-0001", "Befriending, weekly"));
+  BOOST_REQUIRE_MESSAGE(sent.status == 200, sent.body);
+  BOOST_REQUIRE(x.vcfse_rx.waitTaken(1));
+  auto csv = x.vcfse_rx.received().back();
+  BOOST_CHECK_EQUAL(csv.content_type, "text/csv");
+  BOOST_CHECK_EQUAL(csv.path, "/referrals");
+  BOOST_CHECK_MESSAGE(csv.body.find("referral_id") != std::string::npos, csv.body);
+  BOOST_CHECK_MESSAGE(csv.body.find("Sheikh") != std::string::npos, csv.body);
+  BOOST_CHECK(csv.body.find("Befriending, weekly") != std::string::npos);
+  BOOST_CHECK(csv.body.find("9000000025") == std::string::npos);  // no NHS number in the charity's dataset
+  // S6: withdrawn. Later referrals do not go.
+  auto old = json(gp.get("/fhir/Consent/" + permit));
+  old["status"].SetString("inactive");
+  BOOST_CHECK_EQUAL(gp.send("PUT", "/fhir/Consent/" + permit, testing::jsonText(old)).status, 200);
+  created(gp.send("POST", "/fhir/Consent", consent("deny")));
+  auto after = post(gp, befriending("bef-s6-0002", "Befriending again"));
+  BOOST_REQUIRE_EQUAL(after.status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  BOOST_CHECK_EQUAL(x.vcfse_rx.taken(), 1u);
+  auto rows = x.outbox().list("", "vcfse-befriending", 10);
+  BOOST_REQUIRE(rows.isOk());
+  BOOST_CHECK_EQUAL(rows->size(), 1u);
+  // The auditor's view: the refusals to route, each naming the charity.
+  auto denied = testing::runOnedoor({"audit", "query", "--config", (x.gw->dir() / "onedoor.json").string(), "--agent",
+                                     "vcfse-befriending", "--outcome", "4"});
+  BOOST_CHECK_MESSAGE(denied.out.find("2 record(s)") != std::string::npos, denied.out);
+}
+
+// A receiver answering 500: retried with back-off until the partner's last attempt, then a dead
+// letter; replayed once the receiver is well, it is delivered — once.
+BOOST_AUTO_TEST_CASE(failing_receiver_dead_letter_then_replay) {
+  Exchange& x = exchange();
+  x.flaky_rx.answer({}, 500);
+  auto client = x.as("test-client");
+  std::string patient = created(client.send("POST", "/fhir/Patient", patientJson("9000000033", "Flaky")));
+  BOOST_REQUIRE_EQUAL(post(client, message("flaky-0001", "test-flaky", referral("flaky-0001", patient, "x"))).status, 200);
+  BOOST_REQUIRE(x.waitState("flaky-ward", "dead", 1));
+  auto dead = x.outbox().list("dead", "flaky-ward", 10);
+  BOOST_REQUIRE(dead.isOk() && dead->size() == 1);
+  BOOST_CHECK_EQUAL(dead->front().attempts, 3);
+  BOOST_CHECK(dead->front().last_error.find("HTTP 500") != std::string::npos);
+  BOOST_CHECK_EQUAL(x.flaky_rx.received().size(), 3u);
+  // Replayed by the operator (the CLI) after the receiver recovers.
+  x.flaky_rx.answer({}, 200);
+  auto replay = testing::runOnedoor({"outbox", "replay", std::to_string(dead->front().id), "--config",
+                                     (x.gw->dir() / "onedoor.json").string()});
+  BOOST_CHECK_MESSAGE(replay.code == 0, replay.out + replay.err);
+  BOOST_REQUIRE(x.flaky_rx.waitTaken(1));
+  BOOST_CHECK(x.waitState("flaky-ward", "delivered", 1));
+  BOOST_CHECK_EQUAL(x.flaky_rx.taken(), 1u);
+}
+
+// A partner down for a while, then back: delivered once it is back.
+BOOST_AUTO_TEST_CASE(receiver_down_then_back_gets_the_message_once) {
+  Exchange& x = exchange();
+  x.poison_rx.stop();
+  auto client = x.as("test-client");
+  std::string patient = created(client.send("POST", "/fhir/Patient", patientJson("9000000041", "Down")));
+  BOOST_REQUIRE_EQUAL(post(client, message("down-0001", "test-poison", referral("down-0001", patient, "while down"))).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto pending = x.outbox().list("pending", "poison-ward", 10);
+  BOOST_REQUIRE(pending.isOk() && pending->size() == 1);
+  BOOST_CHECK_GE(pending->front().attempts, 1);
+  BOOST_CHECK(!pending->front().last_error.empty());
+  x.poison_rx.start();
+  BOOST_REQUIRE(x.poison_rx.waitTaken(1));
+  BOOST_CHECK(x.waitState("poison-ward", "delivered", 1));
+  BOOST_CHECK_EQUAL(x.poison_rx.taken(), 1u);
+}
+
+// A message the receiver refuses for good is a dead letter at once, and holds back nothing: the
+// next message for the same patient and one for another patient are delivered.
+BOOST_AUTO_TEST_CASE(a_poison_message_blocks_nothing) {
+  Exchange& x = exchange();
+  x.poison_rx.refuse("POISON");
+  std::size_t before = x.poison_rx.taken();
+  auto client = x.as("test-client");
+  std::string p1 = created(client.send("POST", "/fhir/Patient", patientJson("9000000058", "One")));
+  std::string p2 = created(client.send("POST", "/fhir/Patient", patientJson("9000000066", "Two")));
+  BOOST_REQUIRE_EQUAL(post(client, message("poison-0001", "test-poison", referral("poison-0001", p1, "POISON"))).status, 200);
+  BOOST_REQUIRE_EQUAL(post(client, message("poison-0002", "test-poison", referral("poison-0002", p1, "fine"))).status, 200);
+  BOOST_REQUIRE_EQUAL(post(client, message("poison-0003", "test-poison", referral("poison-0003", p2, "fine too"))).status, 200);
+  BOOST_REQUIRE(x.poison_rx.waitTaken(before + 2));
+  BOOST_CHECK(x.waitState("poison-ward", "dead", 1));
+  auto dead = x.outbox().list("dead", "poison-ward", 10);
+  BOOST_REQUIRE(dead.isOk() && dead->size() == 1);
+  BOOST_CHECK_EQUAL(dead->front().attempts, 1);  // refused for good: not retried
+  BOOST_CHECK(dead->front().last_error.find("HTTP 400") != std::string::npos);
+}
+
+// A receiver that hangs: each attempt ends at the partner's timeout; after the last, a dead letter.
+BOOST_AUTO_TEST_CASE(a_hanging_receiver_times_out) {
+  Exchange& x = exchange();
+  x.slow_rx.hang(std::chrono::milliseconds(1500));
+  auto client = x.as("test-client");
+  std::string patient = created(client.send("POST", "/fhir/Patient", patientJson("9000000074", "Slow")));
+  auto started = std::chrono::steady_clock::now();
+  BOOST_REQUIRE_EQUAL(post(client, message("slow-0001", "test-slow", referral("slow-0001", patient, "x"))).status, 200);
+  BOOST_REQUIRE(x.waitState("slow-ward", "dead", 1));
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  BOOST_CHECK(elapsed < std::chrono::milliseconds(2500));  // two timeouts of 300 ms and back-off, not 2 x 1.5 s
+  auto dead = x.outbox().list("dead", "slow-ward", 10);
+  BOOST_REQUIRE(dead.isOk() && dead->size() == 1);
+  BOOST_CHECK(dead->front().last_error.find("imeout") != std::string::npos);
+  x.slow_rx.hang(std::chrono::milliseconds(0));
+}
+
+// Bad messages are refused with what is wrong and where; nothing is kept or delivered.
+BOOST_AUTO_TEST_CASE(bad_messages_are_refused_with_their_place) {
+  Exchange& x = exchange();
+  auto client = x.as("test-client");
+  auto not_message = post(client, R"({"resourceType": "Bundle", "id": "b1", "type": "collection"})");
+  BOOST_CHECK_EQUAL(not_message.status, 400);
+  BOOST_CHECK(not_message.body.find("Bundle.type") != std::string::npos);
+  auto no_header = post(client, R"({"resourceType": "Bundle", "id": "b2", "type": "message", "timestamp": "2026-11-23T10:00:00Z",
+    "entry": [{"fullUrl": "urn:uuid:x", "resource": {"resourceType": "Basic", "code": {"text": "x"}}}]})");
+  BOOST_CHECK_EQUAL(no_header.status, 400);
+  auto no_id = post(client, message("", "test-flaky", ""));
+  BOOST_CHECK_EQUAL(no_id.status, 400);
+  BOOST_CHECK(no_id.body.find("Bundle.id") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
