@@ -225,7 +225,8 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
     if (!m.map.empty()) {
       GW_ASSIGN_OR_RETURN(map, loadMapFile(config->resolvePath(m.map), gw->model_));
     }
-    auto inbound = std::make_shared<InboundHl7>(*config->partner(m.partner), map, gw->store_, gw->audit_, env, gw->model_);
+    auto inbound = std::make_shared<InboundHl7>(*config->partner(m.partner), map, gw->store_, gw->audit_, env, gw->model_,
+                                                engine);
     GW_ASSIGN_OR_RETURN(auto server, mllp::MllpServer::start(m, [inbound](const std::string& message) {
       return inbound->handle(message);
     }));

@@ -1,6 +1,7 @@
 #include "app/inbound_hl7.h"
 
 #include <cctype>
+#include <optional>
 
 #include "core/calendar.h"
 #include "core/exchange.h"
@@ -90,10 +91,14 @@ std::string InboundHl7::handle(const std::string& text) const {
   }
   // Checked with the partner's map first, so that the kept message says whether it mapped.
   std::string status = "received", detail;
+  std::optional<fhir::Node> fhir_message;
   if (map_) {
     auto mapped = map_->transform(hl7v2::toTree(*message));
     status = mapped.isOk() ? "mapped" : "error";
     if (!mapped.isOk()) detail = mapped.status().message();
+    if (mapped.isOk() && mapped->type != nullptr && mapped->type->name == "Bundle" && mapped->childValue("type") == "message") {
+      fhir_message = std::move(mapped).value();
+    }
   }
   auto receipt = store_->recordInbound(partner_.id, control, "hl7v2", text, status, detail,
                                        core::epochMillis(env_->now()));
@@ -105,8 +110,17 @@ std::string InboundHl7::handle(const std::string& text) const {
   if (!audit(status == "error" ? 422 : 201, entity, detail)) {
     return ack("AR", "the audit log cannot record the message; send it again");
   }
-  if (receipt->duplicate) return ack("AA", "duplicate of a message already received");
   if (status == "error") return ack("AE", detail);
+  // Kept with its deliveries before the AA (again on a re-send: a message kept before a crash but
+  // not yet routed is routed now; one already routed is not routed twice).
+  if (fhir_message && engine_) {
+    auto accepted = engine_->acceptMessage(*fhir_message, partner_.id, control, [](const std::string&) { return "AA"; });
+    if (!accepted.isOk()) {
+      (void)audit(503, entity, "the mapped message could not be kept: " + accepted.status().message());
+      return ack("AR", "the message could not be kept; send it again");
+    }
+  }
+  if (receipt->duplicate) return ack("AA", "duplicate of a message already received");
   return ack("AA", "");
 }
 

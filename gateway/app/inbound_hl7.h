@@ -3,7 +3,11 @@
 // with the partner's map when one is configured; kept as received in the store (durably; a
 // re-sent control id is not kept twice); recorded in the audit log; and only then acknowledged:
 // AA when kept and mapped, AE when kept but the map failed on it (the reason in MSA-3), AR when
-// it could not be read or kept (the sender should correct or resend it). Thread-safe.
+// it could not be read or kept (the sender should correct or resend it). A message that maps to a
+// FHIR message Bundle is then accepted like one sent to $process-message (kept with its
+// deliveries to the partners the routing table names, in one transaction) before the AA; a
+// re-sent message is not delivered twice, and one kept before a crash but not yet routed is
+// routed when it is sent again. Thread-safe.
 
 #include <memory>
 #include <string>
@@ -11,6 +15,7 @@
 #include "config/gateway_config.h"
 #include "core/env.h"
 #include "fml/engine.h"
+#include "stages/route/rest_engine.h"
 #include "storage/audit_store.h"
 #include "storage/store.h"
 
@@ -19,9 +24,10 @@ namespace onedoor::app {
 class InboundHl7 {
  public:
   InboundHl7(const config::PartnerConfig& partner, fml::CompiledMapPtr map, std::shared_ptr<storage::Store> store,
-             std::shared_ptr<storage::AuditStore> audit, std::shared_ptr<core::Env> env, fhir::ModelPtr model)
+             std::shared_ptr<storage::AuditStore> audit, std::shared_ptr<core::Env> env, fhir::ModelPtr model,
+             std::shared_ptr<const stages::route::RestEngine> engine = nullptr)
       : partner_(partner), map_(std::move(map)), store_(std::move(store)), audit_(std::move(audit)),
-        env_(std::move(env)), model_holder_(std::move(model)), model_(*model_holder_) {}
+        env_(std::move(env)), model_holder_(std::move(model)), model_(*model_holder_), engine_(std::move(engine)) {}
 
   // The ACK (ER7) for one message.
   std::string handle(const std::string& message) const;
@@ -37,6 +43,7 @@ class InboundHl7 {
   std::shared_ptr<core::Env> env_;
   fhir::ModelPtr model_holder_;
   const fhir::Model& model_;
+  std::shared_ptr<const stages::route::RestEngine> engine_;
 };
 
 }  // namespace onedoor::app

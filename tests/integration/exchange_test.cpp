@@ -6,8 +6,14 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
+#include <fstream>
+#include <mutex>
 #include <thread>
 
+#include <Poco/Net/StreamSocket.h>
+
+#include "hl7v2/message.h"
+#include "mllp/mllp_server.h"
 #include "support/test_receiver.h"
 #include "support/test_support.h"
 
@@ -26,11 +32,54 @@ std::string fhirMessage(const std::string& delivery_url, const std::string& extr
 
 // The gateway shared by the tests here: the sample policy, partners as in the ICS, each receiving
 // partner with a receiver of its own.
+// The community mental health team's system takes HL7 v2 over MLLP: a receiver that keeps what it
+// gets and answers AA.
+struct MllpReceiver {
+  std::mutex mu;
+  std::vector<std::string> messages;
+  std::unique_ptr<mllp::MllpServer> server;
+  MllpReceiver() {
+    config::MllpConfig c;
+    c.port = 0;
+    c.partner = "cmht-north";
+    auto s = mllp::MllpServer::start(c, [this](const std::string& text) {
+      auto m = hl7v2::parse(text);
+      std::lock_guard lock(mu);
+      messages.push_back(text);
+      return m.isOk() ? hl7v2::write(hl7v2::acknowledgement(*m, "AA", "", "ACK1", "20261123120000")) : std::string();
+    });
+    BOOST_REQUIRE_MESSAGE(s.isOk(), s.status().message());
+    server = std::move(s).value();
+  }
+  ~MllpReceiver() { server->stop(); }
+  std::size_t count() {
+    std::lock_guard lock(mu);
+    return messages.size();
+  }
+};
+
+// An outbound map for the CMHT: the discharge message as a minimal ADT^A03.
+constexpr const char* kBundleToAdt = R"(map "https://onedoor.dev/test/bundle-to-adt" = "BundleToAdt"
+uses "http://hl7.org/fhir/StructureDefinition/Bundle" alias Bundle as source
+uses "https://onedoor.dev/hl7v2/ADT_A03" alias ADT as target
+group Main(source b : Bundle, target msg : ADT) {
+  b -> msg.MSH as msh, msh.F3 = 'ONEDOOR', msh.F9 as t, t.C1 = 'ADT', t.C2 = 'A03', msh.F10 = 'D1', msh.F11 = 'P', msh.F12 = '2.4' "msh";
+  b.entry as e where resource is Patient then {
+    e.resource as p then {
+      p.identifier as i where system = 'https://fhir.nhs.uk/Id/nhs-number' -> msg.PID as pid, pid.F3 as cx, cx.C1 = (%i.value), cx.C5 = 'NH' "pid";
+    } "person";
+  } "patient";
+}
+)";
+
 struct Exchange {
   TestReceiver gp_rx, spa_rx, vcfse_rx, flaky_rx, poison_rx, slow_rx;
+  MllpReceiver cmht_rx;
+  testing::TempDir maps;
   std::unique_ptr<testing::TestGateway> gw;
 
   Exchange() {
+    std::ofstream(maps.path() / "bundle-to-adt.map") << kBundleToAdt;
     std::vector<TestPartner> partners = {
         {"gp-riverside", "gp", {"TREAT"}, {"system/*.cruds"}, "Y12345", "", fhirMessage(gp_rx.url())},
         {"mh-spa", "mental-health", {"TREAT"}, {"system/*.cruds"}, "RX4", "", fhirMessage(spa_rx.url())},
@@ -42,6 +91,10 @@ struct Exchange {
         {"poison-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1P", "", fhirMessage(poison_rx.url())},
         {"slow-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1S", "",
          fhirMessage(slow_rx.url(), R"(, "timeout_ms": 300, "max_attempts": 2)")},
+        {"acute-pas", "acute", {"TREAT"}, {"system/*.cruds"}, "RX1", "", ""},
+        {"cmht-north", "mental-health", {"TREAT"}, {"system/*.rs"}, "RX4C", "",
+         R"({"transport": "mllp", "endpoint": "127.0.0.1:)" + std::to_string(cmht_rx.server->port()) + R"(", "map": ")" +
+             (maps.path() / "bundle-to-adt.map").string() + R"("})"},
     };
     std::string routes = R"json("delivery": {"poll_ms": 50, "workers": 2},
       "routes": [
@@ -52,8 +105,11 @@ struct Exchange {
         {"name": "befriending", "event": "befriending-referral", "to": ["vcfse-befriending"]},
         {"name": "flaky", "event": "test-flaky", "to": ["flaky-ward"]},
         {"name": "poison", "event": "test-poison", "to": ["poison-ward"]},
-        {"name": "slow", "event": "test-slow", "to": ["slow-ward"]}
-      ])json";
+        {"name": "slow", "event": "test-slow", "to": ["slow-ward"]},
+        {"name": "discharge", "event": "http://terminology.hl7.org/CodeSystem/v2-0003|A03",
+         "to": ["gp-riverside", "cmht-north", "vcfse-befriending"]}
+      ],
+      "mllp": [{"port": 0, "partner": "acute-pas", "map": ")json" ONEDOOR_SOURCE_DIR R"json(/mappings/acute/adt-to-message.map"}])json";
     gw = std::make_unique<testing::TestGateway>("", routes, partners, nullptr,
                                                 testing::readFile(ONEDOOR_SOURCE_DIR "/config/policy.sample.json"));
   }
@@ -307,6 +363,59 @@ BOOST_AUTO_TEST_CASE(bad_messages_are_refused_with_their_place) {
   auto no_id = post(client, message("", "test-flaky", ""));
   BOOST_CHECK_EQUAL(no_id.status, 400);
   BOOST_CHECK(no_id.body.find("Bundle.id") != std::string::npos);
+}
+
+// S3: the acute trust's PAS sends an ADT A03 (discharge) over MLLP. It is acknowledged only once
+// kept with its deliveries; the GP gets the FHIR message, the community mental health team an HL7
+// v2 A03, and the befriending charity nothing (no explicit consent). A re-send is not delivered
+// again.
+BOOST_AUTO_TEST_CASE(s3_discharge_over_mllp_to_gp_and_cmht_not_the_charity) {
+  Exchange& x = exchange();
+  std::size_t gp_before = x.gp_rx.taken(), charity_before = x.vcfse_rx.taken();
+  std::string a03 = testing::readFile(ONEDOOR_SOURCE_DIR "/mappings/acute/tests/adt-to-message/a03-discharge.hl7");
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", x.gw->gateway().mllpPort(0)));
+  socket.setReceiveTimeout(Poco::Timespan(20, 0));
+  auto exchangeOnce = [&] {
+    std::string framed = mllp::frame(a03);
+    socket.sendBytes(framed.data(), static_cast<int>(framed.size()));
+    std::string got;
+    char c = 0;
+    bool in_frame = false;
+    while (socket.receiveBytes(&c, 1) == 1) {
+      if (c == mllp::kStartBlock) {
+        in_frame = true;
+      } else if (c == mllp::kEndBlock) {
+        break;
+      } else if (in_frame) {
+        got += c;
+      }
+    }
+    auto ack = hl7v2::parse(got);
+    BOOST_REQUIRE_MESSAGE(ack.isOk(), got);
+    return ack->value("MSA-1");
+  };
+  BOOST_CHECK_EQUAL(exchangeOnce(), "AA");
+  BOOST_REQUIRE(x.gp_rx.waitTaken(gp_before + 1));
+  BOOST_CHECK(x.gp_rx.received().back().body.find("9434765919") != std::string::npos);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (x.cmht_rx.count() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  BOOST_REQUIRE_EQUAL(x.cmht_rx.count(), 1u);
+  {
+    std::lock_guard lock(x.cmht_rx.mu);
+    auto adt = hl7v2::parse(x.cmht_rx.messages.front());
+    BOOST_REQUIRE(adt.isOk());
+    BOOST_CHECK_EQUAL(adt->value("MSH-9.2"), "A03");
+    BOOST_CHECK_EQUAL(adt->value("PID-3.1"), "9434765919");
+  }
+  BOOST_CHECK(x.waitState("cmht-north", "delivered", 1));
+  // Sent again (the PAS did not see the ACK): acknowledged, not delivered again.
+  BOOST_CHECK_EQUAL(exchangeOnce(), "AA");
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  BOOST_CHECK_EQUAL(x.gp_rx.taken(), gp_before + 1);
+  BOOST_CHECK_EQUAL(x.cmht_rx.count(), 1u);
+  BOOST_CHECK_EQUAL(x.vcfse_rx.taken(), charity_before);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

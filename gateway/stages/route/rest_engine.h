@@ -4,6 +4,7 @@
 // REST rules (versions, ETags, Prefer, _summary) but nothing of HTTP transport.
 // Built at start-up; thread-safe (all state is immutable or in the Store).
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,15 @@ struct WriteResult {
 core::Result<storage::AuditQuery> auditQuery(const std::vector<std::pair<std::string, std::string>>& params,
                                              std::uint32_t max_count);
 
+// A FHIR message accepted: kept with its deliveries (or found to be a duplicate).
+struct AcceptedMessage {
+  std::string response;     // what the sender was answered (the first time, for a duplicate)
+  bool duplicate = false;   // processed before: nothing kept or delivered again
+  std::string stored_id;    // Bundle/<id> it is kept as
+  std::size_t deliveries = 0;
+  std::vector<std::string> patients;
+};
+
 class RestEngine {
  public:
   RestEngine(fhir::ModelPtr model, std::shared_ptr<storage::Store> store,
@@ -71,6 +81,13 @@ class RestEngine {
   void setAuditStore(std::shared_ptr<storage::AuditStore> audit) { audit_ = std::move(audit); }
   // Routing and delivery of FHIR messages (set at start-up, before the engine is shared).
   void setMessaging(std::shared_ptr<const deliver::Messaging> messaging) { messaging_ = std::move(messaging); }
+  // Keeps message `bundle` from `sender` with the deliveries the routing table and consent give,
+  // and `response(now)` as its answer, in one transaction; a message id seen before from that
+  // sender is a duplicate, answered as before. Then wakes the delivery workers and audits each
+  // recipient's decision. For $process-message and messages mapped from other formats.
+  core::Result<AcceptedMessage> acceptMessage(const fhir::Node& bundle, const std::string& sender,
+                                              const std::string& message_id,
+                                              const std::function<std::string(const std::string& now)>& response) const;
 
   const fhir::Model& model() const { return *model_; }
   const search::Indexer& indexer() const { return *indexer_; }

@@ -4,6 +4,8 @@
 // the first time and neither kept nor delivered again.
 #include <Poco/UUIDGenerator.h>
 
+#include <algorithm>
+
 #include "fhir/codec.h"
 #include "stages/deliver/outbox.h"
 #include "stages/route/rest_engine.h"
@@ -75,49 +77,55 @@ void RestEngine::processMessage(core::Exchange& ex) const {
     return;
   }
   std::string sender = ex.principal.partner.empty() ? "anonymous" : ex.principal.partner;
+  auto accepted = acceptMessage(bundle, sender, message_id, [&](const std::string& now) {
+    return fhir::writeJson(responseMessage(*model_, bundle, message_id, env_->uuid(), now, config_.base_url));
+  });
+  if (!accepted.isOk()) {
+    ex.fail(accepted.status());
+    return;
+  }
+  if (!accepted->stored_id.empty()) ex.audit.entities.push_back({"Bundle/" + accepted->stored_id, {}});
+  ex.audit.patients = accepted->patients;
+  std::string response_json = accepted->response;
+  ex.response.status = 200;
+  ex.response.raw_json = response_json;
+}
+
+core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle, const std::string& sender,
+                                                       const std::string& message_id,
+                                                       const std::function<std::string(const std::string& now)>& response) const {
+  if (messaging_ == nullptr) return core::Status(core::Code::kNotImplemented, "this gateway has no messaging configured");
   auto now_tp = env_->now();
   std::string now = core::formatInstant(now_tp);
   std::int64_t now_ms = core::epochMillis(now_tp);
   // Recipients and what each may see are decided before the transaction (they read Consents).
-  auto plan = messaging_->plan(bundle, sender, message_id, now, now_ms);
-  if (!plan.isOk()) {
-    ex.fail(plan.status());
-    return;
-  }
-  std::string response_json;
-  bool duplicate = false;
+  GW_ASSIGN_OR_RETURN(auto plan, messaging_->plan(bundle, sender, message_id, now, now_ms));
+  AcceptedMessage out;
   std::string stored_id = env_->uuid();
-  core::Status st = store_->write([&](storage::WriteTx& tx) -> core::Status {
+  GW_RETURN_IF_ERROR(store_->write([&](storage::WriteTx& tx) -> core::Status {
     GW_ASSIGN_OR_RETURN(auto prior, deliver::processedResponse(tx, sender, message_id));
     if (prior) {
-      response_json = *prior;
-      duplicate = true;
+      out.response = *prior;
+      out.duplicate = true;
       return core::Status::ok();
     }
     GW_ASSIGN_OR_RETURN(auto written, create(tx, bundle, stored_id));
     (void)written;
-    for (const auto& entry : plan->entries) GW_RETURN_IF_ERROR(deliver::enqueue(tx, entry));
-    response_json = fhir::writeJson(responseMessage(*model_, bundle, message_id, env_->uuid(), now, config_.base_url));
-    return deliver::recordProcessed(tx, sender, message_id, response_json, now_ms);
-  });
-  if (!st.isOk()) {
-    ex.fail(st);
-    return;
-  }
-  ex.audit.entities.push_back({"Bundle/" + stored_id, {}});
-  for (const auto& d : plan->disclosures) {
+    for (const auto& entry : plan.entries) GW_RETURN_IF_ERROR(deliver::enqueue(tx, entry));
+    out.response = response(now);
+    return deliver::recordProcessed(tx, sender, message_id, out.response, now_ms);
+  }));
+  if (out.duplicate) return out;
+  out.stored_id = stored_id;
+  out.deliveries = plan.entries.size();
+  for (const auto& d : plan.disclosures) {
     for (const auto& p : d.patients) {
-      if (std::find(ex.audit.patients.begin(), ex.audit.patients.end(), p) == ex.audit.patients.end()) {
-        ex.audit.patients.push_back(p);
-      }
+      if (std::find(out.patients.begin(), out.patients.end(), p) == out.patients.end()) out.patients.push_back(p);
     }
   }
-  if (!duplicate) {
-    messaging_->notify();
-    if (audit_) messaging_->auditDisclosures(*audit_, *env_, plan->disclosures, message_id);
-  }
-  ex.response.status = 200;
-  ex.response.raw_json = response_json;
+  messaging_->notify();
+  if (audit_) messaging_->auditDisclosures(*audit_, *env_, plan.disclosures, message_id);
+  return out;
 }
 
 }  // namespace onedoor::stages::route
