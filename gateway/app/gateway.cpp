@@ -217,6 +217,11 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   handlers.model = gw->model_;
   std::shared_ptr<storage::Store> store_ref = gw->store_;
   handlers.ready = [store_ref] { return store_ref->ping(); };
+  handlers.metrics = std::make_shared<core::Metrics>();
+  std::shared_ptr<const stages::deliver::Outbox> outbox_ref = gw->outbox_;
+  handlers.more_metrics = [outbox_ref, workers, env] {
+    return stages::deliver::deliveryMetrics(*outbox_ref, workers->counters(), core::epochMillis(env->now()));
+  };
   GW_RETURN_IF_ERROR(gw->http_->start(std::move(handlers)));
   gw->workers_->start();
   // HL7 v2 feeds: one MLLP listener per partner feed, its map compiled now.

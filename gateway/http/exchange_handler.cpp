@@ -104,6 +104,15 @@ void ExchangeHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
     core::Status st = core::Status::ok();
     if (raw_path == "/health") {
       plain(ex, 200, R"({"status":"pass"})");
+    } else if (raw_path == "/metrics") {
+      // Counts only, no patient data; still for the operator's own host (a scraper on loopback).
+      if (!req.clientAddress().host().isLoopback() || !handlers_.metrics) {
+        ex.fail(core::Status(core::Code::kNotFound, "no such endpoint; the FHIR API is under /fhir"));
+      } else {
+        ex.response.status = 200;
+        ex.response.body = handlers_.metrics->render(handlers_.more_metrics ? handlers_.more_metrics() : "");
+        ex.response.content_type = "text/plain; version=0.0.4";
+      }
     } else if (raw_path == "/ready") {
       core::Status r = handlers_.ready ? handlers_.ready() : core::Status::ok();
       plain(ex, r.isOk() ? 200 : 503,
@@ -150,6 +159,10 @@ void ExchangeHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
     }
   } catch (const std::exception& e) {
     ex.fail(core::internal(std::string("unexpected failure: ") + e.what()));
+  }
+  if (handlers_.metrics && !ex.request.path.empty()) {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ex.started).count();
+    handlers_.metrics->observe(ex.response.status, seconds, ex.audit.decision);
   }
   try {
     writeResponse(ex, head, resp);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/gateway_config.h"
+#include "core/metrics.h"
 #include "core/pipeline.h"
 #include "core/status.h"
 #include "fhir/model.h"
@@ -18,6 +19,8 @@ struct HttpHandlers {
   std::shared_ptr<const core::Pipeline> fhir;  // requests under /fhir
   fhir::ModelPtr model;
   std::function<core::Status()> ready;         // /ready: OK when the store and definitions answer
+  std::shared_ptr<core::Metrics> metrics;      // counted per request; GET /metrics (loopback clients only)
+  std::function<std::string()> more_metrics;   // lines other parts add to /metrics
 };
 
 class HttpServer {

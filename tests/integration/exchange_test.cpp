@@ -418,4 +418,19 @@ BOOST_AUTO_TEST_CASE(s3_discharge_over_mllp_to_gp_and_cmht_not_the_charity) {
   BOOST_CHECK_EQUAL(x.vcfse_rx.taken(), charity_before);
 }
 
+// GET /metrics: requests, latency, consent decisions, the outbox by destination and deliveries,
+// in the Prometheus text format.
+BOOST_AUTO_TEST_CASE(metrics_show_requests_queues_and_deliveries) {
+  Exchange& x = exchange();
+  auto m = x.gw->client().get("/metrics");
+  BOOST_REQUIRE_EQUAL(m.status, 200);
+  for (const char* want : {"onedoor_requests_total{outcome=\"2xx\"}", "onedoor_request_duration_seconds_bucket{le=\"+Inf\"}",
+                           "onedoor_consent_decisions_total{decision=\"permit\"}", "onedoor_deliveries_total{outcome=\"dead\"}",
+                           "onedoor_outbox_messages{destination=\"poison-ward\",state=\"dead\"} 1",
+                           "onedoor_outbox_messages{destination=\"mh-spa\",state=\"delivered\"} 1",
+                           "onedoor_outbox_oldest_pending_age_seconds{destination=\"flaky-ward\"}"}) {
+    BOOST_CHECK_MESSAGE(m.body.find(want) != std::string::npos, std::string("missing ") + want);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

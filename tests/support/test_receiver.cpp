@@ -73,7 +73,7 @@ void TestReceiver::start() {
   auto params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(8);
   params->setKeepAlive(false);
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, params);
+  server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), *pool_, socket, params);
   server_->start();
 }
 
@@ -81,6 +81,7 @@ void TestReceiver::stop() {
   if (server_) {
     server_->stopAll(true);
     server_.reset();
+    pool_->joinAll();
   }
 }
 

@@ -6,6 +6,7 @@
 // and counted once, as an idempotent receiver would.
 
 #include <Poco/Net/HTTPServer.h>
+#include <Poco/ThreadPool.h>
 
 #include <chrono>
 #include <cstdint>
@@ -52,6 +53,8 @@ class TestReceiver {
   class Factory;
   int next(const std::string& body, const std::string& key);
   std::uint16_t port_ = 0;
+  // Its own threads (not Poco's default pool, a static that may be gone when a static receiver stops).
+  std::unique_ptr<Poco::ThreadPool> pool_ = std::make_unique<Poco::ThreadPool>(2, 8);
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   mutable std::mutex mu_;
   std::deque<int> statuses_;

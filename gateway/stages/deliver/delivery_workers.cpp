@@ -16,6 +16,35 @@ std::int64_t backoffMs(const config::DeliveryConfig& d, std::int64_t attempts, d
   return static_cast<std::int64_t>(delay / 2 + delay / 2 * std::clamp(unit_random, 0.0, 1.0));
 }
 
+std::string deliveryMetrics(const Outbox& outbox, const DeliveryCounters& counters, std::int64_t now_ms) {
+  std::string out;
+  out += "# HELP onedoor_deliveries_total Delivery attempts, by outcome.\n";
+  out += "# TYPE onedoor_deliveries_total counter\n";
+  out += "onedoor_deliveries_total{outcome=\"delivered\"} " + std::to_string(counters.delivered.load()) + "\n";
+  out += "onedoor_deliveries_total{outcome=\"retried\"} " + std::to_string(counters.retried.load()) + "\n";
+  out += "onedoor_deliveries_total{outcome=\"dead\"} " + std::to_string(counters.dead.load()) + "\n";
+  out += "# HELP onedoor_circuit_opened_total Times a destination's circuit was opened.\n";
+  out += "# TYPE onedoor_circuit_opened_total counter\n";
+  out += "onedoor_circuit_opened_total " + std::to_string(counters.breaker_opened.load()) + "\n";
+  auto stats = outbox.stats();
+  if (!stats.isOk()) return out + "# outbox unavailable: " + stats.status().message() + "\n";
+  out += "# HELP onedoor_outbox_messages Messages in the outbox, by destination and state (queue depth: pending).\n";
+  out += "# TYPE onedoor_outbox_messages gauge\n";
+  for (const auto& d : stats->destinations) {
+    for (auto [state, n] : {std::pair{"pending", d.pending}, {"dead", d.dead}, {"delivered", d.delivered}}) {
+      out += "onedoor_outbox_messages{destination=\"" + d.destination + "\",state=\"" + state + "\"} " +
+             std::to_string(n) + "\n";
+    }
+  }
+  out += "# HELP onedoor_outbox_oldest_pending_age_seconds Age of the oldest undelivered message, by destination.\n";
+  out += "# TYPE onedoor_outbox_oldest_pending_age_seconds gauge\n";
+  for (const auto& d : stats->destinations) {
+    double age = d.pending > 0 ? static_cast<double>(now_ms - d.oldest_pending_ms) / 1000.0 : 0.0;
+    out += "onedoor_outbox_oldest_pending_age_seconds{destination=\"" + d.destination + "\"} " + std::to_string(age) + "\n";
+  }
+  return out;
+}
+
 DeliveryWorkers::DeliveryWorkers(config::GatewayConfigPtr config, std::shared_ptr<const Outbox> outbox,
                                  std::shared_ptr<storage::AuditStore> audit, std::shared_ptr<core::Env> env,
                                  fhir::ModelPtr model, std::string owner)

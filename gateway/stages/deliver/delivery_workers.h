@@ -38,6 +38,10 @@ struct DeliveryCounters {
 // random point in its upper half (jitter, so that retries of many messages spread out).
 std::int64_t backoffMs(const config::DeliveryConfig& d, std::int64_t attempts, double unit_random);
 
+// The outbox and the workers' counters in the Prometheus text format: messages by destination and
+// state, the age of the oldest undelivered message per destination, deliveries by outcome.
+std::string deliveryMetrics(const Outbox& outbox, const DeliveryCounters& counters, std::int64_t now_ms);
+
 class DeliveryWorkers {
  public:
   DeliveryWorkers(config::GatewayConfigPtr config, std::shared_ptr<const Outbox> outbox,
