@@ -194,6 +194,8 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   auto messaging = std::make_shared<stages::deliver::Messaging>(config, gw->model_, gw->store_, indexer, router,
                                                                 ctx.policy, std::move(outbound));
   gw->outbox_ = std::make_shared<const stages::deliver::Outbox>(gw->store_);
+  // One SQLite file is used by one gateway: leases left by a gateway that crashed are its own.
+  if (gw->store_->driver() == "sqlite") GW_RETURN_IF_ERROR(gw->outbox_->releaseAllLeases());
   gw->workers_ = std::make_unique<stages::deliver::DeliveryWorkers>(config, gw->outbox_, gw->audit_, env, gw->model_,
                                                                     "gateway-" + env->uuid());
   stages::deliver::DeliveryWorkers* workers = gw->workers_.get();

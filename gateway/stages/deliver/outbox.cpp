@@ -114,6 +114,12 @@ core::Status Outbox::release(std::int64_t id, std::int64_t next_attempt_ms) cons
                    {next_attempt_ms, id}, "no outbox message " + std::to_string(id));
 }
 
+core::Status Outbox::releaseAllLeases() const {
+  return store_->write([&](storage::WriteTx& tx) -> core::Status {
+    return tx.sql().exec("UPDATE outbox SET lease_owner = '', lease_until_ms = 0 WHERE state = 'pending' AND lease_until_ms > 0");
+  });
+}
+
 core::Result<std::vector<OutboxEntry>> Outbox::list(const std::string& state, const std::string& destination,
                                                     std::size_t limit) const {
   std::string sql = std::string("SELECT ") + kColumns + " FROM outbox WHERE 1 = 1";

@@ -73,6 +73,10 @@ class Outbox {
   // Gives a claimed message back untried (its destination's circuit is open).
   core::Status release(std::int64_t id, std::int64_t next_attempt_ms) const;
 
+  // At start-up of the only gateway on a database (SQLite): leases of a gateway that stopped
+  // without giving them back (a crash) are dropped, so its messages go at once, not after the lease.
+  core::Status releaseAllLeases() const;
+
   // Operators.
   core::Result<std::vector<OutboxEntry>> list(const std::string& state, const std::string& destination,
                                               std::size_t limit) const;
