@@ -2,9 +2,9 @@
 # One command for every OneDoor benchmark: builds a release binary, installs the JavaScript
 # peers (FHIR.js, fhirpath.js) into bench/.peers, runs both sides on the same inputs in the same
 # run, and writes docs/benchmarks.md (medians, ratios, machine, date).
-# Usage: bench/run.sh [--search-size N] [--only http]
+# Usage: bench/run.sh [--search-size N] [--only http|hl7v2|messaging]
 #   --search-size: generated resources for the search benchmark (default 100000)
-#   --only http|hl7v2: rerun only that benchmark, keeping the other results of the last full run
+#   --only http|hl7v2|messaging: rerun only that benchmark, keeping the other results of the last full run
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -63,8 +63,14 @@ hl7v2_bench() {
   build-bench/bench/onedoor_bench hl7v2 mappings/acute/adt-to-message.map "${inputs[@]}" | sed 's/^{/{"side":"onedoor",/' >> "$results"
   node bench/peers/hl7v2_parse.js "${inputs[@]}" | sed 's/^{/{"side":"simple-hl7",/' >> "$results"
 }
+messaging_bench() {
+  echo "bench: messaging (durable acknowledgements, delivery latency)" >&2
+  drop_rows messaging
+  build-bench/bench/onedoor_bench messaging config/policy.sample.json mappings/acute/adt-to-message.map \
+    mappings/acute/tests/adt-to-message/a01-admit.hl7 10 | sed 's/^{/{"side":"onedoor",/' >> "$results"
+}
 if [[ -n $only ]]; then
-  [[ $only == http || $only == hl7v2 ]] || { echo "bench: --only takes http or hl7v2" >&2; exit 2; }
+  [[ $only == http || $only == hl7v2 || $only == messaging ]] || { echo "bench: --only takes http, hl7v2 or messaging" >&2; exit 2; }
   [[ -s $results ]] || { echo "bench: --only $only needs the results of a full run first" >&2; exit 1; }
   "${only}_bench"
   python3 bench/report.py "$results" docs/benchmarks.md
@@ -112,6 +118,7 @@ build-bench/bench/onedoor_bench search "$search_size" | sed 's/^{/{"side":"onedo
 
 http_bench
 hl7v2_bench
+messaging_bench
 
 python3 bench/report.py "$results" docs/benchmarks.md
 echo "bench: wrote docs/benchmarks.md" >&2

@@ -11,6 +11,7 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -21,18 +22,41 @@ namespace onedoor::stages::deliver {
 
 namespace {
 
+using Sessions = std::map<std::string, std::unique_ptr<Poco::Net::HTTPClientSession>>;
+
+// One kept-alive connection per worker thread and endpoint (deliveries to a partner come in runs);
+// a connection the receiver closed is opened again by Poco on the next request.
+Sessions& sessions() {
+  thread_local Sessions s;
+  return s;
+}
+
+std::string sessionKey(const Poco::URI& uri) { return uri.getScheme() + "://" + uri.getHost() + ":" + std::to_string(uri.getPort()); }
+
+// After a failure the next attempt starts on a new connection.
+void dropSession(const std::string& url) {
+  try {
+    sessions().erase(sessionKey(Poco::URI(url)));
+  } catch (const Poco::Exception&) {
+    // a URL that does not parse has no session
+  }
+}
+
 SendResult httpPost(const config::DeliveryConfig& d, const std::string& url, const std::string& content_type,
                     const OutboxEntry& m) {
   SendResult r;
   try {
     Poco::URI uri(url);
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (uri.getScheme() == "https") {
-      static const Poco::Net::Context::Ptr context =
-          new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_STRICT, 9, true);
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), context);
-    } else {
-      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+    auto& session = sessions()[sessionKey(uri)];
+    if (!session) {
+      if (uri.getScheme() == "https") {
+        static const Poco::Net::Context::Ptr context =
+            new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_STRICT, 9, true);
+        session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), context);
+      } else {
+        session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+      }
+      session->setKeepAlive(true);
     }
     session->setTimeout(Poco::Timespan(static_cast<long>(d.timeout_ms) * 1000));
     // The target as configured ($process-message stays as written; Poco::URI would encode the $).
@@ -40,6 +64,7 @@ SendResult httpPost(const config::DeliveryConfig& d, const std::string& url, con
     std::size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
     std::string target = slash == std::string::npos ? "/" : url.substr(slash);
     Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, target, Poco::Net::HTTPMessage::HTTP_1_1);
+    req.setKeepAlive(true);
     req.setContentType(content_type);
     req.setContentLength(static_cast<std::streamsize>(m.body.size()));
     req.set("Idempotency-Key", m.message_id);
@@ -59,8 +84,10 @@ SendResult httpPost(const config::DeliveryConfig& d, const std::string& url, con
     r.permanent = status >= 400 && status < 500 && status != 408 && status != 429;
   } catch (const Poco::Exception& e) {
     r.error = e.displayText();
+    dropSession(url);
   } catch (const std::exception& e) {
     r.error = e.what();
+    dropSession(url);
   }
   return r;
 }

@@ -6,7 +6,8 @@
 //   mllp          the HL7 v2 message framed over TCP to host:port; the ACK's MSA-1 decides
 // HTTP carries the message id as Idempotency-Key (and X-Request-ID) so that a receiver can
 // recognise a retry. TLS (https) verifies the server against the system's CAs. Each send is
-// bounded by the partner's timeout. Thread-safe (no shared state).
+// bounded by the partner's timeout. HTTP connections are kept alive, one per calling thread and
+// endpoint. Thread-safe (no shared state).
 
 #include <string>
 

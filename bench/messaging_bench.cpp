@@ -1,0 +1,228 @@
+// onedoor_bench messaging POLICY ADT_MAP A01_FILE SECONDS: durable messaging through a gateway in
+// this process (SQLite, synchronous=FULL): FHIR messages acknowledged per second over HTTP
+// ($process-message, 16 keep-alive senders), HL7 v2 messages acknowledged per second over MLLP
+// (8 connections, mapped and routed), and the end-to-end delivery latency to a loopback FHIR
+// receiver (acknowledgement sent to receiver's arrival). Authentication, consent and audit
+// stages are off (auth.required false); each recipient is still decided by the routing table and
+// the consent evaluator, and every acknowledged message is in the store and outbox before the
+// answer. JSON lines for bench/run.sh.
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/TemporaryFile.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "app/gateway.h"
+#include "bench/bench_support.h"
+#include "mllp/mllp_server.h"
+
+using namespace onedoor;
+using onedoor::bench::Clock;
+using onedoor::bench::percentile;
+using onedoor::bench::slurp;
+
+namespace {
+
+// The receiving partner: notes when each message (by Idempotency-Key) arrives.
+struct Arrivals {
+  std::mutex mu;
+  std::map<std::string, Clock::time_point> at;
+};
+
+class Receive : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit Receive(Arrivals& a) : a_(a) {}
+  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
+    std::string body;
+    Poco::StreamCopier::copyToString(req.stream(), body);
+    {
+      std::lock_guard lock(a_.mu);
+      a_.at.emplace(req.get("Idempotency-Key", ""), Clock::now());
+    }
+    resp.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+    resp.setContentLength(0);
+    resp.send();
+  }
+
+ private:
+  Arrivals& a_;
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit Factory(Arrivals& a) : a_(a) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    return new Receive(a_);
+  }
+
+ private:
+  Arrivals& a_;
+};
+
+std::string message(const std::string& id) {
+  return R"({"resourceType": "Bundle", "id": ")" + id + R"(", "type": "message", "timestamp": "2026-11-23T10:00:00Z",
+    "entry": [{"fullUrl": "urn:uuid:)" + id + R"(-h", "resource": {"resourceType": "MessageHeader",
+      "eventCoding": {"system": "https://onedoor.dev/bench", "code": "bench"}, "source": {"endpoint": "https://sender.example"}}},
+      {"fullUrl": "urn:uuid:)" + id + R"(-c", "resource": {"resourceType": "Communication", "status": "completed",
+      "payload": [{"contentString": "benchmark message"}]}}]})";
+}
+
+}  // namespace
+
+int messagingBench(const std::vector<std::string>& args) {
+  std::string policy = std::filesystem::absolute(args.at(0)).string();
+  std::string adt_map = std::filesystem::absolute(args.at(1)).string();
+  std::string a01 = slurp(args.at(2));
+  double seconds = std::stod(args.at(3));
+  auto dir = std::filesystem::temp_directory_path() / ("onedoor-bench-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  Arrivals arrivals;
+  Poco::Net::ServerSocket rx_socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+  auto params = new Poco::Net::HTTPServerParams;
+  params->setMaxThreads(16);
+  Poco::ThreadPool rx_pool(4, 16);
+  Poco::Net::HTTPServer receiver(new Factory(arrivals), rx_pool, rx_socket, params);
+  receiver.start();
+  std::string text = R"({"server": {"host": "127.0.0.1", "port": 0, "max_threads": 64},
+    "storage": {"driver": "sqlite", "sqlite_path": ")" + (dir / "onedoor.db").string() + R"("},
+    "audit": {"sqlite_path": ")" + (dir / "audit.db").string() + R"("},
+    "auth": {"required": false}, "consent": {"policy": ")" + policy + R"("},
+    "partners": [{"id": "pas", "sector": "acute", "ods": "RX1"},
+      {"id": "bench-ward", "sector": "acute", "ods": "RXB", "delivery": {"transport": "fhir-message",
+       "endpoint": "http://127.0.0.1:)" + std::to_string(rx_socket.address().port()) + R"(/fhir"}}],
+    "delivery": {"workers": 4, "poll_ms": 20},
+    "routes": [{"name": "bench", "event": "bench", "to": ["bench-ward"]},
+               {"name": "adt", "event": "http://terminology.hl7.org/CodeSystem/v2-0003|A01", "to": ["bench-ward"]}],
+    "mllp": [{"port": 0, "partner": "pas", "map": ")" + adt_map + R"("}]})";
+  config::Diagnostics diags;
+  auto cfg = config::parseGatewayConfig((dir / "onedoor.json").string(), text, diags);
+  if (!cfg) {
+    std::cerr << diags.toString();
+    return 1;
+  }
+  auto gw = app::Gateway::start(cfg, core::Env::real());
+  if (!gw.isOk()) {
+    std::cerr << gw.status().toString() << "\n";
+    return 1;
+  }
+  std::uint16_t port = (*gw)->port();
+
+  // HTTP: 16 senders with keep-alive connections.
+  const int senders = 16;
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> acked{0};
+  std::mutex sent_mu;
+  std::map<std::string, Clock::time_point> acked_at;
+  std::vector<std::thread> threads;
+  auto start = Clock::now();
+  for (int t = 0; t < senders; ++t) {
+    threads.emplace_back([&, t] {
+      Poco::Net::HTTPClientSession session("127.0.0.1", port);
+      session.setKeepAlive(true);
+      for (int n = 0; !stop.load(); ++n) {
+        std::string id = "b" + std::to_string(t) + "-" + std::to_string(n);
+        std::string body = message(id);
+        Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/fhir/$process-message", Poco::Net::HTTPMessage::HTTP_1_1);
+        req.setContentType("application/fhir+json");
+        req.setContentLength(static_cast<std::streamsize>(body.size()));
+        req.setKeepAlive(true);
+        session.sendRequest(req) << body;
+        Poco::Net::HTTPResponse resp;
+        std::string answer;
+        Poco::StreamCopier::copyToString(session.receiveResponse(resp), answer);
+        if (resp.getStatus() != Poco::Net::HTTPResponse::HTTP_OK) {
+          std::cerr << "not acknowledged: " << resp.getStatus() << " " << answer << "\n";
+          std::abort();
+        }
+        acked++;
+        std::lock_guard lock(sent_mu);
+        acked_at.emplace(id + "/bench-ward", Clock::now());
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  double http_s = std::chrono::duration<double>(Clock::now() - start).count();
+  // Every acknowledged message delivered, then the latency from acknowledgement to arrival.
+  auto wait_until = Clock::now() + std::chrono::seconds(120);
+  while (Clock::now() < wait_until) {
+    std::lock_guard lock(arrivals.mu);
+    if (arrivals.at.size() >= acked_at.size()) break;
+    arrivals.mu.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    arrivals.mu.lock();
+  }
+  std::vector<double> latency_ms;
+  std::size_t delivered = 0;
+  {
+    std::lock_guard lock(arrivals.mu);
+    for (const auto& [key, t] : acked_at) {
+      auto it = arrivals.at.find(key);
+      if (it == arrivals.at.end()) continue;
+      ++delivered;
+      latency_ms.push_back(std::chrono::duration<double, std::milli>(it->second - t).count());
+    }
+  }
+  std::cout << R"({"bench":"messaging_http","senders":)" << senders << R"(,"acked":)" << acked.load() << R"(,"acks_s":)"
+            << static_cast<double>(acked.load()) / http_s << R"(,"delivered":)" << delivered << R"(,"latency_p50_ms":)"
+            << percentile(latency_ms, 0.5) << R"(,"latency_p99_ms":)" << percentile(latency_ms, 0.99) << "}\n";
+
+  // MLLP: 8 connections sending A01s with distinct control ids, each waiting for its ACK.
+  const int connections = 8;
+  std::atomic<std::uint64_t> mllp_acked{0};
+  stop = false;
+  threads.clear();
+  start = Clock::now();
+  std::uint16_t mllp_port = (*gw)->mllpPort(0);
+  for (int t = 0; t < connections; ++t) {
+    threads.emplace_back([&, t] {
+      Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", mllp_port));
+      std::string control = "|MSG0001|";
+      std::size_t at = a01.find(control);
+      for (int n = 0; !stop.load(); ++n) {
+        std::string msg = a01;
+        if (at != std::string::npos) msg.replace(at, control.size(), "|M" + std::to_string(t) + "x" + std::to_string(n) + "|");
+        std::string framed = mllp::frame(msg);
+        socket.sendBytes(framed.data(), static_cast<int>(framed.size()));
+        std::string ack;
+        char buf[1024];
+        while (ack.find(mllp::kEndBlock) == std::string::npos) {
+          int k = socket.receiveBytes(buf, sizeof buf);
+          if (k <= 0) std::abort();
+          ack.append(buf, static_cast<std::size_t>(k));
+        }
+        if (ack.find("MSA|AA") == std::string::npos) {
+          std::cerr << "not AA: " << ack << "\n";
+          std::abort();
+        }
+        mllp_acked++;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  double mllp_s = std::chrono::duration<double>(Clock::now() - start).count();
+  std::cout << R"({"bench":"messaging_mllp","connections":)" << connections << R"(,"acked":)" << mllp_acked.load()
+            << R"(,"acks_s":)" << static_cast<double>(mllp_acked.load()) / mllp_s << "}\n";
+  (*gw)->stop();
+  receiver.stopAll(true);
+  std::filesystem::remove_all(dir);
+  return 0;
+}
