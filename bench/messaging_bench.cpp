@@ -105,7 +105,7 @@ int messagingBench(const std::vector<std::string>& args) {
     "partners": [{"id": "pas", "sector": "acute", "ods": "RX1"},
       {"id": "bench-ward", "sector": "acute", "ods": "RXB", "delivery": {"transport": "fhir-message",
        "endpoint": "http://127.0.0.1:)" + std::to_string(rx_socket.address().port()) + R"(/fhir"}}],
-    "delivery": {"workers": 4, "poll_ms": 20},
+    "delivery": {"workers": 16, "poll_ms": 20},
     "routes": [{"name": "bench", "event": "bench", "to": ["bench-ward"]},
                {"name": "adt", "event": "http://terminology.hl7.org/CodeSystem/v2-0003|A01", "to": ["bench-ward"]}],
     "mllp": [{"port": 0, "partner": "pas", "map": ")" + adt_map + R"("}]})";
