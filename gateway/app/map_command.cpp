@@ -42,19 +42,6 @@ std::string formatOf(const std::string& file) {
   return ext == ".csv" ? "csv" : ext == ".hl7" ? "hl7v2" : "";
 }
 
-// The format a map's non-FHIR result is written in by default: the one its target structure's URL
-// names (https://onedoor.dev/csv/...), else "".
-std::string targetFormat(const fml::Map& map) {
-  if (map.groups.empty()) return "";
-  for (const auto& in : map.groups.front().inputs) {
-    if (in.mode != "target") continue;
-    for (const auto& st : map.structures) {
-      if (st.alias == in.type || st.url == in.type) return formats::formatOfStructure(st.url);
-    }
-  }
-  return "";
-}
-
 std::string unixLines(std::string s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -219,7 +206,7 @@ int mapCommand(const std::vector<std::string>& args) {
     return 1;
   }
   if (result->type == nullptr) {
-    std::string to = opts.get("to", targetFormat(compiled->map()));
+    std::string to = opts.get("to", fml::targetFormat(compiled->map()));
     if (to.empty()) {
       std::cerr << "onedoor map: the map's target is not FHIR: say how to write it with --to csv|json|xml|hl7v2\n";
       return 1;

@@ -29,5 +29,8 @@ std::string toStructureMapJson(const Map& map);
 core::Result<Map> fromStructureMapJson(const std::string& json);
 // The map as FHIR Mapping Language text (parsing it again gives the same StructureMap).
 std::string toFml(const Map& map);
+// The format a map whose target is not FHIR writes by default: the one its target structure's
+// URL names by a path segment (.../csv/X, .../json/X, .../xml/X, .../hl7v2/X), else "".
+std::string targetFormat(const Map& map);
 
 }  // namespace onedoor::fml

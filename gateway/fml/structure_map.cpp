@@ -351,4 +351,19 @@ core::Result<Map> fromStructureMapJson(const std::string& json) {
   return m;
 }
 
+std::string targetFormat(const Map& map) {
+  if (map.groups.empty()) return "";
+  for (const auto& in : map.groups.front().inputs) {
+    if (in.mode != "target") continue;
+    for (const auto& st : map.structures) {
+      if (st.alias != in.type && st.url != in.type) continue;
+      for (const char* f : {"csv", "json", "xml", "hl7v2"}) {
+        if (st.url.find("/" + std::string(f) + "/") != std::string::npos) return f;
+      }
+      return "";
+    }
+  }
+  return "";
+}
+
 }  // namespace onedoor::fml

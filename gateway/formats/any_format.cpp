@@ -57,11 +57,4 @@ core::Result<std::string> writeAny(const fhir::Node& tree, const std::string& fo
   return core::invalid("a result that is not FHIR is written as csv, json, xml or hl7v2, not '" + format + "'");
 }
 
-std::string formatOfStructure(const std::string& url) {
-  for (const char* f : {"csv", "json", "xml", "hl7v2"}) {
-    if (url.find("/" + std::string(f) + "/") != std::string::npos) return f;
-  }
-  return "";
-}
-
 }  // namespace onedoor::formats

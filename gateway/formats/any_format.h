@@ -28,8 +28,5 @@ WriteOptions writeOptionsOf(const std::map<std::string, std::string>& metadata);
 // hl7v2 (ER7).
 core::Result<std::string> writeAny(const fhir::Node& tree, const std::string& format, const WriteOptions& options = {});
 
-// The format a map's target structure URL names by a path segment (".../csv/X", ".../hl7v2/X",
-// ".../json/X", ".../xml/X"), or "".
-std::string formatOfStructure(const std::string& url);
 
 }  // namespace onedoor::formats

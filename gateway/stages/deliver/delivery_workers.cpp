@@ -4,7 +4,6 @@
 #include <random>
 
 #include "core/exchange.h"
-#include "stages/audit/audit_event.h"
 #include "stages/deliver/transport.h"
 
 namespace onedoor::stages::deliver {
@@ -158,32 +157,20 @@ void DeliveryWorkers::deliver(const OutboxEntry& m) {
 
 void DeliveryWorkers::audit(const OutboxEntry& m, const config::PartnerConfig* partner, bool delivered,
                             const std::string& error) {
-  core::Exchange ex(*model_);
-  ex.request.transport = partner != nullptr ? partner->delivery.transport : "delivery";
-  ex.request.endpoint = "delivery";
-  ex.request.method = "POST";
-  ex.request.path = partner != nullptr ? partner->delivery.endpoint : "";
-  ex.request_id = m.message_id;
-  ex.fhir.interaction = core::Interaction::kOperation;
-  ex.fhir.operation = "deliver";
-  ex.principal.authenticated = true;
-  ex.principal.partner = m.destination;
-  if (partner != nullptr) {
-    ex.principal.sector = partner->sector;
-    ex.principal.ods = partner->ods;
-  }
-  ex.principal.purpose = "TREAT";
-  if (m.ordering_key.rfind("Patient/", 0) == 0) ex.audit.patients.push_back(m.ordering_key);
-  ex.audit.entities.push_back({"urn:onedoor:outbox:" + std::to_string(m.id), {}});
-  ex.audit.decision = "permit";
-  if (delivered) {
-    ex.response.status = 200;
-  } else {
-    ex.fail(core::Status(core::Code::kUnavailable, "delivery to " + m.destination + " failed: " + error));
-  }
-  auto now = env_->now();
-  auto event = audit::auditEvent(ex, env_->uuid(), core::formatInstant(now), core::epochMillis(now), "OneDoor gateway");
-  (void)audit_->append(std::move(event.json), std::move(event.facts));
+  (void)auditForPartner(*audit_, *model_, *env_, partner, m.destination, [&](core::Exchange& ex) {
+    ex.request.transport = partner != nullptr ? partner->delivery.transport : "delivery";
+    ex.request.path = partner != nullptr ? partner->delivery.endpoint : "";
+    ex.request_id = m.message_id;
+    ex.fhir.operation = "deliver";
+    if (m.ordering_key.rfind("Patient/", 0) == 0) ex.audit.patients.push_back(m.ordering_key);
+    ex.audit.entities.push_back({"urn:onedoor:outbox:" + std::to_string(m.id), {}});
+    ex.audit.decision = "permit";
+    if (delivered) {
+      ex.response.status = 200;
+    } else {
+      ex.fail(core::Status(core::Code::kUnavailable, "delivery to " + m.destination + " failed: " + error));
+    }
+  });
 }
 
 }  // namespace onedoor::stages::deliver

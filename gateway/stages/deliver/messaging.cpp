@@ -3,9 +3,8 @@
 #include <algorithm>
 
 #include "fhir/codec.h"
-#include "core/exchange.h"
+#include "fml/parser.h"
 #include "formats/any_format.h"
-#include "stages/audit/audit_event.h"
 #include "stages/consent/patient_context.h"
 
 namespace onedoor::stages::deliver {
@@ -17,18 +16,6 @@ std::string contentTypeOf(const std::string& format) {
   if (format == "csv") return "text/csv";
   if (format == "xml") return "application/xml";
   return "application/json";
-}
-
-// The format a map's non-FHIR result is written in: the one its target structure's URL names.
-std::string targetFormat(const fml::Map& map) {
-  if (map.groups.empty()) return "";
-  for (const auto& in : map.groups.front().inputs) {
-    if (in.mode != "target") continue;
-    for (const auto& st : map.structures) {
-      if (st.alias == in.type || st.url == in.type) return formats::formatOfStructure(st.url);
-    }
-  }
-  return "";
 }
 
 // A transaction of the message's resources (not its MessageHeader), for a FHIR REST receiver.
@@ -163,7 +150,7 @@ core::Result<std::pair<std::string, std::string>> Messaging::render(const fhir::
   if (out->type != nullptr) {
     return std::pair{fhir::writeJson(*out), dc.content_type.empty() ? std::string("application/fhir+json") : dc.content_type};
   }
-  std::string format = dc.transport == "mllp" ? "hl7v2" : targetFormat(map.map());
+  std::string format = dc.transport == "mllp" ? "hl7v2" : fml::targetFormat(map.map());
   if (format.empty()) return core::invalid("the outbound map of partner " + recipient.id + " does not say its format");
   auto text = formats::writeAny(*out, format, formats::writeOptionsOf(map.map().metadata));
   if (!text.isOk()) return core::invalid("the outbound map of partner " + recipient.id + ": " + text.status().message());
@@ -173,34 +160,21 @@ core::Result<std::pair<std::string, std::string>> Messaging::render(const fhir::
 void Messaging::auditDisclosures(storage::AuditStore& audit, core::Env& env, const std::vector<Disclosure>& disclosures,
                                  const std::string& message_id) const {
   for (const auto& d : disclosures) {
-    const config::PartnerConfig* p = config_->partner(d.partner);
-    core::Exchange ex(*model_);
-    ex.request.transport = "routing";
-    ex.request.endpoint = "delivery";
-    ex.request.method = "POST";
-    ex.request_id = message_id;
-    ex.fhir.interaction = core::Interaction::kOperation;
-    ex.fhir.operation = "route";
-    ex.principal.authenticated = true;
-    ex.principal.partner = d.partner;
-    if (p != nullptr) {
-      ex.principal.sector = p->sector;
-      ex.principal.ods = p->ods;
-    }
-    ex.principal.purpose = "TREAT";
-    ex.audit.patients = d.patients;
-    ex.audit.decision = d.decision;
-    ex.audit.rule = d.rule;
-    ex.audit.policy_version = evaluator_.policy().version;
-    ex.audit.consents = d.consents;
-    if (d.decision == "deny") {
-      ex.fail(core::Status(core::Code::kForbidden, "not routed to " + d.partner + ": the sharing policy or the patient's consent"));
-    } else {
-      ex.response.status = 200;
-    }
-    auto now = env.now();
-    auto event = audit::auditEvent(ex, env.uuid(), core::formatInstant(now), core::epochMillis(now), "OneDoor gateway");
-    (void)audit.append(std::move(event.json), std::move(event.facts));
+    (void)auditForPartner(audit, *model_, env, config_->partner(d.partner), d.partner, [&](core::Exchange& ex) {
+      ex.request.transport = "routing";
+      ex.request_id = message_id;
+      ex.fhir.operation = "route";
+      ex.audit.patients = d.patients;
+      ex.audit.decision = d.decision;
+      ex.audit.rule = d.rule;
+      ex.audit.policy_version = evaluator_.policy().version;
+      ex.audit.consents = d.consents;
+      if (d.decision == "deny") {
+        ex.fail(core::Status(core::Code::kForbidden, "not routed to " + d.partner + ": the sharing policy or the patient's consent"));
+      } else {
+        ex.response.status = 200;
+      }
+    });
   }
 }
 

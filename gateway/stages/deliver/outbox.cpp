@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "stages/audit/audit_event.h"
+
 namespace onedoor::stages::deliver {
 
 namespace {
@@ -43,6 +45,26 @@ core::Status updateOne(storage::Store& store, const std::string& sql, const stor
 }
 
 }  // namespace
+
+core::Status auditForPartner(storage::AuditStore& audit, const fhir::Model& model, core::Env& env,
+                             const config::PartnerConfig* partner, const std::string& partner_id,
+                             const std::function<void(core::Exchange&)>& fill) {
+  core::Exchange ex(model);
+  ex.request.endpoint = "delivery";
+  ex.request.method = "POST";
+  ex.fhir.interaction = core::Interaction::kOperation;
+  ex.principal.authenticated = true;
+  ex.principal.partner = partner_id;
+  if (partner != nullptr) {
+    ex.principal.sector = partner->sector;
+    ex.principal.ods = partner->ods;
+  }
+  ex.principal.purpose = "TREAT";
+  fill(ex);
+  auto now = env.now();
+  auto event = audit::auditEvent(ex, env.uuid(), core::formatInstant(now), core::epochMillis(now), "OneDoor gateway");
+  return audit.append(std::move(event.json), std::move(event.facts)).status();
+}
 
 core::Status enqueue(storage::WriteTx& tx, const OutboxEntry& e) {
   return tx.sql().exec(

@@ -10,12 +10,17 @@
 // Thread-safe (all state is in the database).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "config/gateway_config.h"
+#include "core/env.h"
+#include "core/exchange.h"
+#include "storage/audit_store.h"
 #include "storage/store.h"
 
 namespace onedoor::stages::deliver {
@@ -57,6 +62,13 @@ struct OutboxStats {
   };
   std::vector<Destination> destinations;
 };
+
+// Appends an AuditEvent of an exchange with `partner` as the agent (a recipient of a message):
+// `fill` sets what happened (operation, outcome, patients, decision). Fails silently only as
+// append() does: the caller decides whether a record that could not be written matters.
+core::Status auditForPartner(storage::AuditStore& audit, const fhir::Model& model, core::Env& env,
+                             const config::PartnerConfig* partner, const std::string& partner_id,
+                             const std::function<void(core::Exchange&)>& fill);
 
 class Outbox {
  public:
