@@ -108,7 +108,7 @@ fhir::Node Run::transform(const fhir::Node& source) {
 void Run::fail(const Group& g, const Rule* r, const std::string& what) const {
   std::string where = "map " + map_.name + ", group " + g.name;
   if (r != nullptr) where += ", rule " + r->name + " (" + r->at.toString() + ")";
-  throw Failure{where + ": " + what};
+  throw RunFailure{where + ": " + what};
 }
 
 bool Run::fhirStructure(const Input& in) const {
@@ -321,7 +321,7 @@ void Run::defaultGroup(const Group& g, const Rule& r, const Scope& scope, int de
 fhir::Node Run::toNode() {
   if (root_.type == nullptr) return toUntyped(root_);
   auto node = toFhir(root_, model_);
-  if (!node.isOk()) throw Failure{"map " + map_.name + ": " + node.status().message()};
+  if (!node.isOk()) throw RunFailure{"map " + map_.name + ": " + node.status().message()};
   return std::move(node).value();
 }
 
@@ -376,7 +376,7 @@ core::Result<fhir::Node> CompiledMap::transform(const fhir::Node& source,
   Run run(*this, options);
   try {
     return run.transform(source);
-  } catch (const Failure& f) {
+  } catch (const RunFailure& f) {
     return core::invalid(f.message);
   }
 }

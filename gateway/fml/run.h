@@ -1,7 +1,7 @@
 #pragma once
 // Inside the mapping engine (engine.cpp, run_targets.cpp, run_transforms.cpp): one run of a
 // compiled map on one source. A Run is made per CompiledMap::transform() call, used by that
-// thread only and dropped at the end; errors are thrown as Failure and become a Status there.
+// thread only and dropped at the end; errors are thrown as RunFailure and become a Status there.
 
 #include <deque>
 #include <map>
@@ -67,7 +67,7 @@ struct Produced {
   TNode* target = nullptr;              // kTarget: an existing target element
 };
 
-struct Failure {
+struct RunFailure {
   std::string message;
 };
 
@@ -78,7 +78,7 @@ class Run {
  public:
   Run(const CompiledMap& cm, const TransformOptions& options)
       : cm_(cm), map_(cm.map_), model_(*cm.model_), options_(options) {}
-  // Runs the first group on `source` (see CompiledMap::transform); throws Failure.
+  // Runs the first group on `source` (see CompiledMap::transform); throws RunFailure.
   fhir::Node transform(const fhir::Node& source);
 
  private:
