@@ -18,6 +18,8 @@
 #include "support/test_support.h"
 
 using namespace onedoor;
+using testing::created;
+using testing::json;
 using testing::HttpClient;
 using testing::HttpResponse;
 using testing::TestPartner;
@@ -133,17 +135,6 @@ struct Exchange {
 Exchange& exchange() {
   static Exchange instance;
   return instance;
-}
-
-rapidjson::Document json(const HttpResponse& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  return d;
-}
-
-std::string created(const HttpResponse& r) {
-  BOOST_REQUIRE_MESSAGE(r.status == 201, "create failed: " + std::to_string(r.status) + " " + r.body);
-  return json(r)["id"].GetString();
 }
 
 std::string patientJson(const std::string& nhs, const std::string& family) {

@@ -20,6 +20,8 @@
 #include "support/test_support.h"
 
 using namespace onedoor;
+using testing::created;
+using testing::json;
 using testing::ClientTls;
 using testing::HttpClient;
 using testing::HttpResponse;
@@ -73,18 +75,6 @@ struct Ics {
 Ics& ics() {
   static Ics instance;
   return instance;
-}
-
-rapidjson::Document json(const HttpResponse& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  return d;
-}
-
-std::string created(const HttpResponse& r) {
-  BOOST_REQUIRE_MESSAGE(r.status == 201, "create failed: " + std::to_string(r.status) + " " + r.body);
-  auto d = json(r);
-  return d["id"].GetString();
 }
 
 std::size_t entries(const HttpResponse& r) {

@@ -225,4 +225,15 @@ TestGateway::~TestGateway() {
   if (gateway_) gateway_->stop();
 }
 
+rapidjson::Document json(const HttpResponse& r) {
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  return d;
+}
+
+std::string created(const HttpResponse& r) {
+  BOOST_REQUIRE_MESSAGE(r.status == 201, "create failed: " + std::to_string(r.status) + " " + r.body);
+  return json(r)["id"].GetString();
+}
+
 }  // namespace onedoor::testing

@@ -30,6 +30,10 @@ std::string evalJson(const fhir::Node& node, const std::string& expr);
 
 // A JSON value (a resource a test changed) as text, to send back.
 std::string jsonText(const rapidjson::Value& value);
+// A response body as a JSON document.
+rapidjson::Document json(const HttpResponse& r);
+// The id of the resource a create answered with (fails the test unless the answer is 201).
+std::string created(const HttpResponse& r);
 
 // ../shared/conformance/<sub>, or nullopt (tests then skip with a message).
 std::optional<std::filesystem::path> sharedDir(const std::string& sub);

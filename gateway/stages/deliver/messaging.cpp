@@ -48,23 +48,22 @@ core::Result<Plan> Messaging::plan(const fhir::Node& bundle, const std::string& 
   GW_ASSIGN_OR_RETURN(auto recipients, router_->recipients(bundle, sender));
   // Deliveries to one partner about one patient keep their order.
   std::string ordering_key = "message:" + message_id;
-  {
-    consent::PatientContext pc(*model_, *store_, *indexer_, nullptr);
-    for (const fhir::Node* e : bundle.childrenNamed("entry")) {
-      const fhir::Node* r = e->child("resource");
-      if (r == nullptr || r->type == nullptr || r->type->name == "MessageHeader") continue;
-      auto patients = pc.patientsOf(*r);
-      if (!patients.empty()) {
-        ordering_key = patients.front();
-        break;
-      }
+  // One context for every recipient: the patients' Consents are read once per message.
+  consent::PatientContext pc(*model_, *store_, *indexer_, nullptr);
+  for (const fhir::Node* e : bundle.childrenNamed("entry")) {
+    const fhir::Node* r = e->child("resource");
+    if (r == nullptr || r->type == nullptr || r->type->name == "MessageHeader") continue;
+    auto patients = pc.patientsOf(*r);
+    if (!patients.empty()) {
+      ordering_key = patients.front();
+      break;
     }
   }
   for (const auto& recipient : recipients) {
     Disclosure d;
     d.partner = recipient.partner->id;
     d.route = recipient.route;
-    auto seen = redact(bundle, *recipient.partner, d, now);
+    auto seen = redact(bundle, *recipient.partner, pc, d, now);
     plan.disclosures.push_back(d);
     if (!seen) continue;
     GW_ASSIGN_OR_RETURN(auto rendered, render(*seen, *recipient.partner));
@@ -84,8 +83,7 @@ core::Result<Plan> Messaging::plan(const fhir::Node& bundle, const std::string& 
 }
 
 std::optional<fhir::Node> Messaging::redact(const fhir::Node& bundle, const config::PartnerConfig& recipient,
-                                            Disclosure& d, const std::string& now) const {
-  consent::PatientContext pc(*model_, *store_, *indexer_, nullptr);
+                                            consent::PatientContext& pc, Disclosure& d, const std::string& now) const {
   consent::Requester who{recipient.id, recipient.sector, recipient.ods, "TREAT", false};
   fhir::Node out = bundle;
   bool masked = false, removed = false, header = true;

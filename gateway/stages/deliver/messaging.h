@@ -20,6 +20,7 @@
 #include "fml/engine.h"
 #include "search/indexer.h"
 #include "stages/consent/consent_evaluator.h"
+#include "stages/consent/patient_context.h"
 #include "stages/deliver/outbox.h"
 #include "stages/deliver/router.h"
 #include "core/env.h"
@@ -72,8 +73,8 @@ class Messaging {
 
  private:
   // The message as `recipient` may see it, or nullopt when it may see nothing of it.
-  std::optional<fhir::Node> redact(const fhir::Node& bundle, const config::PartnerConfig& recipient, Disclosure& d,
-                                   const std::string& now) const;
+  std::optional<fhir::Node> redact(const fhir::Node& bundle, const config::PartnerConfig& recipient,
+                                   consent::PatientContext& pc, Disclosure& d, const std::string& now) const;
   // The message in the recipient's format: its body and content type.
   core::Result<std::pair<std::string, std::string>> render(const fhir::Node& bundle,
                                                            const config::PartnerConfig& recipient) const;
