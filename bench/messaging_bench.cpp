@@ -1,11 +1,12 @@
 // onedoor_bench messaging POLICY ADT_MAP A01_FILE SECONDS: durable messaging through a gateway in
 // this process (SQLite, synchronous=FULL): FHIR messages acknowledged per second over HTTP
-// ($process-message, 16 keep-alive senders), HL7 v2 messages acknowledged per second over MLLP
+// ($process-message, 16 and then 64 keep-alive senders: group commit grows with concurrency), HL7 v2 messages acknowledged per second over MLLP
 // (8 connections, mapped and routed), and the end-to-end delivery latency to a loopback FHIR
 // receiver (acknowledgement sent to receiver's arrival). Authentication, consent and audit
 // stages are off (auth.required false); each recipient is still decided by the routing table and
 // the consent evaluator, and every acknowledged message is in the store and outbox before the
-// answer. JSON lines for bench/run.sh.
+// answer. JSON lines for bench/run.sh. Profiling knobs: ONEDOOR_BENCH_SENDERS=N (one HTTP run
+// with N senders), ONEDOOR_BENCH_WORKERS=N (delivery workers, 16 unless set).
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -82,60 +83,26 @@ std::string message(const std::string& id) {
       "payload": [{"contentString": "benchmark message"}]}}]})";
 }
 
-}  // namespace
-
-int messagingBench(const std::vector<std::string>& args) {
-  std::string policy = std::filesystem::absolute(args.at(0)).string();
-  std::string adt_map = std::filesystem::absolute(args.at(1)).string();
-  std::string a01 = slurp(args.at(2));
-  double seconds = std::stod(args.at(3));
-  auto dir = std::filesystem::temp_directory_path() / ("onedoor-bench-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  Arrivals arrivals;
-  Poco::Net::ServerSocket rx_socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-  auto params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(16);
-  Poco::ThreadPool rx_pool(4, 16);
-  Poco::Net::HTTPServer receiver(new Factory(arrivals), rx_pool, rx_socket, params);
-  receiver.start();
-  std::string text = R"({"server": {"host": "127.0.0.1", "port": 0, "max_threads": 64},
-    "storage": {"driver": "sqlite", "sqlite_path": ")" + (dir / "onedoor.db").string() + R"("},
-    "audit": {"sqlite_path": ")" + (dir / "audit.db").string() + R"("},
-    "auth": {"required": false}, "consent": {"policy": ")" + policy + R"("},
-    "partners": [{"id": "pas", "sector": "acute", "ods": "RX1"},
-      {"id": "bench-ward", "sector": "acute", "ods": "RXB", "delivery": {"transport": "fhir-message",
-       "endpoint": "http://127.0.0.1:)" + std::to_string(rx_socket.address().port()) + R"(/fhir"}}],
-    "delivery": {"workers": 16, "poll_ms": 20},
-    "routes": [{"name": "bench", "event": "bench", "to": ["bench-ward"]},
-               {"name": "adt", "event": "http://terminology.hl7.org/CodeSystem/v2-0003|A01", "to": ["bench-ward"]}],
-    "mllp": [{"port": 0, "partner": "pas", "map": ")" + adt_map + R"("}]})";
-  config::Diagnostics diags;
-  auto cfg = config::parseGatewayConfig((dir / "onedoor.json").string(), text, diags);
-  if (!cfg) {
-    std::cerr << diags.toString();
-    return 1;
-  }
-  auto gw = app::Gateway::start(cfg, core::Env::real());
-  if (!gw.isOk()) {
-    std::cerr << gw.status().toString() << "\n";
-    return 1;
-  }
-  std::uint16_t port = (*gw)->port();
-
-  // HTTP: 16 senders with keep-alive connections.
-  const int senders = 16;
+// `senders` threads post messages for `seconds`; then, once every acknowledged message has
+// arrived (or after 120 s), one JSON line: acknowledgements per second and delivery latency.
+void httpRun(std::uint16_t port, int senders, double seconds, Arrivals& arrivals) {
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> acked{0};
   std::mutex sent_mu;
   std::map<std::string, Clock::time_point> acked_at;
   std::vector<std::thread> threads;
+  std::size_t arrived_before = 0;  // of earlier runs
+  {
+    std::lock_guard lock(arrivals.mu);
+    arrived_before = arrivals.at.size();
+  }
   auto start = Clock::now();
   for (int t = 0; t < senders; ++t) {
     threads.emplace_back([&, t] {
       Poco::Net::HTTPClientSession session("127.0.0.1", port);
       session.setKeepAlive(true);
       for (int n = 0; !stop.load(); ++n) {
-        std::string id = "b" + std::to_string(t) + "-" + std::to_string(n);
+        std::string id = "b" + std::to_string(senders) + "-" + std::to_string(t) + "-" + std::to_string(n);
         std::string body = message(id);
         Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/fhir/$process-message", Poco::Net::HTTPMessage::HTTP_1_1);
         req.setContentType("application/fhir+json");
@@ -163,7 +130,7 @@ int messagingBench(const std::vector<std::string>& args) {
   auto wait_until = Clock::now() + std::chrono::seconds(120);
   while (Clock::now() < wait_until) {
     std::lock_guard lock(arrivals.mu);
-    if (arrivals.at.size() >= acked_at.size()) break;
+    if (arrivals.at.size() - arrived_before >= acked_at.size()) break;
     arrivals.mu.unlock();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     arrivals.mu.lock();
@@ -183,12 +150,62 @@ int messagingBench(const std::vector<std::string>& args) {
             << static_cast<double>(acked.load()) / http_s << R"(,"delivered":)" << delivered << R"(,"latency_p50_ms":)"
             << percentile(latency_ms, 0.5) << R"(,"latency_p99_ms":)" << percentile(latency_ms, 0.99) << "}\n";
 
+}
+
+}  // namespace
+
+int messagingBench(const std::vector<std::string>& args) {
+  std::string policy = std::filesystem::absolute(args.at(0)).string();
+  std::string adt_map = std::filesystem::absolute(args.at(1)).string();
+  std::string a01 = slurp(args.at(2));
+  double seconds = std::stod(args.at(3));
+  // ONEDOOR_BENCH_WORKERS=N: delivery workers (16 unless set), for profiling the accept path alone.
+  const char* workers_env = std::getenv("ONEDOOR_BENCH_WORKERS");
+  std::string workers = workers_env != nullptr ? workers_env : "16";
+  auto dir = std::filesystem::temp_directory_path() / ("onedoor-bench-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  Arrivals arrivals;
+  Poco::Net::ServerSocket rx_socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+  auto params = new Poco::Net::HTTPServerParams;
+  params->setMaxThreads(16);
+  Poco::ThreadPool rx_pool(4, 16);
+  Poco::Net::HTTPServer receiver(new Factory(arrivals), rx_pool, rx_socket, params);
+  receiver.start();
+  std::string text = R"({"server": {"host": "127.0.0.1", "port": 0, "max_threads": 64},
+    "storage": {"driver": "sqlite", "sqlite_path": ")" + (dir / "onedoor.db").string() + R"("},
+    "audit": {"sqlite_path": ")" + (dir / "audit.db").string() + R"("},
+    "auth": {"required": false}, "consent": {"policy": ")" + policy + R"("},
+    "partners": [{"id": "pas", "sector": "acute", "ods": "RX1"},
+      {"id": "bench-ward", "sector": "acute", "ods": "RXB", "delivery": {"transport": "fhir-message",
+       "endpoint": "http://127.0.0.1:)" + std::to_string(rx_socket.address().port()) + R"(/fhir"}}],
+    "delivery": {"workers": )" + workers + R"(, "poll_ms": 20},
+    "routes": [{"name": "bench", "event": "bench", "to": ["bench-ward"]},
+               {"name": "adt", "event": "http://terminology.hl7.org/CodeSystem/v2-0003|A01", "to": ["bench-ward"]}],
+    "mllp": [{"port": 0, "partner": "pas", "map": ")" + adt_map + R"("}]})";
+  config::Diagnostics diags;
+  auto cfg = config::parseGatewayConfig((dir / "onedoor.json").string(), text, diags);
+  if (!cfg) {
+    std::cerr << diags.toString();
+    return 1;
+  }
+  auto gw = app::Gateway::start(cfg, core::Env::real());
+  if (!gw.isOk()) {
+    std::cerr << gw.status().toString() << "\n";
+    return 1;
+  }
+  std::uint16_t port = (*gw)->port();
+
+  // HTTP: 16 and then 64 senders with keep-alive connections (ONEDOOR_BENCH_SENDERS=N: N only).
+  const char* senders_env = std::getenv("ONEDOOR_BENCH_SENDERS");
+  std::vector<int> sender_counts = senders_env != nullptr ? std::vector<int>{std::atoi(senders_env)} : std::vector<int>{16, 64};
+  for (int senders : sender_counts) httpRun(port, senders, seconds, arrivals);
+
   // MLLP: 8 connections sending A01s with distinct control ids, each waiting for its ACK.
   const int connections = 8;
   std::atomic<std::uint64_t> mllp_acked{0};
-  stop = false;
-  threads.clear();
-  start = Clock::now();
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  auto start = Clock::now();
   std::uint16_t mllp_port = (*gw)->mllpPort(0);
   for (int t = 0; t < connections; ++t) {
     threads.emplace_back([&, t] {

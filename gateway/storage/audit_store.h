@@ -30,6 +30,12 @@ struct AuditFacts {
   std::vector<std::string> labels;    // security label codes of those resources (PSY, R ...)
 };
 
+// A record to append: its JSON and facts.
+struct AuditEntry {
+  std::string json;
+  AuditFacts facts;
+};
+
 struct AuditRecord {
   std::int64_t seq = 0;
   std::int64_t recorded_ms = 0;
@@ -76,6 +82,9 @@ class AuditStore {
 
   // Appends a record (its JSON and facts); returns when it is durable, with its sequence number.
   virtual core::Result<std::int64_t> append(std::string json, AuditFacts facts) = 0;
+  // Appends several records, in order, sharing commits; returns when all are durable (the first
+  // failure otherwise).
+  virtual core::Status appendAll(std::vector<AuditEntry> entries) = 0;
   virtual core::Result<std::vector<AuditRecord>> search(const AuditQuery& query) = 0;
   // Walks the whole chain and every checkpoint.
   virtual core::Result<AuditVerification> verify() = 0;

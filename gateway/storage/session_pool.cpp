@@ -1,5 +1,7 @@
 #include "storage/session_pool.h"
 
+#include <Poco/Data/SQLite/Utility.h>
+
 namespace onedoor::storage {
 
 SessionPool::Lease SessionPool::acquire() {
@@ -13,14 +15,22 @@ SessionPool::Lease SessionPool::acquire() {
   ++created_;
   lock.unlock();
   try {
-    return Lease(*this, std::make_unique<Poco::Data::Session>(factory_()));
+    Pooled p;
+    p.session = std::make_unique<Poco::Data::Session>(factory_());
+    p.cache = cacheFor(*p.session);
+    return Lease(*this, std::move(p));
   } catch (...) {
     forget();
     throw;
   }
 }
 
-void SessionPool::release(std::unique_ptr<Poco::Data::Session> s) {
+std::unique_ptr<StatementCache> SessionPool::cacheFor(Poco::Data::Session& session) {
+  if (session.connector() != "sqlite") return nullptr;
+  return std::make_unique<StatementCache>(Poco::Data::SQLite::Utility::dbHandle(session));
+}
+
+void SessionPool::release(Pooled s) {
   {
     std::lock_guard lock(mu_);
     idle_.push_back(std::move(s));

@@ -1,6 +1,7 @@
 #pragma once
 // A blocking pool of database sessions: a request thread waits for a free session instead of
-// failing, as Poco's SessionPool would when exhausted. Thread-safe.
+// failing, as Poco's SessionPool would when exhausted. A SQLite session comes with the cache of
+// the statements prepared on it. Thread-safe.
 
 #include <Poco/Data/Session.h>
 
@@ -10,6 +11,8 @@
 #include <mutex>
 #include <vector>
 
+#include "storage/statement_cache.h"
+
 namespace onedoor::storage {
 
 class SessionPool {
@@ -17,31 +20,41 @@ class SessionPool {
   using Factory = std::function<Poco::Data::Session()>;
   SessionPool(Factory factory, std::size_t size) : factory_(std::move(factory)), size_(size) {}
 
+  // A session and its statement cache (declared after it: destroyed first).
+  struct Pooled {
+    std::unique_ptr<Poco::Data::Session> session;
+    std::unique_ptr<StatementCache> cache;
+  };
+  // A session's statement cache when it is SQLite, else null.
+  static std::unique_ptr<StatementCache> cacheFor(Poco::Data::Session& session);
+
   class Lease {
    public:
-    Lease(SessionPool& pool, std::unique_ptr<Poco::Data::Session> s)
-        : pool_(&pool), session_(std::move(s)) {}
+    Lease(SessionPool& pool, Pooled s) : pool_(&pool), pooled_(std::move(s)) {}
     Lease(Lease&& o) noexcept = default;
     ~Lease() {
-      if (session_) pool_->release(std::move(session_));
+      if (pooled_.session) pool_->release(std::move(pooled_));
     }
-    Poco::Data::Session& operator*() { return *session_; }
+    Poco::Data::Session& operator*() { return *pooled_.session; }
+    // The session's statement cache; null for a PostgreSQL session.
+    StatementCache* cache() { return pooled_.cache.get(); }
     // Drops a session that failed (it will be re-created on demand).
     void discard() {
-      session_.reset();
+      pooled_.cache.reset();
+      pooled_.session.reset();
       pool_->forget();
     }
 
    private:
     SessionPool* pool_;
-    std::unique_ptr<Poco::Data::Session> session_;
+    Pooled pooled_;
   };
 
   // Throws what the factory throws (Poco::Exception) when a new session cannot be opened.
   Lease acquire();
 
  private:
-  void release(std::unique_ptr<Poco::Data::Session> s);
+  void release(Pooled s);
   void forget();
 
   Factory factory_;
@@ -49,7 +62,7 @@ class SessionPool {
   std::size_t created_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::unique_ptr<Poco::Data::Session>> idle_;
+  std::vector<Pooled> idle_;
 };
 
 }  // namespace onedoor::storage

@@ -4,6 +4,8 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 
+#include "storage/statement_cache.h"
+
 namespace onedoor::storage {
 
 using Poco::Data::Keywords::bind;
@@ -74,6 +76,10 @@ core::Status Sql::exec(std::string_view sql, const SqlParams& params) {
 }
 
 core::Result<std::size_t> Sql::update(std::string_view sql, const SqlParams& params) {
+  if (cache_ != nullptr) {
+    auto r = cache_->run(sql, params, nullptr);
+    if (r.isOk() || r.status().code() != core::Code::kNotImplemented) return r;
+  }
   try {
     Poco::Data::Statement st(session_);
     st << text(sql);
@@ -87,6 +93,12 @@ core::Result<std::size_t> Sql::update(std::string_view sql, const SqlParams& par
 }
 
 core::Result<std::vector<SqlRow>> Sql::query(std::string_view sql, const SqlParams& params) {
+  if (cache_ != nullptr) {
+    std::vector<SqlRow> rows;
+    auto r = cache_->run(sql, params, &rows);
+    if (r.isOk()) return rows;
+    if (r.status().code() != core::Code::kNotImplemented) return r.status();
+  }
   try {
     Poco::Data::Statement st(session_);
     st << text(sql);

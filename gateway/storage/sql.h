@@ -2,6 +2,8 @@
 // Sql: a narrow wrapper over one Poco::Data session that speaks in Status and plain values. It is
 // the only place that touches Poco::Data's binding API and converts its exceptions. Statements are
 // written with `?` placeholders; the PostgreSQL dialect rewrites them to $1, $2 ...
+// Given the session's StatementCache (SQLite), statements are prepared once per session and run
+// through SQLite's own API; without one, through Poco::Data.
 // Not thread-safe: one Sql per session per thread.
 
 #include <Poco/Data/Session.h>
@@ -26,9 +28,12 @@ std::int64_t asInt(const SqlValue& v);
 std::string asString(const SqlValue& v);
 bool isNull(const SqlValue& v);
 
+class StatementCache;
+
 class Sql {
  public:
-  Sql(Poco::Data::Session& session, Dialect dialect) : session_(session), dialect_(dialect) {}
+  Sql(Poco::Data::Session& session, Dialect dialect, StatementCache* cache = nullptr)
+      : session_(session), dialect_(dialect), cache_(cache) {}
 
   core::Status exec(std::string_view sql, const SqlParams& params = {});
   // Rows affected by an INSERT/UPDATE/DELETE.
@@ -41,6 +46,7 @@ class Sql {
  private:
   Poco::Data::Session& session_;
   Dialect dialect_;
+  StatementCache* cache_;
 };
 
 }  // namespace onedoor::storage

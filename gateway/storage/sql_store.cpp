@@ -124,10 +124,11 @@ class SqlStore : public Store {
   core::Status start() {
     try {
       writer_session_ = std::make_unique<Poco::Data::Session>(factory_());
+      writer_cache_ = SessionPool::cacheFor(*writer_session_);
     } catch (const Poco::Exception& e) {
       return core::Status(core::Code::kUnavailable, "cannot open the database: " + e.displayText());
     }
-    Sql sql(*writer_session_, dialect_);
+    Sql sql(*writer_session_, dialect_, writer_cache_.get());
     if (dialect_ == Dialect::kSqlite) {
       GW_RETURN_IF_ERROR(sql.exec("PRAGMA journal_mode=WAL"));
       GW_RETURN_IF_ERROR(sql.exec("PRAGMA synchronous=FULL"));
@@ -178,7 +179,7 @@ class SqlStore : public Store {
     }
     HistoryPage page;
     auto lease = readers_.acquire();
-    Sql sql(*lease, dialect_);
+    Sql sql(*lease, dialect_, lease.cache());
     GW_ASSIGN_OR_RETURN(auto total,
                         sql.query("SELECT CAST(COUNT(*) AS INTEGER) FROM resource_version v" + where,
                                   params));
@@ -218,7 +219,7 @@ class SqlStore : public Store {
   core::Result<SearchPage> search(const search::SearchQuery& query) override {
     try {
       auto lease = readers_.acquire();
-      Sql sql(*lease, dialect_);
+      Sql sql(*lease, dialect_, lease.cache());
       return runSearch(sql, query);
     } catch (const Poco::Exception& e) {
       return core::Status(core::Code::kUnavailable, "database unreachable: " + e.displayText());
@@ -228,7 +229,7 @@ class SqlStore : public Store {
   core::Result<std::optional<std::string>> getMeta(const std::string& name) override {
     try {
       auto lease = readers_.acquire();
-      Sql sql(*lease, dialect_);
+      Sql sql(*lease, dialect_, lease.cache());
       GW_ASSIGN_OR_RETURN(auto rows, sql.query("SELECT value FROM store_meta WHERE name = ?", {name}));
       if (rows.empty()) return std::optional<std::string>();
       return std::optional<std::string>(asString(rows.front()[0]));
@@ -239,7 +240,7 @@ class SqlStore : public Store {
 
   core::Status setMeta(const std::string& name, const std::string& value) override {
     return write([&](WriteTx&) {
-      Sql sql(*writer_session_, dialect_);
+      Sql sql(*writer_session_, dialect_, writer_cache_.get());
       return sql.exec("INSERT INTO store_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                       {name, value});
     });
@@ -248,7 +249,7 @@ class SqlStore : public Store {
   core::Result<bool> rememberOnce(const std::string& key, std::int64_t expires_ms, std::int64_t now_ms) override {
     bool first = false;
     GW_RETURN_IF_ERROR(write([&](WriteTx&) -> core::Status {
-      Sql sql(*writer_session_, dialect_);
+      Sql sql(*writer_session_, dialect_, writer_cache_.get());
       GW_RETURN_IF_ERROR(sql.exec("DELETE FROM once_keys WHERE expires_ms < ?", {now_ms}));
       GW_ASSIGN_OR_RETURN(auto rows, sql.query("SELECT 1 FROM once_keys WHERE key = ?", {key}));
       if (!rows.empty()) return core::Status::ok();
@@ -263,7 +264,7 @@ class SqlStore : public Store {
   core::Status grantBreakGlass(const std::string& partner, const std::string& patient, std::int64_t expires_ms,
                                const std::string& reason) override {
     return write([&](WriteTx&) {
-      Sql sql(*writer_session_, dialect_);
+      Sql sql(*writer_session_, dialect_, writer_cache_.get());
       return sql.exec("INSERT INTO break_glass (partner, patient, expires_ms, reason) VALUES (?, ?, ?, ?) "
                       "ON CONFLICT (partner, patient) DO UPDATE SET expires_ms = excluded.expires_ms, reason = excluded.reason",
                       {partner, patient, expires_ms, reason});
@@ -273,7 +274,7 @@ class SqlStore : public Store {
   core::Result<bool> hasBreakGlass(const std::string& partner, const std::string& patient, std::int64_t now_ms) override {
     try {
       auto lease = readers_.acquire();
-      Sql sql(*lease, dialect_);
+      Sql sql(*lease, dialect_, lease.cache());
       GW_ASSIGN_OR_RETURN(auto rows, sql.query("SELECT 1 FROM break_glass WHERE partner = ? AND patient = ? AND expires_ms > ?",
                                                {partner, patient, now_ms}));
       return !rows.empty();
@@ -288,7 +289,7 @@ class SqlStore : public Store {
       std::vector<std::pair<std::int64_t, ResourceRecord>> batch;
       {
         auto lease = readers_.acquire();
-        Sql sql(*lease, dialect_);
+        Sql sql(*lease, dialect_, lease.cache());
         GW_ASSIGN_OR_RETURN(auto rows, sql.query(std::string("SELECT c.res, ") + kRecordColumns +
                                                      " FROM resource_current c JOIN resource_version v ON v.seq = c.seq "
                                                      "WHERE c.res > ? AND c.deleted = 0 ORDER BY c.res LIMIT 500",
@@ -303,7 +304,7 @@ class SqlStore : public Store {
       std::vector<std::vector<search::IndexRow>> rows;
       for (const auto& [res, rec] : batch) rows.push_back(index(rec));
       GW_RETURN_IF_ERROR(write([&](WriteTx&) {
-        Sql sql(*writer_session_, dialect_);
+        Sql sql(*writer_session_, dialect_, writer_cache_.get());
         for (std::size_t i = 0; i < batch.size(); ++i) {
           GW_RETURN_IF_ERROR(writeIndex(sql, batch[i].first, batch[i].second.type, rows[i]));
         }
@@ -319,7 +320,7 @@ class SqlStore : public Store {
                                              std::int64_t received_ms) override {
     InboundReceipt receipt;
     GW_RETURN_IF_ERROR(write([&](WriteTx&) -> core::Status {
-      Sql sql(*writer_session_, dialect_);
+      Sql sql(*writer_session_, dialect_, writer_cache_.get());
       GW_ASSIGN_OR_RETURN(auto rows, sql.query("SELECT seq FROM inbound_message WHERE partner = ? AND control_id = ?",
                                                {partner, control_id}));
       if (!rows.empty()) {
@@ -348,7 +349,7 @@ class SqlStore : public Store {
   core::Result<std::vector<SqlRow>> query(std::string_view text, const SqlParams& params) override {
     try {
       auto lease = readers_.acquire();
-      Sql sql(*lease, dialect_);
+      Sql sql(*lease, dialect_, lease.cache());
       return sql.query(text, params);
     } catch (const Poco::Exception& e) {
       return core::Status(core::Code::kUnavailable, "database unreachable: " + e.displayText());
@@ -358,7 +359,7 @@ class SqlStore : public Store {
   core::Status ping() override {
     try {
       auto lease = readers_.acquire();
-      Sql sql(*lease, dialect_);
+      Sql sql(*lease, dialect_, lease.cache());
       return sql.query("SELECT 1").status();
     } catch (const Poco::Exception& e) {
       return core::Status(core::Code::kUnavailable, "database unreachable: " + e.displayText());
@@ -374,7 +375,7 @@ class SqlStore : public Store {
   core::Result<std::optional<ResourceRecord>> one(const std::string& q, const SqlParams& params) {
     try {
       auto lease = readers_.acquire();
-      Sql sql(*lease, dialect_);
+      Sql sql(*lease, dialect_, lease.cache());
       GW_ASSIGN_OR_RETURN(auto rows, sql.query(q, params));
       if (rows.empty()) return std::optional<ResourceRecord>();
       return std::optional<ResourceRecord>(toRecord(rows.front()));
@@ -400,7 +401,7 @@ class SqlStore : public Store {
   }
 
   void runBatch(const std::vector<Pending*>& batch) {
-    Sql sql(*writer_session_, dialect_);
+    Sql sql(*writer_session_, dialect_, writer_cache_.get());
     std::vector<core::Status> results(batch.size());
     std::set<std::string> written;
     core::Status begin = sql.exec(dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
@@ -460,6 +461,7 @@ class SqlStore : public Store {
   SessionPool readers_;
   std::uint32_t max_batch_;
   std::unique_ptr<Poco::Data::Session> writer_session_;
+  std::unique_ptr<StatementCache> writer_cache_;  // after the session: destroyed first
   std::thread writer_;
   std::mutex mu_;
   std::condition_variable cv_;

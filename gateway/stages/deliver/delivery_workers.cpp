@@ -7,6 +7,10 @@
 #include "stages/deliver/transport.h"
 
 namespace onedoor::stages::deliver {
+namespace {
+// Messages a worker claims at once: their outcomes share one commit.
+constexpr std::size_t kClaimBatch = 16;
+}  // namespace
 
 std::int64_t backoffMs(const config::DeliveryConfig& d, std::int64_t attempts, double unit_random) {
   double delay = d.backoff_initial_ms;
@@ -87,21 +91,37 @@ std::int64_t DeliveryWorkers::nowMs() const { return core::epochMillis(env_->now
 void DeliveryWorkers::loop(int index) {
   std::string owner = owner_ + "#" + std::to_string(index);
   std::uint64_t seen = 0;
+  std::vector<Outbox::Outcome> outcomes;
+  std::vector<storage::AuditEntry> audits;
   while (true) {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
       seen = wakes_;
     }
-    auto batch = outbox_->claim(owner, nowMs(), config_->delivery.lease_ms, 8);
-    if (batch.isOk()) {
+    std::int64_t claimed_ms = nowMs();
+    auto batch = outbox_->claim(owner, claimed_ms, config_->delivery.lease_ms, kClaimBatch);
+    if (batch.isOk() && !batch->empty()) {
+      outcomes.clear();
+      audits.clear();
+      // A stop in the middle leaves the rest leased (the next start takes them). Past half the
+      // lease (slow receivers), the rest is given back untried, before another worker could take
+      // a message this one is still sending.
       for (const auto& m : *batch) {
-        deliver(m);
+        if (nowMs() - claimed_ms > config_->delivery.lease_ms / 2) {
+          outcomes.push_back({m.id, Outbox::Outcome::Kind::kReleased, m.attempts, nowMs(), ""});
+          continue;
+        }
+        outcomes.push_back(deliver(m, audits));
         std::lock_guard lock(mu_);
-        if (stopping_) return;
+        if (stopping_) break;
       }
+      // Not recorded (the gateway stops, the database fails): the leases lapse and the messages go
+      // again, with the same idempotency keys.
+      if (outbox_->settle(outcomes).isOk()) (void)audit_->appendAll(std::move(audits));
     }
     std::unique_lock lock(mu_);
+    if (stopping_) return;
     if (batch.isOk() && !batch->empty()) continue;  // more may be due
     cv_.wait_for(lock, std::chrono::milliseconds(config_->delivery.poll_ms),
                  [&] { return stopping_ || wakes_ != seen; });
@@ -109,24 +129,22 @@ void DeliveryWorkers::loop(int index) {
   }
 }
 
-void DeliveryWorkers::deliver(const OutboxEntry& m) {
+Outbox::Outcome DeliveryWorkers::deliver(const OutboxEntry& m, std::vector<storage::AuditEntry>& audits) {
+  using Kind = Outbox::Outcome::Kind;
   const config::PartnerConfig* partner = config_->partner(m.destination);
   std::int64_t now = nowMs();
   if (partner == nullptr || partner->delivery.transport.empty()) {
     // The partner left the configuration: nothing can deliver this.
-    (void)outbox_->failed(m.id, m.attempts, "no delivery is configured for partner '" + m.destination + "'", now, true);
+    std::string error = "no delivery is configured for partner '" + m.destination + "'";
     counters_.dead++;
-    audit(m, partner, false, "no delivery configured");
-    return;
+    audits.push_back(auditEntry(m, partner, false, "no delivery configured"));
+    return {m.id, Kind::kDead, m.attempts, now, error};
   }
   const config::DeliveryConfig& d = partner->delivery;
   {
     std::lock_guard lock(mu_);
     Breaker& b = breakers_[m.destination];
-    if (b.open_until_ms > now) {
-      (void)outbox_->release(m.id, b.open_until_ms);
-      return;
-    }
+    if (b.open_until_ms > now) return {m.id, Kind::kReleased, m.attempts, b.open_until_ms, ""};
   }
   SendResult r = send(d, m);
   std::int64_t attempts = m.attempts + 1;
@@ -142,22 +160,21 @@ void DeliveryWorkers::deliver(const OutboxEntry& m) {
     }
   }
   if (r.delivered) {
-    (void)outbox_->delivered(m.id, attempts, now);
     counters_.delivered++;
-    audit(m, partner, true, "");
-    return;
+    audits.push_back(auditEntry(m, partner, true, ""));
+    return {m.id, Kind::kDelivered, attempts, now, ""};
   }
   bool dead = r.permanent || attempts >= static_cast<std::int64_t>(d.max_attempts);
   thread_local std::mt19937_64 rng{std::random_device{}()};
   double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-  (void)outbox_->failed(m.id, attempts, r.error, now + backoffMs(d, attempts, unit), dead);
   (dead ? counters_.dead : counters_.retried)++;
-  audit(m, partner, false, r.error);
+  audits.push_back(auditEntry(m, partner, false, r.error));
+  return {m.id, dead ? Kind::kDead : Kind::kRetry, attempts, now + backoffMs(d, attempts, unit), r.error};
 }
 
-void DeliveryWorkers::audit(const OutboxEntry& m, const config::PartnerConfig* partner, bool delivered,
-                            const std::string& error) {
-  (void)auditForPartner(*audit_, *model_, *env_, partner, m.destination, [&](core::Exchange& ex) {
+storage::AuditEntry DeliveryWorkers::auditEntry(const OutboxEntry& m, const config::PartnerConfig* partner,
+                                                bool delivered, const std::string& error) {
+  return partnerAuditEntry(*model_, *env_, partner, m.destination, [&](core::Exchange& ex) {
     ex.request.transport = partner != nullptr ? partner->delivery.transport : "delivery";
     ex.request.path = partner != nullptr ? partner->delivery.endpoint : "";
     ex.request_id = m.message_id;

@@ -1,6 +1,7 @@
 #pragma once
 // The delivery workers: threads that take due messages from the outbox and send them to their
-// partners (transport.h), one attempt at a time. A failed attempt is tried again after an
+// partners (transport.h), one attempt at a time; the outcomes of a claimed batch are recorded in
+// one commit and their audit records appended together. A failed attempt is tried again after an
 // exponential back-off with jitter, capped; after the partner's last attempt, or at once when
 // the receiver refuses the message for good, it becomes a dead letter (the messages after it for
 // the same patient then go on: one poison message blocks nothing). A destination that keeps
@@ -60,8 +61,10 @@ class DeliveryWorkers {
     std::int64_t open_until_ms = 0;
   };
   void loop(int index);
-  void deliver(const OutboxEntry& m);
-  void audit(const OutboxEntry& m, const config::PartnerConfig* partner, bool delivered, const std::string& error);
+  // One attempt: its outcome, and the record auditing it (none for a message given back untried).
+  Outbox::Outcome deliver(const OutboxEntry& m, std::vector<storage::AuditEntry>& audits);
+  storage::AuditEntry auditEntry(const OutboxEntry& m, const config::PartnerConfig* partner, bool delivered,
+                                 const std::string& error);
   std::int64_t nowMs() const;
 
   config::GatewayConfigPtr config_;

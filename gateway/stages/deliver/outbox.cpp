@@ -46,9 +46,8 @@ core::Status updateOne(storage::Store& store, const std::string& sql, const stor
 
 }  // namespace
 
-core::Status auditForPartner(storage::AuditStore& audit, const fhir::Model& model, core::Env& env,
-                             const config::PartnerConfig* partner, const std::string& partner_id,
-                             const std::function<void(core::Exchange&)>& fill) {
+storage::AuditEntry partnerAuditEntry(const fhir::Model& model, core::Env& env, const config::PartnerConfig* partner,
+                                      const std::string& partner_id, const std::function<void(core::Exchange&)>& fill) {
   core::Exchange ex(model);
   ex.request.endpoint = "delivery";
   ex.request.method = "POST";
@@ -63,7 +62,14 @@ core::Status auditForPartner(storage::AuditStore& audit, const fhir::Model& mode
   fill(ex);
   auto now = env.now();
   auto event = audit::auditEvent(ex, env.uuid(), core::formatInstant(now), core::epochMillis(now), "OneDoor gateway");
-  return audit.append(std::move(event.json), std::move(event.facts)).status();
+  return {std::move(event.json), std::move(event.facts)};
+}
+
+core::Status auditForPartner(storage::AuditStore& audit, const fhir::Model& model, core::Env& env,
+                             const config::PartnerConfig* partner, const std::string& partner_id,
+                             const std::function<void(core::Exchange&)>& fill) {
+  auto entry = partnerAuditEntry(model, env, partner, partner_id, fill);
+  return audit.append(std::move(entry.json), std::move(entry.facts)).status();
 }
 
 core::Status enqueue(storage::WriteTx& tx, const OutboxEntry& e) {
@@ -115,25 +121,37 @@ core::Result<std::vector<OutboxEntry>> Outbox::claim(const std::string& owner, s
   return claimed;
 }
 
-core::Status Outbox::delivered(std::int64_t id, std::int64_t attempts, std::int64_t now_ms) const {
-  return updateOne(*store_,
-                   "UPDATE outbox SET state = 'delivered', attempts = ?, delivered_ms = ?, last_error = '', "
-                   "lease_owner = '', lease_until_ms = 0 WHERE id = ?",
-                   {attempts, now_ms, id}, "no outbox message " + std::to_string(id));
-}
-
-core::Status Outbox::failed(std::int64_t id, std::int64_t attempts, const std::string& error, std::int64_t next_attempt_ms,
-                            bool dead) const {
-  return updateOne(*store_,
-                   "UPDATE outbox SET state = ?, attempts = ?, last_error = ?, next_attempt_ms = ?, lease_owner = '', "
-                   "lease_until_ms = 0 WHERE id = ?",
-                   {std::string(dead ? "dead" : "pending"), attempts, error.substr(0, 1000), next_attempt_ms, id},
-                   "no outbox message " + std::to_string(id));
-}
-
-core::Status Outbox::release(std::int64_t id, std::int64_t next_attempt_ms) const {
-  return updateOne(*store_, "UPDATE outbox SET next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0 WHERE id = ?",
-                   {next_attempt_ms, id}, "no outbox message " + std::to_string(id));
+core::Status Outbox::settle(const std::vector<Outcome>& outcomes) const {
+  if (outcomes.empty()) return core::Status::ok();
+  return store_->write([&](storage::WriteTx& tx) -> core::Status {
+    for (const auto& o : outcomes) {
+      std::size_t n = 0;
+      switch (o.kind) {
+        case Outcome::Kind::kDelivered: {
+          GW_ASSIGN_OR_RETURN(n, tx.sql().update("UPDATE outbox SET state = 'delivered', attempts = ?, delivered_ms = ?, "
+                                                 "last_error = '', lease_owner = '', lease_until_ms = 0 WHERE id = ?",
+                                                 {o.attempts, o.at_ms, o.id}));
+          break;
+        }
+        case Outcome::Kind::kRetry:
+        case Outcome::Kind::kDead: {
+          std::string state = o.kind == Outcome::Kind::kDead ? "dead" : "pending";
+          GW_ASSIGN_OR_RETURN(n, tx.sql().update("UPDATE outbox SET state = ?, attempts = ?, last_error = ?, "
+                                                 "next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0 WHERE id = ?",
+                                                 {state, o.attempts, o.error.substr(0, 1000), o.at_ms, o.id}));
+          break;
+        }
+        case Outcome::Kind::kReleased: {
+          GW_ASSIGN_OR_RETURN(n, tx.sql().update("UPDATE outbox SET next_attempt_ms = ?, lease_owner = '', "
+                                                 "lease_until_ms = 0 WHERE id = ?",
+                                                 {o.at_ms, o.id}));
+          break;
+        }
+      }
+      (void)n;  // rows are never deleted: an id claimed is an id found
+    }
+    return core::Status::ok();
+  });
 }
 
 core::Status Outbox::releaseAllLeases() const {

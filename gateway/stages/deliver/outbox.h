@@ -69,6 +69,9 @@ struct OutboxStats {
 core::Status auditForPartner(storage::AuditStore& audit, const fhir::Model& model, core::Env& env,
                              const config::PartnerConfig* partner, const std::string& partner_id,
                              const std::function<void(core::Exchange&)>& fill);
+// The record auditForPartner appends, for appending several at once.
+storage::AuditEntry partnerAuditEntry(const fhir::Model& model, core::Env& env, const config::PartnerConfig* partner,
+                                      const std::string& partner_id, const std::function<void(core::Exchange&)>& fill);
 
 class Outbox {
  public:
@@ -78,12 +81,18 @@ class Outbox {
   // another worker, and first among the pending ones of their destination and ordering key.
   core::Result<std::vector<OutboxEntry>> claim(const std::string& owner, std::int64_t now_ms, std::int64_t lease_ms,
                                                std::size_t limit) const;
-  core::Status delivered(std::int64_t id, std::int64_t attempts, std::int64_t now_ms) const;
-  // A failed attempt: tried again at next_attempt_ms, or a dead letter.
-  core::Status failed(std::int64_t id, std::int64_t attempts, const std::string& error, std::int64_t next_attempt_ms,
-                      bool dead) const;
-  // Gives a claimed message back untried (its destination's circuit is open).
-  core::Status release(std::int64_t id, std::int64_t next_attempt_ms) const;
+  // What became of a claimed message: delivered, to be tried again at `at_ms`, a dead letter, or
+  // given back untried until `at_ms` (its destination's circuit is open).
+  struct Outcome {
+    enum class Kind : std::uint8_t { kDelivered, kRetry, kDead, kReleased };
+    std::int64_t id = 0;
+    Kind kind = Kind::kDelivered;
+    std::int64_t attempts = 0;
+    std::int64_t at_ms = 0;  // delivered at, or due again at
+    std::string error;
+  };
+  // Records the outcomes of a batch of claimed messages in one commit (and drops their leases).
+  core::Status settle(const std::vector<Outcome>& outcomes) const;
 
   // At start-up of the only gateway on a database (SQLite): leases of a gateway that stopped
   // without giving them back (a crash) are dropped, so its messages go at once, not after the lease.
