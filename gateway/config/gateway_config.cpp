@@ -105,7 +105,7 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
     r.string("id", p.id, true);
     r.string("name", p.name);
     r.string("ods", p.ods);
-    r.oneOf("sector", p.sector, {"gp", "acute", "mental-health", "social-care", "vcfse", "auditor"}, true);
+    r.oneOf("sector", p.sector, {"gp", "acute", "mental-health", "social-care", "vcfse", "auditor", "operator"}, true);
     r.stringList("purposes", p.purposes);
     r.stringList("scopes", p.scopes);
     r.objects("keys", [&](ObjectReader& k) {

@@ -100,7 +100,7 @@ struct PartnerConfig {
   std::string id;                        // client_id: iss and sub of its assertions
   std::string name;
   std::string ods;                       // ODS organisation code
-  std::string sector;                    // gp | acute | mental-health | social-care | vcfse | auditor
+  std::string sector;                    // gp | acute | mental-health | social-care | vcfse | auditor | operator
   std::vector<std::string> purposes;     // purposes of use it may claim (v3 PurposeOfUse codes)
   std::vector<std::string> scopes;       // system/<Type>.<rs|cruds|read|write> it may be granted
   std::vector<PartnerKey> keys;

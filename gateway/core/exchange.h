@@ -115,6 +115,13 @@ struct FhirRequest {
   std::string prefer_return;          // minimal | representation | OperationOutcome
   bool lenient = false;               // Prefer: handling=lenient
   std::optional<fhir::Node> resource;  // the parsed body, if any
+
+  // One of the operators' outbox operations at the base ($outbox, $outbox-replay,
+  // $outbox-discard): no patient data asked for, gated by role in the route stage.
+  bool isOutboxOperation() const {
+    return interaction == Interaction::kOperation && type.empty() &&
+           (operation == "outbox" || operation == "outbox-replay" || operation == "outbox-discard");
+  }
 };
 
 struct Response {

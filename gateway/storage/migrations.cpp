@@ -31,7 +31,9 @@ std::vector<std::string> statements(const std::string& sql) {
 
 }  // namespace
 
-core::Status migrate(Sql& sql) {
+namespace {
+
+core::Status migrateLocked(Sql& sql) {
   GW_RETURN_IF_ERROR(sql.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
       "name TEXT NOT NULL, applied_at TEXT NOT NULL)"));
@@ -59,6 +61,19 @@ core::Status migrate(Sql& sql) {
     GW_RETURN_IF_ERROR(sql.exec("COMMIT"));
   }
   return core::Status::ok();
+}
+
+}  // namespace
+
+core::Status migrate(Sql& sql) {
+  if (sql.dialect() != Dialect::kPostgres) return migrateLocked(sql);  // SQLite: BEGIN IMMEDIATE serialises
+  // Several gateways starting at once on one PostgreSQL database: one migrates, the others wait
+  // for it and then find nothing left to do.
+  constexpr std::int64_t kMigrationLock = 0x4f6e65446f6f72;  // "OneDoor"
+  GW_RETURN_IF_ERROR(sql.query("SELECT pg_advisory_lock(?)", {kMigrationLock}).status());
+  core::Status st = migrateLocked(sql);
+  (void)sql.query("SELECT pg_advisory_unlock(?)", {kMigrationLock});
+  return st;
 }
 
 }  // namespace onedoor::storage

@@ -528,7 +528,12 @@ core::Status loadPostgresConnector() {
 core::Result<std::unique_ptr<Store>> openPostgresStore(const std::string& url,
                                                        const StoreOptions& options) {
   GW_RETURN_IF_ERROR(loadPostgresConnector());
-  auto factory = [url] { return Poco::Data::Session("PostgreSQL", url); };
+  auto factory = [url] {
+    Poco::Data::Session s("PostgreSQL", url);
+    // The server's notices ("already exists, skipping") are not for the gateway's log.
+    (void)Sql(s, Dialect::kPostgres).exec("SET client_min_messages TO warning");
+    return s;
+  };
   return open(Dialect::kPostgres, factory, options);
 }
 

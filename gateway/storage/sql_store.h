@@ -19,6 +19,8 @@ struct StoreOptions {
 // Opens (creating if needed, and migrating) the SQLite database at `path`.
 core::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
                                                      const StoreOptions& options);
+// Loads and registers Poco's PostgreSQL connector (once; kept out of the link, see sql_store.cpp).
+core::Status loadPostgresConnector();
 // Opens (and migrates) the PostgreSQL database named by a libpq connection string.
 core::Result<std::unique_ptr<Store>> openPostgresStore(const std::string& url,
                                                        const StoreOptions& options);

@@ -75,7 +75,7 @@ group Main(source b : Bundle, target msg : ADT) {
 )";
 
 struct Exchange {
-  TestReceiver gp_rx, spa_rx, vcfse_rx, flaky_rx, poison_rx, slow_rx;
+  TestReceiver gp_rx, spa_rx, vcfse_rx, flaky_rx, poison_rx, slow_rx, returns_rx, crisis_rx;
   MllpReceiver cmht_rx;
   testing::TempDir maps;
   std::unique_ptr<testing::TestGateway> gw;
@@ -94,6 +94,10 @@ struct Exchange {
         {"slow-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1S", "",
          fhirMessage(slow_rx.url(), R"(, "timeout_ms": 300, "max_attempts": 2)")},
         {"acute-pas", "acute", {"TREAT"}, {"system/*.cruds"}, "RX1", "", ""},
+        {"returns-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1R", "",
+         fhirMessage(returns_rx.url(), R"(, "max_attempts": 1, "timeout_ms": 2000)")},
+        {"mh-crisis", "mental-health", {"TREAT"}, {"system/*.rs"}, "RX4R", "", fhirMessage(crisis_rx.url())},
+        {"ops-team", "operator", {"TREAT"}, {"system/*.rs"}, "", "", ""},
         {"cmht-north", "mental-health", {"TREAT"}, {"system/*.rs"}, "RX4C", "",
          R"({"transport": "mllp", "endpoint": "127.0.0.1:)" + std::to_string(cmht_rx.server->port()) + R"(", "map": ")" +
              (maps.path() / "bundle-to-adt.map").string() + R"("})"},
@@ -108,6 +112,9 @@ struct Exchange {
         {"name": "flaky", "event": "test-flaky", "to": ["flaky-ward"]},
         {"name": "poison", "event": "test-poison", "to": ["poison-ward"]},
         {"name": "slow", "event": "test-slow", "to": ["slow-ward"]},
+        {"name": "returns", "event": "test-returns", "to": ["returns-ward"]},
+        {"name": "reassigned", "event": "servicerequest-reassign",
+         "to_ods": "entry.resource.ofType(Task).owner.identifier.value | entry.resource.ofType(Task).requester.identifier.value"},
         {"name": "discharge", "event": "http://terminology.hl7.org/CodeSystem/v2-0003|A03",
          "to": ["gp-riverside", "cmht-north", "vcfse-befriending"]}
       ],
@@ -409,6 +416,97 @@ BOOST_AUTO_TEST_CASE(s3_discharge_over_mllp_to_gp_and_cmht_not_the_charity) {
   BOOST_CHECK_EQUAL(x.vcfse_rx.taken(), charity_before);
 }
 
+// S2's re-routing: the Single Point of Access reassigns a referral to the crisis team — the same
+// ServiceRequest with a new performer and a Task owned by the team, not a new referral. The new
+// owner and the referrer hear of it; the SPA does not get its own message back.
+BOOST_AUTO_TEST_CASE(spa_reassigns_a_referral_to_the_crisis_team) {
+  Exchange& x = exchange();
+  auto gp = x.as("gp-riverside");
+  std::size_t gp_before = x.gp_rx.taken(), spa_before = x.spa_rx.taken();
+  std::string patient = created(gp.send("POST", "/fhir/Patient", patientJson("9000000082", "Rahman")));
+  BOOST_REQUIRE_EQUAL(post(gp, message("ref-rr-0001", "servicerequest-request", referral("ref-rr-0001", patient, "Crisis"))).status,
+                      200);
+  BOOST_REQUIRE(x.spa_rx.waitTaken(spa_before + 1));
+  std::string reassigned = referral("ref-rr-0001", patient, "Crisis");
+  auto at = reassigned.find("\"requester\"");
+  reassigned.insert(at, R"("performer": [{"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RX4R"}}], )");
+  std::string task = R"(, {"fullUrl": "urn:uuid:task-rr", "resource": {"resourceType": "Task", "status": "ready",
+    "intent": "order", "businessStatus": {"text": "reassigned by the Single Point of Access"},
+    "for": {"reference": "Patient/)" + patient + R"("},
+    "focus": {"identifier": {"system": "https://riverside.example/referrals", "value": "ref-rr-0001"}},
+    "requester": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "Y12345"}},
+    "owner": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RX4R"}}}})";
+  auto spa = x.as("mh-spa");
+  auto ack = post(spa, message("reassign-rr-0001", "servicerequest-reassign", reassigned + task));
+  BOOST_REQUIRE_MESSAGE(ack.status == 200, ack.body);
+  BOOST_REQUIRE(x.crisis_rx.waitTaken(1));
+  rapidjson::Document got;
+  got.Parse(x.crisis_rx.received().back().body.c_str());
+  BOOST_REQUIRE(got.IsObject());
+  bool has_task = false, same_referral = false;
+  for (const auto& e : got["entry"].GetArray()) {
+    std::string type = e["resource"]["resourceType"].GetString();
+    if (type == "Task") has_task = std::string(e["resource"]["focus"]["identifier"]["value"].GetString()) == "ref-rr-0001";
+    if (type == "ServiceRequest") {
+      same_referral = std::string(e["resource"]["identifier"][0]["value"].GetString()) == "ref-rr-0001" &&
+                      std::string(e["resource"]["performer"][0]["identifier"]["value"].GetString()) == "RX4R";
+    }
+  }
+  BOOST_CHECK(has_task);
+  BOOST_CHECK(same_referral);
+  BOOST_REQUIRE(x.gp_rx.waitTaken(gp_before + 1));  // the referrer is told where the referral went
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  BOOST_CHECK_EQUAL(x.spa_rx.taken(), spa_before + 1);  // a reassignment, not a new referral to the SPA
+  BOOST_CHECK_EQUAL(x.crisis_rx.taken(), 1u);
+}
+
+// The operators' outbox API: dead letters listed, inspected, replayed and refused the wrong way,
+// for the operator role only, each call audited.
+BOOST_AUTO_TEST_CASE(operator_api_lists_shows_replays_and_discards) {
+  Exchange& x = exchange();
+  x.returns_rx.answer({}, 503);
+  auto client = x.as("test-client");
+  std::string patient = created(client.send("POST", "/fhir/Patient", patientJson("9000000090", "Returns")));
+  BOOST_REQUIRE_EQUAL(post(client, message("returns-0001", "test-returns", referral("returns-0001", patient, "x"))).status, 200);
+  BOOST_REQUIRE(x.waitState("returns-ward", "dead", 1));
+  auto ops = x.as("ops-team");
+  auto list = ops.get("/fhir/$outbox?state=dead&destination=returns-ward");
+  BOOST_REQUIRE_MESSAGE(list.status == 200, list.body);
+  auto listed = json(list);
+  BOOST_REQUIRE_EQUAL(listed["messages"].Size(), 1u);
+  std::int64_t id = listed["messages"][0]["id"].GetInt64();
+  BOOST_CHECK(std::string(listed["messages"][0]["lastError"].GetString()).find("HTTP 503") != std::string::npos);
+  BOOST_CHECK(!listed["messages"][0].HasMember("body"));
+  auto shown = ops.get("/fhir/$outbox?id=" + std::to_string(id));
+  BOOST_REQUIRE_EQUAL(shown.status, 200);
+  BOOST_CHECK(std::string(json(shown)["body"].GetString()).find("returns-0001") != std::string::npos);
+  // Not an operator: refused, whatever the scopes.
+  auto refused = x.as("gp-riverside").get("/fhir/$outbox");
+  BOOST_CHECK_EQUAL(refused.status, 403);
+  BOOST_CHECK(refused.body.find("operators only") != std::string::npos);
+  BOOST_CHECK_EQUAL(x.gw->client().get("/fhir/$outbox").status, 401);
+  // Bad requests name the problem.
+  auto bad = ops.send("POST", "/fhir/$outbox-replay?id=abc", "");
+  BOOST_CHECK_EQUAL(bad.status, 400);
+  BOOST_CHECK(bad.body.find("positive whole number") != std::string::npos);
+  BOOST_CHECK_EQUAL(ops.send("POST", "/fhir/$outbox-replay?id=999999", "").status, 404);
+  BOOST_CHECK_EQUAL(ops.send("GET", "/fhir/$outbox-replay?id=" + std::to_string(id), "").status, 405);
+  // Replayed once the ward is back: delivered once; a delivered message cannot be discarded.
+  x.returns_rx.answer({}, 200);
+  auto replay = ops.send("POST", "/fhir/$outbox-replay?id=" + std::to_string(id), "");
+  BOOST_REQUIRE_MESSAGE(replay.status == 200, replay.body);
+  BOOST_CHECK_EQUAL(std::string(json(replay)["state"].GetString()), "pending");
+  BOOST_REQUIRE(x.returns_rx.waitTaken(1));
+  BOOST_REQUIRE(x.waitState("returns-ward", "delivered", 1));
+  auto discard = ops.send("POST", "/fhir/$outbox-discard?id=" + std::to_string(id), "");
+  BOOST_CHECK_EQUAL(discard.status, 409);
+  BOOST_CHECK(discard.body.find("is delivered") != std::string::npos);
+  // Each call is in the audit log with the operator as the agent and the message named.
+  auto audited = testing::runOnedoor({"audit", "query", "--config", (x.gw->dir() / "onedoor.json").string(), "--agent",
+                                      "ops-team", "--entity", "urn:onedoor:outbox:" + std::to_string(id)});
+  BOOST_CHECK_MESSAGE(audited.out.find("4 record(s)") != std::string::npos, audited.out);
+}
+
 // GET /metrics: requests, latency, consent decisions, the outbox by destination and deliveries,
 // in the Prometheus text format.
 BOOST_AUTO_TEST_CASE(metrics_show_requests_queues_and_deliveries) {
@@ -418,7 +516,7 @@ BOOST_AUTO_TEST_CASE(metrics_show_requests_queues_and_deliveries) {
   for (const char* want : {"onedoor_requests_total{outcome=\"2xx\"}", "onedoor_request_duration_seconds_bucket{le=\"+Inf\"}",
                            "onedoor_consent_decisions_total{decision=\"permit\"}", "onedoor_deliveries_total{outcome=\"dead\"}",
                            "onedoor_outbox_messages{destination=\"poison-ward\",state=\"dead\"} 1",
-                           "onedoor_outbox_messages{destination=\"mh-spa\",state=\"delivered\"} 1",
+                           "onedoor_outbox_messages{destination=\"mh-spa\",state=\"delivered\"} 2",
                            "onedoor_outbox_oldest_pending_age_seconds{destination=\"flaky-ward\"}"}) {
     BOOST_CHECK_MESSAGE(m.body.find(want) != std::string::npos, std::string("missing ") + want);
   }

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "app/gateway.h"
+#include "storage/sql_store.h"
 #include "stages/authenticate/keys.h"
 #include "stages/authenticate/token_service.h"
 #include "support/http_client.h"
@@ -170,9 +171,10 @@ TestGateway::TestGateway(const std::string& server_extra, const std::string& ext
                     (p.certificate_subject.empty() ? "" : R"(, "certificate_subject": ")" + p.certificate_subject + "\"") +
                     (p.delivery.empty() ? "" : R"(, "delivery": )" + p.delivery) + "}";
   }
+  bool own_storage = extra.find("\"storage\"") != std::string::npos;
   std::string text = R"({"server": {"host": "127.0.0.1", "port": 0, "allow_plain_http": true)" +
-                     (server_extra.empty() ? std::string() : ", " + server_extra) + R"(},
-    "storage": {"driver": "sqlite", "sqlite_path": "db/onedoor.db"},
+                     (server_extra.empty() ? std::string() : ", " + server_extra) + "},\n" +
+                     (own_storage ? "" : R"("storage": {"driver": "sqlite", "sqlite_path": "db/onedoor.db"},)") + R"(
     "audit": {"sqlite_path": "db/audit.db"},
     "auth": {"signing_key": "keys/gateway.key.pem"},
     "consent": {"policy": "policy.json"},
@@ -185,6 +187,29 @@ TestGateway::TestGateway(const std::string& server_extra, const std::string& ext
   auto gw = app::Gateway::start(config_, core::Env::real());
   BOOST_REQUIRE_MESSAGE(gw.isOk(), gw.status().toString());
   gateway_ = std::move(gw).value();
+}
+
+std::optional<std::string> freshPostgres() {
+  const char* url = std::getenv("ONEDOOR_TEST_POSTGRES_URL");
+  const char* ci = std::getenv("CI");
+  if (url == nullptr || *url == '\0') {
+    std::string why = "no PostgreSQL server: set ONEDOOR_TEST_POSTGRES_URL (scripts/test.sh starts one as root)";
+    if (ci != nullptr && std::string(ci) == "true") BOOST_FAIL(why);
+    BOOST_TEST_MESSAGE("skipped: " + why);
+    std::cerr << "skipped: " << why << "\n";
+    return std::nullopt;
+  }
+  auto loaded = storage::loadPostgresConnector();
+  BOOST_REQUIRE_MESSAGE(loaded.isOk(), loaded.message());
+  try {
+    Poco::Data::Session s("PostgreSQL", url);
+    s << "SET client_min_messages TO warning", Poco::Data::Keywords::now;
+    s << "DROP SCHEMA IF EXISTS public CASCADE", Poco::Data::Keywords::now;
+    s << "CREATE SCHEMA public", Poco::Data::Keywords::now;
+  } catch (const Poco::Exception& e) {
+    BOOST_FAIL("cannot empty the test database: " + e.displayText());
+  }
+  return std::string(url);
 }
 
 std::string TestGateway::assertion(const std::string& partner, const std::string& jti, std::int64_t lifetime_s,

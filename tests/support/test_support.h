@@ -80,9 +80,15 @@ struct TestPartner {
 // A gateway on 127.0.0.1 with an OS-chosen port, a fresh SQLite database, its own generated
 // signing key, and the partner "test-client" (acute sector, every scope and purpose) plus any
 // `partners` given. Requests authenticate with real tokens from token().
+// The PostgreSQL server the tests may use (ONEDOOR_TEST_POSTGRES_URL, a libpq connection string,
+// set by scripts/test.sh after scripts/start-postgres.sh), its public schema emptied; nullopt
+// when there is none, after saying so (a failure under CI=true, where one must be).
+std::optional<std::string> freshPostgres();
+
 class TestGateway {
  public:
-  // `server_extra` is added inside "server" ("\"max_body_bytes\": 100"), `extra` at the top.
+  // `server_extra` is added inside "server" ("\"max_body_bytes\": 100"), `extra` at the top
+  // (with a "storage" object of its own, it replaces the SQLite default).
   // `before_start` runs on the gateway's folder before it starts (to prepare db/onedoor.db).
   // `policy`: the consent policy (JSON text); by default one rule lets test-client (acute) see
   // everything, with exact totals and reverse chaining.

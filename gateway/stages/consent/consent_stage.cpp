@@ -215,6 +215,9 @@ core::Result<core::Flow> ConsentStage::run(core::Exchange& ex) {
   if (ex.request.endpoint != "fhir" || !ex.principal.authenticated) return core::Flow::kContinue;
   const auto& fr = ex.fhir;
   if (fr.interaction == Interaction::kOperation && fr.operation == "consent-check") return consentCheck(ex);
+  // The operators' outbox operations carry no patient data request: gated by role in the route
+  // stage, audited like any exchange.
+  if (fr.isOutboxOperation()) return core::Flow::kContinue;
   if (!scopesAllow(ex)) return core::Flow::kRespond;
   if (fr.interaction == Interaction::kCapabilities) return core::Flow::kContinue;
   // The audit log has its own gate (auditors only) in the route stage; its reads are audited.

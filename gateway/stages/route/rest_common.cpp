@@ -47,6 +47,7 @@ void RestEngine::handle(core::Exchange& ex) const {
   if (ex.fhir.type == "AuditEvent") return auditLog(ex);
   if (ex.fhir.interaction == Interaction::kOperation && ex.fhir.operation == "transform") return transformOperation(ex);
   if (ex.fhir.interaction == Interaction::kOperation && ex.fhir.operation == "process-message") return processMessage(ex);
+  if (ex.fhir.isOutboxOperation()) return outboxAdmin(ex);
   switch (ex.fhir.interaction) {
     case Interaction::kRead: return read(ex);
     case Interaction::kVread: return vread(ex);

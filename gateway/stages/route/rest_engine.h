@@ -97,6 +97,8 @@ class RestEngine {
 
  private:
   void auditLog(core::Exchange& ex) const;
+  // rest_outbox.cpp: $outbox, $outbox-replay, $outbox-discard for operators.
+  void outboxAdmin(core::Exchange& ex) const;
   // rest_transform.cpp: POST StructureMap/{id}/$transform.
   void transformOperation(core::Exchange& ex) const;
   // rest_messaging.cpp: POST $process-message.

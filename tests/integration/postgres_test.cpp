@@ -1,0 +1,110 @@
+// The store on a real PostgreSQL server (scripts/start-postgres.sh; ONEDOOR_TEST_POSTGRES_URL):
+// the REST API over it, and several gateways over one database — the way OneDoor scales out —
+// sharing the outbox (each message delivered once by whichever gateway's worker leases it) and the
+// ledger of processed messages (a message re-sent to another gateway is not taken twice).
+#include <boost/test/unit_test.hpp>
+#include <rapidjson/document.h>
+
+#include <thread>
+
+#include "support/test_receiver.h"
+#include "support/test_support.h"
+
+using namespace onedoor;
+using testing::created;
+using testing::json;
+using testing::TestPartner;
+using testing::TestReceiver;
+
+namespace {
+
+std::string postgresStorage(const std::string& url) {
+  return R"("storage": {"driver": "postgresql", "postgres_url": ")" + url + R"("})";
+}
+
+std::string message(const std::string& id) {
+  return R"({"resourceType": "Bundle", "id": ")" + id + R"(", "type": "message", "timestamp": "2026-11-24T10:00:00Z",
+    "entry": [{"fullUrl": "urn:uuid:)" + id + R"(-h", "resource": {"resourceType": "MessageHeader",
+      "eventCoding": {"system": "https://onedoor.dev/test", "code": "ward-notice"}, "source": {"endpoint": "https://sender.example"}}},
+      {"fullUrl": "urn:uuid:)" + id + R"(-c", "resource": {"resourceType": "Communication", "status": "completed",
+      "payload": [{"contentString": "notice )" + id + R"("}]}}]})";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(PostgreSql)
+
+BOOST_AUTO_TEST_CASE(rest_api_over_postgresql) {
+  auto url = testing::freshPostgres();
+  if (!url) return;
+  testing::TestGateway gw("", postgresStorage(*url));
+  BOOST_CHECK_EQUAL(gw.gateway().store().driver(), "postgresql");
+  auto c = gw.client(gw.token());
+  std::string patient = R"({"resourceType": "Patient", "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number",
+    "value": "9434765919"}], "name": [{"family": "O'Brien", "given": ["Siobhán"]}], "birthDate": "1981-03-07"})";
+  std::string id = created(c.send("POST", "/fhir/Patient", patient));
+  auto read = c.get("/fhir/Patient/" + id);
+  BOOST_REQUIRE_EQUAL(read.status, 200);
+  BOOST_CHECK(read.body.find("Siobhán") != std::string::npos);
+  auto found = json(c.get("/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919&_total=accurate"));
+  BOOST_CHECK_EQUAL(found["total"].GetInt(), 1);
+  auto by_name = json(c.get("/fhir/Patient?family=o'brien"));
+  BOOST_CHECK_EQUAL(by_name["entry"].Size(), 1u);
+  // Conditional create finds it; an update makes version 2 in the history.
+  auto again = c.request("POST", "/fhir/Patient", patient,
+                         {{"Content-Type", "application/fhir+json"},
+                          {"If-None-Exist", "identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919"}});
+  BOOST_CHECK_EQUAL(again.status, 200);
+  auto doc = json(read);
+  doc["birthDate"].SetString("1981-03-08");
+  BOOST_CHECK_EQUAL(c.send("PUT", "/fhir/Patient/" + id, testing::jsonText(doc)).status, 200);
+  auto history = json(c.get("/fhir/Patient/" + id + "/_history"));
+  BOOST_CHECK_EQUAL(history["entry"].Size(), 2u);
+  // Injection attempts stay data.
+  auto hostile = c.get("/fhir/Patient?family=x'%3B%20DROP%20TABLE%20outbox%3B--");
+  BOOST_CHECK_EQUAL(hostile.status, 200);
+  BOOST_CHECK_EQUAL(c.get("/fhir/Patient/" + id).status, 200);
+}
+
+BOOST_AUTO_TEST_CASE(two_gateways_share_the_outbox_and_the_message_ledger) {
+  auto url = testing::freshPostgres();
+  if (!url) return;
+  TestReceiver ward;
+  std::vector<TestPartner> partners = {
+      {"ward", "acute", {"TREAT"}, {"system/*.rs"}, "RXW", "",
+       R"({"transport": "fhir-message", "endpoint": ")" + ward.url() + R"(", "timeout_ms": 3000})"}};
+  std::string extra = postgresStorage(*url) + R"(, "delivery": {"workers": 4, "poll_ms": 20},
+    "routes": [{"name": "notices", "event": "ward-notice", "to": ["ward"]}])";
+  testing::TestGateway a("", extra, partners);
+  testing::TestGateway b("", extra, partners);
+  auto ca = a.client(a.token());
+  auto cb = b.client(b.token());
+  const int n = 60;
+  std::thread ta([&] {
+    for (int i = 0; i < n; i += 2) {
+      auto r = ca.send("POST", "/fhir/$process-message", message("pg-" + std::to_string(i)));
+      BOOST_CHECK_MESSAGE(r.status == 200, r.body);
+    }
+  });
+  for (int i = 1; i < n; i += 2) {
+    auto r = cb.send("POST", "/fhir/$process-message", message("pg-" + std::to_string(i)));
+    BOOST_CHECK_MESSAGE(r.status == 200, r.body);
+  }
+  ta.join();
+  // The same sender re-sends a message gateway A took to gateway B: answered, not taken again.
+  auto resent = cb.send("POST", "/fhir/$process-message", message("pg-0"));
+  BOOST_CHECK_EQUAL(resent.status, 200);
+  BOOST_REQUIRE(ward.waitTaken(n, std::chrono::seconds(30)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  BOOST_CHECK_EQUAL(ward.taken(), static_cast<std::size_t>(n));
+  // Each message sent once: no two workers (of either gateway) had the same message at once.
+  BOOST_CHECK_EQUAL(ward.received().size(), static_cast<std::size_t>(n));
+  auto delivered = a.gateway().outbox().list("delivered", "ward", 1000);
+  BOOST_REQUIRE(delivered.isOk());
+  BOOST_CHECK_EQUAL(delivered->size(), static_cast<std::size_t>(n));
+  auto pending = b.gateway().outbox().list("pending", "ward", 1000);
+  BOOST_REQUIRE(pending.isOk());
+  BOOST_CHECK(pending->empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
