@@ -28,5 +28,6 @@ int tokenCommand(const std::vector<std::string>& args);
 int consentCommand(const std::vector<std::string>& args);
 int mapCommand(const std::vector<std::string>& args);
 int outboxCommand(const std::vector<std::string>& args);
+int identityCommand(const std::vector<std::string>& args);
 
 }  // namespace onedoor::app

@@ -12,6 +12,7 @@ const std::vector<Command>& commands() {
       {"map", "run a FHIR Mapping Language map on a FHIR resource or an HL7 v2 message", mapCommand},
       {"audit", "query and verify the audit log, list break-glass accesses", auditCommand},
       {"outbox", "list, show, replay or discard messages for delivery to partners", outboxCommand},
+      {"identity", "list possible duplicate patients for review, or record a pair as different people", identityCommand},
       {"consent", "explain the consent decision for a partner, purpose and resource", consentCommand},
       {"token", "get an access token for a partner with its development key", tokenCommand},
       {"keygen", "generate development key pairs (gateway and sample partners)", keygenCommand},

@@ -183,9 +183,12 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   if (ctx.policy == nullptr) return core::invalid("the consent policy has errors:\n" + diags.toString());
   auto engine = std::make_shared<stages::route::RestEngine>(gw->model_, gw->store_, env, indexer, rest);
   engine->setAuditStore(gw->audit_);
+  if (config->identity.enabled) {
+    engine->setIdentity(std::make_shared<const stages::identity::Resolver>(gw->model_, config->identity));
+  }
   // Messaging: the routing table, each partner's outbound map (compiled now), the outbox and the
   // delivery workers.
-  GW_ASSIGN_OR_RETURN(auto router, stages::deliver::Router::make(config, gw->model_));
+  GW_ASSIGN_OR_RETURN(auto router, stages::deliver::Router::make(config, gw->model_, params));
   std::map<std::string, fml::CompiledMapPtr> outbound;
   for (const auto& p : config->partners) {
     if (p.delivery.map.empty()) continue;

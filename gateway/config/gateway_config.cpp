@@ -1,6 +1,7 @@
 #include "config/gateway_config.h"
 
-
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "config/json_reader.h"
@@ -8,6 +9,48 @@
 
 namespace onedoor::config {
 namespace {
+
+void readIdentity(ObjectReader r, IdentityConfig& id) {
+  static const std::vector<std::string> kFields = {"family", "given", "birthDate", "gender", "postcode", "phone"};
+  auto known = [&](const std::string& f) { return std::find(kFields.begin(), kFields.end(), f) != kFields.end(); };
+  const std::string kFieldList = "family, given, birthDate, gender, postcode, phone";
+  r.boolean("enabled", id.enabled);
+  r.string("strong_identifier", id.strong_identifier);
+  bool rules = r.has("deterministic");
+  r.objects("deterministic", [&](ObjectReader& rule) {
+    IdentityRuleConfig rc;
+    rule.string("name", rc.name, true);
+    rule.stringList("fields", rc.fields, true);
+    for (const auto& f : rc.fields) {
+      if (!known(f)) rule.error("fields", "unknown field '" + f + "' (fields are " + kFieldList + ")");
+    }
+    if (rc.fields.size() < 2) rule.error("fields", "a deterministic rule needs at least two fields");
+    rule.done();
+    id.deterministic.push_back(std::move(rc));
+  });
+  if (!rules) id.deterministic = {{"name-birth-date-postcode", {"family", "given", "birthDate", "postcode"}}};
+  if (r.has("weights")) {
+    ObjectReader w = r.object("weights");
+    for (const auto& f : kFields) {
+      double v = 0;
+      if (w.has(f) && w.number(f, v, false, 0, 100)) id.weights.emplace_back(f, v);
+    }
+    w.done();  // an unknown field is reported here, at its place
+    double total = 0;
+    for (const auto& [f, v] : id.weights) total += v;
+    if (total <= 0) r.error("weights", "at least one field needs a weight above 0");
+  } else {
+    id.weights = {{"family", 0.25}, {"given", 0.2}, {"birthDate", 0.3}, {"gender", 0.05}, {"postcode", 0.2}};
+  }
+  r.number("auto_link", id.auto_link);
+  r.number("review", id.review);
+  if (id.review > id.auto_link) r.error("review", "the review threshold must not be above auto_link");
+  r.u32("max_candidates", id.max_candidates, false, 1, 10000);
+  std::uint32_t line = 0, col = 0;
+  id.at = r.file().name() + ":" + r.locationOf(line, col);
+  r.done();
+}
+
 
 bool isLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost";
@@ -181,7 +224,16 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
     r.string("when", route.when);
     r.stringList("to", route.to);
     r.string("to_ods", route.to_ods);
-    for (const auto& [key, expr] : {std::pair<const char*, const std::string*>{"when", &route.when}, {"to_ods", &route.to_ods}}) {
+    r.string("to_search", route.to_search);
+    r.string("to_search_ods", route.to_search_ods);
+    if (!route.to_search.empty()) {
+      auto q = route.to_search.find('?');
+      bool typed = q != std::string::npos && q > 0 && std::isupper(static_cast<unsigned char>(route.to_search[0])) != 0 &&
+                   q + 1 < route.to_search.size();
+      if (!typed) r.error("to_search", "a search is 'Type?parameters' (EpisodeOfCare?status=active&patient={patient})");
+    }
+    for (const auto& [key, expr] : {std::pair<const char*, const std::string*>{"when", &route.when}, {"to_ods", &route.to_ods},
+                                    {"to_search_ods", &route.to_search_ods}}) {
       if (expr->empty()) continue;
       auto compiled = fhirpath::Expression::compile(*expr);
       if (!compiled.isOk()) r.error(key, "FHIRPath: " + compiled.status().message());
@@ -194,7 +246,9 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
         r.error("to", "partner '" + id + "' has no 'delivery' (transport and endpoint)");
       }
     }
-    if (route.to.empty() && route.to_ods.empty()) r.errorHere("a route needs 'to' (partner ids) or 'to_ods' (FHIRPath)");
+    if (route.to.empty() && route.to_ods.empty() && route.to_search.empty()) {
+      r.errorHere("a route needs 'to' (partner ids), 'to_ods' (FHIRPath) or 'to_search' (a search of the store)");
+    }
     std::uint32_t line = 0, col = 0;
     route.at = r.file().name() + ":" + r.locationOf(line, col);
     r.done();
@@ -229,6 +283,8 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
   audit.u32("checkpoint_every", cfg->audit.checkpoint_every, false, 1, 1000000);
   audit.u32("max_batch", cfg->audit.max_batch, false, 1, 100000);
   audit.done();
+
+  readIdentity(root.object("identity"), cfg->identity);
 
   root.string("$comment", cfg->source);  // free text for humans; value ignored
   cfg->source = file.name();

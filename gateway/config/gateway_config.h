@@ -119,6 +119,11 @@ struct RouteConfig {
   std::string when;
   std::vector<std::string> to;
   std::string to_ods;
+  // A search of the store, `{patient}` standing for each patient the message is about
+  // ("EpisodeOfCare?status=active&patient={patient}"): the partners whose ODS code `to_search_ods`
+  // (FHIRPath on each match) gives receive the message.
+  std::string to_search;
+  std::string to_search_ods = "managingOrganization.identifier.value";
   std::string at;  // file:line:col of the route, for errors
 };
 
@@ -163,6 +168,25 @@ struct ConsentConfig {
   std::string policy;                    // the ICS policy file (JSON); "" = built-in deny-all
 };
 
+// Patient identity (docs/identity.md): how a Patient arriving from a partner is matched to the
+// one Patient the gateway keeps for that person.
+struct IdentityRuleConfig {
+  std::string name;
+  std::vector<std::string> fields;  // all must agree exactly (after normalisation): a certain match
+};
+struct IdentityConfig {
+  bool enabled = true;
+  std::string strong_identifier = "https://fhir.nhs.uk/Id/nhs-number";  // the strong key (check digit)
+  std::vector<IdentityRuleConfig> deterministic;                          // default: name, birth date, postcode
+  // Weight of each field in the probabilistic score (family, given, birthDate, gender, postcode,
+  // phone); the score is the weighted agreement over all weights, 0..1.
+  std::vector<std::pair<std::string, double>> weights;
+  double auto_link = 0.9;   // at or above: the same person, linked without a person
+  double review = 0.7;      // at or above (below auto_link): a new record, listed for review
+  std::uint32_t max_candidates = 200;  // candidates scored per block (birth date, family name, postcode)
+  std::string at;           // file:line:col, for errors
+};
+
 struct AuditConfig {
   std::string sqlite_path = "data/audit.db";  // the append-only audit store, separate from clinical data
   std::uint32_t checkpoint_every = 1000;      // sign the chain head every N records (and at stop)
@@ -185,6 +209,7 @@ struct GatewayConfig {
   AuthConfig auth;
   ConsentConfig consent;
   AuditConfig audit;
+  IdentityConfig identity;
 
   const PartnerConfig* partner(std::string_view id) const;
 

@@ -1,6 +1,7 @@
 #include "config/json_reader.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -162,6 +163,27 @@ bool ObjectReader::u64(std::string_view key, std::uint64_t& out, bool required) 
     return false;
   }
   out = std::stoull(std::string(v->text));
+  return true;
+}
+
+bool ObjectReader::number(std::string_view key, double& out, bool required, double min, double max) {
+  const Item* v = find(key);
+  if (v == nullptr) {
+    if (required && object_ != nullptr) errorHere("missing required key '" + std::string(key) + "'");
+    return !required;
+  }
+  if (v->kind != Kind::kNumber) {
+    wrongType(key, *v, "a number");
+    return false;
+  }
+  double d = std::strtod(std::string(v->text).c_str(), nullptr);
+  if (!(d >= min && d <= max)) {
+    std::ostringstream range;
+    range << "must be between " << min << " and " << max << " (got " << v->text << ")";
+    error(key, range.str());
+    return false;
+  }
+  out = d;
   return true;
 }
 

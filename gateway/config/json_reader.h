@@ -30,6 +30,8 @@ class ObjectReader {
   bool u32(std::string_view key, std::uint32_t& out, bool required = false, std::uint32_t min = 0,
            std::uint32_t max = 0xFFFFFFFFu);
   bool u64(std::string_view key, std::uint64_t& out, bool required = false);
+  // A decimal number between `min` and `max` (weights, thresholds).
+  bool number(std::string_view key, double& out, bool required = false, double min = 0, double max = 1);
   bool stringList(std::string_view key, std::vector<std::string>& out, bool required = false);
   // One of `allowed`; reports the allowed values otherwise.
   bool oneOf(std::string_view key, std::string& out, const std::vector<std::string>& allowed,

@@ -122,6 +122,12 @@ struct FhirRequest {
     return interaction == Interaction::kOperation && type.empty() &&
            (operation == "outbox" || operation == "outbox-replay" || operation == "outbox-discard");
   }
+  // An operation for operators only (the outbox's, Patient/$merge and Patient/$unmerge): gated by
+  // role in the route stage rather than by a patient's consent.
+  bool isOperatorOperation() const {
+    return isOutboxOperation() ||
+           (interaction == Interaction::kOperation && type == "Patient" && (operation == "merge" || operation == "unmerge"));
+  }
 };
 
 struct Response {

@@ -61,6 +61,11 @@ class SqlWriteTx : public WriteTx {
 
   Sql& sql() override { return sql_; }
 
+  core::Status lock(const std::string& key) override {
+    if (sql_.dialect() != Dialect::kPostgres) return core::Status::ok();
+    return sql_.query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext(?))) AS held", {key}).status();
+  }
+
   core::Status put(ResourceRecord& rec, const std::vector<search::IndexRow>& rows) override {
     types_.insert(rec.type);
     GW_ASSIGN_OR_RETURN(auto cur, sql_.query("SELECT version FROM resource_current WHERE rtype = ? "

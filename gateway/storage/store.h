@@ -48,6 +48,13 @@ class WriteTx {
   // transaction's writes: what conditional create/update/delete decide on.
   virtual core::Result<std::vector<ResourceRecord>> find(const search::SearchQuery& query,
                                                          std::size_t limit) = 0;
+  // Holds `key` until the transaction ends, against other gateways sharing the database (a
+  // PostgreSQL advisory lock), so that decide-then-write units with the same key (conditional
+  // writes, patient matching) run one at a time. SQLite has one writer: nothing to do.
+  virtual core::Status lock(const std::string& key) {
+    (void)key;
+    return core::Status::ok();
+  }
   // The transaction's own SQL, for the tables other parts of the gateway keep beside the
   // resources (the outbox, processed messages) and must change in the same commit.
   virtual Sql& sql() = 0;

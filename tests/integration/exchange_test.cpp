@@ -75,7 +75,7 @@ group Main(source b : Bundle, target msg : ADT) {
 )";
 
 struct Exchange {
-  TestReceiver gp_rx, spa_rx, vcfse_rx, flaky_rx, poison_rx, slow_rx, returns_rx, crisis_rx;
+  TestReceiver gp_rx, spa_rx, vcfse_rx, flaky_rx, poison_rx, slow_rx, returns_rx, crisis_rx, eating_rx, perinatal_rx;
   MllpReceiver cmht_rx;
   testing::TempDir maps;
   std::unique_ptr<testing::TestGateway> gw;
@@ -97,6 +97,8 @@ struct Exchange {
         {"returns-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1R", "",
          fhirMessage(returns_rx.url(), R"(, "max_attempts": 1, "timeout_ms": 2000)")},
         {"mh-crisis", "mental-health", {"TREAT"}, {"system/*.rs"}, "RX4R", "", fhirMessage(crisis_rx.url())},
+        {"mh-eating", "mental-health", {"TREAT"}, {"system/*.rs"}, "RX4E", "", fhirMessage(eating_rx.url())},
+        {"mh-perinatal", "mental-health", {"TREAT"}, {"system/*.rs"}, "RX4P", "", fhirMessage(perinatal_rx.url())},
         {"ops-team", "operator", {"TREAT"}, {"system/*.rs"}, "", "", ""},
         {"cmht-north", "mental-health", {"TREAT"}, {"system/*.rs"}, "RX4C", "",
          R"({"transport": "mllp", "endpoint": "127.0.0.1:)" + std::to_string(cmht_rx.server->port()) + R"(", "map": ")" +
@@ -115,6 +117,8 @@ struct Exchange {
         {"name": "returns", "event": "test-returns", "to": ["returns-ward"]},
         {"name": "reassigned", "event": "servicerequest-reassign",
          "to_ods": "entry.resource.ofType(Task).owner.identifier.value | entry.resource.ofType(Task).requester.identifier.value"},
+        {"name": "care-plan-to-open-episodes", "event": "careplan-update",
+         "to_search": "EpisodeOfCare?status=active&patient={patient}"},
         {"name": "discharge", "event": "http://terminology.hl7.org/CodeSystem/v2-0003|A03",
          "to": ["gp-riverside", "cmht-north", "vcfse-befriending"]}
       ],
@@ -318,8 +322,8 @@ BOOST_AUTO_TEST_CASE(a_poison_message_blocks_nothing) {
   x.poison_rx.refuse("POISON");
   std::size_t before = x.poison_rx.taken();
   auto client = x.as("test-client");
-  std::string p1 = created(client.send("POST", "/fhir/Patient", patientJson("9000000058", "One")));
-  std::string p2 = created(client.send("POST", "/fhir/Patient", patientJson("9000000066", "Two")));
+  std::string p1 = created(client.send("POST", "/fhir/Patient", patientJson("9000001102", "One")));
+  std::string p2 = created(client.send("POST", "/fhir/Patient", patientJson("9000001129", "Two")));
   BOOST_REQUIRE_EQUAL(post(client, message("poison-0001", "test-poison", referral("poison-0001", p1, "POISON"))).status, 200);
   BOOST_REQUIRE_EQUAL(post(client, message("poison-0002", "test-poison", referral("poison-0002", p1, "fine"))).status, 200);
   BOOST_REQUIRE_EQUAL(post(client, message("poison-0003", "test-poison", referral("poison-0003", p2, "fine too"))).status, 200);
@@ -336,7 +340,7 @@ BOOST_AUTO_TEST_CASE(a_hanging_receiver_times_out) {
   Exchange& x = exchange();
   x.slow_rx.hang(std::chrono::milliseconds(1500));
   auto client = x.as("test-client");
-  std::string patient = created(client.send("POST", "/fhir/Patient", patientJson("9000000074", "Slow")));
+  std::string patient = created(client.send("POST", "/fhir/Patient", patientJson("9000001110", "Slow")));
   auto started = std::chrono::steady_clock::now();
   BOOST_REQUIRE_EQUAL(post(client, message("slow-0001", "test-slow", referral("slow-0001", patient, "x"))).status, 200);
   BOOST_REQUIRE(x.waitState("slow-ward", "dead", 1));
@@ -423,7 +427,7 @@ BOOST_AUTO_TEST_CASE(spa_reassigns_a_referral_to_the_crisis_team) {
   Exchange& x = exchange();
   auto gp = x.as("gp-riverside");
   std::size_t gp_before = x.gp_rx.taken(), spa_before = x.spa_rx.taken();
-  std::string patient = created(gp.send("POST", "/fhir/Patient", patientJson("9000000082", "Rahman")));
+  std::string patient = created(gp.send("POST", "/fhir/Patient", patientJson("9000001153", "Rahman")));
   BOOST_REQUIRE_EQUAL(post(gp, message("ref-rr-0001", "servicerequest-request", referral("ref-rr-0001", patient, "Crisis"))).status,
                       200);
   BOOST_REQUIRE(x.spa_rx.waitTaken(spa_before + 1));
@@ -460,13 +464,50 @@ BOOST_AUTO_TEST_CASE(spa_reassigns_a_referral_to_the_crisis_team) {
   BOOST_CHECK_EQUAL(x.crisis_rx.taken(), 1u);
 }
 
+// "Partners with an open episode of care for this patient": a care-plan update goes to the teams
+// whose EpisodeOfCare for the message's patient is active, found by a search of the store, and not
+// to a team whose episode has finished or that looks after someone else.
+BOOST_AUTO_TEST_CASE(care_plan_update_goes_to_teams_with_an_open_episode) {
+  Exchange& x = exchange();
+  auto gp = x.as("gp-riverside");
+  std::string patient = created(gp.send("POST", "/fhir/Patient", patientJson("9000001137", "Okafor")));
+  std::string other = created(gp.send("POST", "/fhir/Patient", patientJson("9000001161", "Nowak")));
+  auto episode = [&](const std::string& who, const std::string& status, const std::string& ods) {
+    return created(gp.send("POST", "/fhir/EpisodeOfCare", R"({"resourceType": "EpisodeOfCare", "status": ")" + status +
+                                                             R"(", "patient": {"reference": "Patient/)" + who + R"("},
+      "managingOrganization": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": ")" + ods +
+                                                             R"("}}})"));
+  };
+  episode(patient, "active", "RX4E");
+  episode(patient, "finished", "RX4P");
+  episode(other, "active", "RX4P");
+  std::string plan = R"(, {"fullUrl": "urn:uuid:cp-ep-1", "resource": {"resourceType": "CarePlan", "status": "active",
+    "intent": "plan", "subject": {"reference": "Patient/)" + patient + R"("}, "title": "Shared care plan"}})";
+  auto ack = post(gp, message("careplan-ep-0001", "careplan-update", plan));
+  BOOST_REQUIRE_MESSAGE(ack.status == 200, ack.body);
+  BOOST_REQUIRE(x.eating_rx.waitTaken(1));
+  rapidjson::Document got;
+  got.Parse(x.eating_rx.received().back().body.c_str());
+  BOOST_REQUIRE(got.IsObject());
+  BOOST_CHECK_EQUAL(std::string(got["entry"][1]["resource"]["title"].GetString()), "Shared care plan");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  BOOST_CHECK_EQUAL(x.perinatal_rx.taken(), 0u);  // finished here, and open only for someone else
+  // A care plan for the other patient goes to the perinatal team only.
+  std::string other_plan = R"(, {"fullUrl": "urn:uuid:cp-ep-2", "resource": {"resourceType": "CarePlan", "status": "active",
+    "intent": "plan", "subject": {"reference": "Patient/)" + other + R"("}, "title": "Perinatal plan"}})";
+  BOOST_REQUIRE_EQUAL(post(gp, message("careplan-ep-0002", "careplan-update", other_plan)).status, 200);
+  BOOST_REQUIRE(x.perinatal_rx.waitTaken(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  BOOST_CHECK_EQUAL(x.eating_rx.taken(), 1u);
+}
+
 // The operators' outbox API: dead letters listed, inspected, replayed and refused the wrong way,
 // for the operator role only, each call audited.
 BOOST_AUTO_TEST_CASE(operator_api_lists_shows_replays_and_discards) {
   Exchange& x = exchange();
   x.returns_rx.answer({}, 503);
   auto client = x.as("test-client");
-  std::string patient = created(client.send("POST", "/fhir/Patient", patientJson("9000000090", "Returns")));
+  std::string patient = created(client.send("POST", "/fhir/Patient", patientJson("9000001145", "Returns")));
   BOOST_REQUIRE_EQUAL(post(client, message("returns-0001", "test-returns", referral("returns-0001", patient, "x"))).status, 200);
   BOOST_REQUIRE(x.waitState("returns-ward", "dead", 1));
   auto ops = x.as("ops-team");

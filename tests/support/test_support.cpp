@@ -1,5 +1,9 @@
 #include "support/test_support.h"
 
+#include <Poco/Net/StreamSocket.h>
+
+#include "mllp/mllp_server.h"
+
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <iostream>
@@ -106,6 +110,30 @@ std::string quoteList(const std::vector<std::string>& items) {
 }
 
 }  // namespace
+
+std::string mllpExchange(std::uint16_t port, const std::string& message) {
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
+  socket.setReceiveTimeout(Poco::Timespan(20, 0));
+  std::string framed = mllp::frame(message);
+  socket.sendBytes(framed.data(), static_cast<int>(framed.size()));
+  std::string got;
+  char c = 0;
+  bool in_frame = false;
+  try {
+    while (socket.receiveBytes(&c, 1) == 1) {
+      if (c == mllp::kStartBlock) {
+        in_frame = true;
+      } else if (c == mllp::kEndBlock) {
+        break;
+      } else if (in_frame) {
+        got += c;
+      }
+    }
+  } catch (const Poco::Exception&) {
+    return "";
+  }
+  return got;
+}
 
 CliRun runOnedoor(const std::vector<std::string>& args, const std::string& input) {
   Poco::Pipe in, out, err;

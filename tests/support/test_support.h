@@ -59,6 +59,10 @@ struct CliRun {
   std::string out;
   std::string err;
 };
+// Sends `message` (ER7) framed over MLLP to 127.0.0.1:`port` and returns the acknowledgement's text
+// ("" if none came within 20 s).
+std::string mllpExchange(std::uint16_t port, const std::string& message);
+
 CliRun runOnedoor(const std::vector<std::string>& args, const std::string& input = "");
 
 // Runs `sql` on an audit store file as someone with write access to it would: the triggers that

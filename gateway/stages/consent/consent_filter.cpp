@@ -177,7 +177,10 @@ core::Status ConsentStage::respond(core::Exchange& ex) {
   }
   if (ex.response.status < 200 || ex.response.status >= 300) return core::Status::ok();
   if (fr.type == "AuditEvent" || fr.interaction == Interaction::kCapabilities) return core::Status::ok();
-  if (fr.interaction == Interaction::kOperation) return core::Status::ok();
+  // $match answers a searchset: filtered like a search, so that it never reveals a patient the
+  // partner may not see. Other operations decide for themselves.
+  bool matching = fr.interaction == Interaction::kOperation && fr.operation == "match";
+  if (fr.interaction == Interaction::kOperation && !matching) return core::Status::ok();
   PatientContext pc(*model_, *store_, *indexer_, &consent_cache_);
   Requester who = requester(ex);
   core::Status st = core::Status::ok();

@@ -1,7 +1,10 @@
 #include "stages/consent/consent_stage.h"
 
 #include <algorithm>
+#include <map>
 
+#include "fhir/codec.h"
+#include "search/query.h"
 #include "stages/authenticate/scopes.h"
 
 namespace onedoor::stages::consent {
@@ -109,6 +112,7 @@ bool ConsentStage::scopesAllow(core::Exchange& ex) const {
         }
         return true;
       }
+      if (fr.operation == "match") return need("Patient", 's');  // a search by demographics
       if (fr.operation == "validate") {
         return authenticate::allows(scopes, fr.type, 'c') || authenticate::allows(scopes, fr.type, 'u') ||
                need(fr.type, 'r');
@@ -171,14 +175,33 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
   // data a write would be refused for).
   bool validating = fr.interaction == Interaction::kOperation && fr.operation == "validate";
   bool message = fr.interaction == Interaction::kOperation && fr.operation == "process-message";
+  PatientContext pc(*model_, *store_, *indexer_, &consent_cache_);
+  if (fr.interaction == Interaction::kPatch) return decidePatch(ex, who, pc);
   if (!fr.resource || (fr.interaction != Interaction::kCreate && fr.interaction != Interaction::kUpdate &&
                        fr.interaction != Interaction::kBatch && !validating && !message)) {
     return core::Flow::kContinue;
   }
-  PatientContext pc(*model_, *store_, *indexer_, &consent_cache_);
+  // In a Bundle, the entries that point at a Patient entry (urn:uuid:...) are about the person
+  // that Patient entry will be matched to.
+  std::map<std::string, std::string> persons;
+  if (identity_ && (fr.interaction == Interaction::kBatch || message)) {
+    for (const fhir::Node* entry : fr.resource->childrenNamed("entry")) {
+      const fhir::Node* r = entry->child("resource");
+      if (r == nullptr || r->type == nullptr || r->type->name != "Patient" || !r->childValue("id").empty()) continue;
+      std::string person = personOf(*r);
+      if (!person.empty() && !entry->childValue("fullUrl").empty()) persons[std::string(entry->childValue("fullUrl"))] = person;
+    }
+  }
   auto decideOne = [&](fhir::Node& resource) -> bool {
     if (!validating) label(resource, who.sector);
     auto patients = pc.patientsOf(resource);
+    if (patients.empty() && resource.type->name == "Patient") {
+      // A Patient arriving without an id is decided as the person it will be matched to, with
+      // that person's Consents.
+      std::string person = personOf(resource);
+      if (!person.empty()) patients.push_back(person);
+    }
+    if (patients.empty() && !persons.empty()) addPersons(resource, persons, patients);
     auto consents = pc.consentsOf(patients);
     if (!consents.isOk()) {
       deny(ex, Decision{Decision::Effect::kDeny, "error", "", "", ""});
@@ -211,13 +234,94 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
   return decideOne(*fr.resource) ? core::Flow::kContinue : core::Flow::kRespond;
 }
 
+void ConsentStage::addPersons(const fhir::Node& n, const std::map<std::string, std::string>& persons,
+                              std::vector<std::string>& patients) {
+  if (n.type != nullptr && n.type->name == "Reference") {
+    auto it = persons.find(std::string(n.childValue("reference")));
+    if (it != persons.end() && std::find(patients.begin(), patients.end(), it->second) == patients.end()) {
+      patients.push_back(it->second);
+    }
+  }
+  for (const auto& c : n.children) addPersons(c, persons, patients);
+}
+
+std::string ConsentStage::personOf(const fhir::Node& patient) const {
+  if (!identity_) return "";
+  identity::PatientFinder find = [&](const identity::SearchParams& params,
+                                     std::size_t limit) -> core::Result<std::vector<storage::ResourceRecord>> {
+    GW_ASSIGN_OR_RETURN(auto q, search::parseQuery(indexer_->registry(), *model_, {"Patient"}, params, true, {}));
+    q.count = static_cast<std::uint32_t>(limit);
+    q.total = "none";
+    GW_ASSIGN_OR_RETURN(auto page, store_->search(q));
+    return std::move(page.matches);
+  };
+  auto found = identity_->candidates(patient, find);
+  if (!found.isOk() || found->empty()) return "";
+  const auto& best = found->front().comparison;
+  if (best.grade != identity::Grade::kCertain && best.grade != identity::Grade::kProbable) return "";
+  return "Patient/" + found->front().record.id;
+}
+
+core::Flow ConsentStage::decidePatch(core::Exchange& ex, const Requester& who, PatientContext& pc) const {
+  // A patch is decided on what it changes: the stored resource (by id, or the one resource its
+  // condition finds). Nothing found: the route stage answers 404 or 412, nothing is written.
+  const auto& fr = ex.fhir;
+  std::vector<std::string> jsons;
+  if (fr.conditional) {
+    std::vector<std::pair<std::string, std::string>> params;
+    for (const auto& p : ex.request.query) {
+      if (p.first != "_format" && p.first != "_pretty") params.push_back(p);
+    }
+    auto q = search::parseQuery(indexer_->registry(), *model_, {fr.type}, params, false, {});
+    if (!q.isOk()) return core::Flow::kContinue;  // the route stage reports the bad condition
+    q->count = 2;
+    q->total = "none";
+    auto page = store_->search(*q);
+    if (!page.isOk()) {
+      deny(ex, Decision{Decision::Effect::kDeny, "error", "", "", ""});
+      return core::Flow::kRespond;
+    }
+    for (const auto& rec : page->matches) jsons.push_back(rec.json);
+  } else {
+    auto rec = store_->read(fr.type, fr.id);
+    if (!rec.isOk()) {
+      deny(ex, Decision{Decision::Effect::kDeny, "error", "", "", ""});
+      return core::Flow::kRespond;
+    }
+    if (*rec && !(*rec)->deleted) jsons.push_back((*rec)->json);
+  }
+  for (const auto& json : jsons) {
+    auto node = fhir::readJson(*model_, json);
+    if (!node.ok()) continue;
+    auto patients = pc.patientsOf(node.resource);
+    auto consents = pc.consentsOf(patients);
+    if (!consents.isOk()) {
+      deny(ex, Decision{Decision::Effect::kDeny, "error", "", "", ""});
+      return core::Flow::kRespond;
+    }
+    for (const auto& p : patients) {
+      if (std::find(ex.audit.patients.begin(), ex.audit.patients.end(), p) == ex.audit.patients.end()) ex.audit.patients.push_back(p);
+    }
+    Decision d = evaluator_.decideForType(who, fr.type, *consents, "correct", now(),
+                                          [&](const std::string& r) { return pc.odsOf(r); });
+    if (d.effect == Decision::Effect::kDeny) {
+      deny(ex, d);
+      return core::Flow::kRespond;
+    }
+    ex.audit.decision = "permit";
+    ex.audit.rule = d.rule;
+    ex.audit.policy_version = evaluator_.policy().version;
+  }
+  return core::Flow::kContinue;
+}
+
 core::Result<core::Flow> ConsentStage::run(core::Exchange& ex) {
   if (ex.request.endpoint != "fhir" || !ex.principal.authenticated) return core::Flow::kContinue;
   const auto& fr = ex.fhir;
   if (fr.interaction == Interaction::kOperation && fr.operation == "consent-check") return consentCheck(ex);
   // The operators' outbox operations carry no patient data request: gated by role in the route
   // stage, audited like any exchange.
-  if (fr.isOutboxOperation()) return core::Flow::kContinue;
+  if (fr.isOperatorOperation()) return core::Flow::kContinue;
   if (!scopesAllow(ex)) return core::Flow::kRespond;
   if (fr.interaction == Interaction::kCapabilities) return core::Flow::kContinue;
   // The audit log has its own gate (auditors only) in the route stage; its reads are audited.

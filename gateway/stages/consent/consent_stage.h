@@ -11,6 +11,7 @@
 // Every decision, with its rule, policy version and deciding Consent, goes to the audit trail.
 // Fails closed: an error while deciding is a denial. Thread-safe.
 
+#include <map>
 #include <memory>
 
 #include "config/gateway_config.h"
@@ -19,6 +20,7 @@
 #include "search/indexer.h"
 #include "stages/consent/consent_evaluator.h"
 #include "stages/consent/patient_context.h"
+#include "stages/identity/resolver.h"
 #include "storage/store.h"
 
 namespace onedoor::stages::consent {
@@ -36,7 +38,9 @@ class ConsentStage : public core::Stage {
   ConsentStage(PolicyPtr policy, std::shared_ptr<storage::Store> store, std::shared_ptr<const search::Indexer> indexer,
                fhir::ModelPtr model, std::shared_ptr<core::Env> env, config::GatewayConfigPtr config)
       : evaluator_(std::move(policy)), store_(std::move(store)), indexer_(std::move(indexer)), model_(std::move(model)),
-        env_(std::move(env)), config_(std::move(config)) {}
+        env_(std::move(env)), config_(std::move(config)) {
+    if (config_ && config_->identity.enabled) identity_ = std::make_unique<identity::Resolver>(model_, config_->identity);
+  }
   std::string_view name() const override { return "consent"; }
   core::Result<core::Flow> run(core::Exchange& exchange) override;
   core::Status respond(core::Exchange& exchange) override;
@@ -48,7 +52,13 @@ class ConsentStage : public core::Stage {
   bool scopesAllow(core::Exchange& ex) const;
   core::Flow breakGlass(core::Exchange& ex, Requester& who) const;
   core::Flow decideWrites(core::Exchange& ex, const Requester& who) const;
+  core::Flow decidePatch(core::Exchange& ex, const Requester& who, PatientContext& pc) const;
   void label(fhir::Node& resource, const std::string& sector) const;
+  // The kept Patient a Patient being written will become (patient matching), as Patient/<id>; "".
+  std::string personOf(const fhir::Node& patient) const;
+  // Adds the persons of the Bundle references in `n` (fullUrl → Patient/<id>) to `patients`.
+  static void addPersons(const fhir::Node& n, const std::map<std::string, std::string>& persons,
+                         std::vector<std::string>& patients);
   // consent_filter.cpp
   core::Status filterRead(core::Exchange& ex, const Requester& who, PatientContext& pc) const;
   core::Status filterBundle(core::Exchange& ex, const Requester& who, PatientContext& pc) const;
@@ -67,6 +77,7 @@ class ConsentStage : public core::Stage {
   fhir::ModelPtr model_;
   std::shared_ptr<core::Env> env_;
   config::GatewayConfigPtr config_;
+  std::unique_ptr<identity::Resolver> identity_;  // null when identity matching is off
 };
 
 }  // namespace onedoor::stages::consent

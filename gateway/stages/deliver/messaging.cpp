@@ -45,20 +45,30 @@ fhir::Node asTransaction(const fhir::Model& model, const fhir::Node& bundle) {
 core::Result<Plan> Messaging::plan(const fhir::Node& bundle, const std::string& sender, const std::string& message_id,
                                    const std::string& now, std::int64_t now_ms) const {
   Plan plan;
-  GW_ASSIGN_OR_RETURN(auto recipients, router_->recipients(bundle, sender));
   // Deliveries to one partner about one patient keep their order.
   std::string ordering_key = "message:" + message_id;
   // One context for every recipient: the patients' Consents are read once per message.
   consent::PatientContext pc(*model_, *store_, *indexer_, nullptr);
+  std::vector<std::string> patients;
   for (const fhir::Node* e : bundle.childrenNamed("entry")) {
     const fhir::Node* r = e->child("resource");
     if (r == nullptr || r->type == nullptr || r->type->name == "MessageHeader") continue;
-    auto patients = pc.patientsOf(*r);
-    if (!patients.empty()) {
-      ordering_key = patients.front();
-      break;
+    for (auto& p : pc.patientsOf(*r)) {
+      if (std::find(patients.begin(), patients.end(), p) == patients.end()) patients.push_back(std::move(p));
     }
   }
+  if (!patients.empty()) ordering_key = patients.front();
+  RouteSearch search = [this](const search::SearchQuery& q) -> core::Result<std::vector<fhir::Node>> {
+    GW_ASSIGN_OR_RETURN(auto page, store_->search(q));
+    std::vector<fhir::Node> found;
+    for (const auto& rec : page.matches) {
+      auto r = fhir::readJson(*model_, rec.json);
+      if (!r.ok()) return core::internal("a stored " + rec.type + " does not parse");
+      found.push_back(std::move(r.resource));
+    }
+    return found;
+  };
+  GW_ASSIGN_OR_RETURN(auto recipients, router_->recipients(bundle, sender, patients, search));
   for (const auto& recipient : recipients) {
     Disclosure d;
     d.partner = recipient.partner->id;

@@ -26,6 +26,7 @@ struct EntryPlan {
   std::optional<std::int64_t> if_match;
   std::string id;             // the id this entry writes (decided in the unit)
   bool skip = false;          // conditional create that matched: nothing to write
+  std::optional<IdentityDecision> identity;  // a Patient create: whom it was matched to
   // Outcome
   int status = 0;
   storage::ResourceRecord record;
@@ -149,6 +150,11 @@ void RestEngine::bundle(core::Exchange& ex) const {
         }
       }
       p.id = env_->uuid();
+      if (identityEnabled() && p.request.type == "Patient" && p.resource) {
+        // Matched now, so that references to this entry point at the Patient it becomes.
+        GW_ASSIGN_OR_RETURN(p.identity, resolvePatient(tx, *p.resource));
+        if (!p.identity->patient.empty()) p.id = p.identity->patient;
+      }
     } else if (i == Interaction::kUpdate || i == Interaction::kDelete) {
       p.id = p.request.id;
       if (p.request.conditional) {
@@ -162,6 +168,10 @@ void RestEngine::bundle(core::Exchange& ex) const {
         } else {
           std::string body_id(p.resource->childValue("id"));
           p.id = body_id.empty() ? env_->uuid() : body_id;
+          if (identityEnabled() && p.request.type == "Patient") {
+            GW_ASSIGN_OR_RETURN(p.identity, resolvePatient(tx, *p.resource));
+            if (!p.identity->patient.empty()) p.id = p.identity->patient;
+          }
         }
       }
     }
@@ -170,8 +180,17 @@ void RestEngine::bundle(core::Exchange& ex) const {
   auto apply = [&](storage::WriteTx& tx, EntryPlan& p) -> core::Status {
     if (p.skip) return core::Status::ok();
     core::Result<WriteResult> r = core::Status::ok();
+    if (p.identity) {
+      r = writePatient(tx, std::move(*p.resource), p.id, *p.identity);
+      if (!r.isOk()) return r.status();
+      p.status = r->identity.empty() ? 201 : 200;
+      p.record = r->record;
+      p.out_resource = std::move(r->resource);
+      return core::Status::ok();
+    }
+    if (p.request.interaction == Interaction::kUpdate) GW_RETURN_IF_ERROR(keepServerOwned(tx, *p.resource, p.id));
     switch (p.request.interaction) {
-      case Interaction::kCreate: r = create(tx, std::move(*p.resource), p.id); break;
+      case Interaction::kCreate: r = createRecord(tx, std::move(*p.resource), p.id); break;
       case Interaction::kUpdate: r = update(tx, std::move(*p.resource), p.id, p.if_match); break;
       case Interaction::kDelete: r = remove(tx, p.request.type, p.id); break;
       default: return core::internal("not a write");

@@ -48,12 +48,17 @@ void RestEngine::handle(core::Exchange& ex) const {
   if (ex.fhir.interaction == Interaction::kOperation && ex.fhir.operation == "transform") return transformOperation(ex);
   if (ex.fhir.interaction == Interaction::kOperation && ex.fhir.operation == "process-message") return processMessage(ex);
   if (ex.fhir.isOutboxOperation()) return outboxAdmin(ex);
+  if (ex.fhir.interaction == Interaction::kOperation && ex.fhir.type == "Patient") {
+    if (ex.fhir.operation == "match") return matchOperation(ex);
+    if (ex.fhir.operation == "merge" || ex.fhir.operation == "unmerge") return mergeOperation(ex);
+  }
   switch (ex.fhir.interaction) {
     case Interaction::kRead: return read(ex);
     case Interaction::kVread: return vread(ex);
     case Interaction::kCreate: return createInteraction(ex);
     case Interaction::kUpdate: return updateInteraction(ex);
     case Interaction::kDelete: return deleteInteraction(ex);
+    case Interaction::kPatch: return patchInteraction(ex);
     case Interaction::kHistoryInstance:
     case Interaction::kHistoryType:
     case Interaction::kHistorySystem: return history(ex);
@@ -101,14 +106,18 @@ void RestEngine::respondWithWrite(core::Exchange& ex, const WriteResult& w) cons
   }
   // Issues found on the way (validation in warn mode) are counted in a header and listed in
   // full when the client prefers an OperationOutcome.
+  if (!w.identity.empty()) ex.response.headers.set("X-OneDoor-Identity", w.identity);
   if (!ex.issues().empty()) ex.response.headers.set("X-Validation-Issues", std::to_string(ex.issues().size()));
   const std::string& prefer = ex.fhir.prefer_return;
   if (prefer == "minimal") return;
-  if (prefer == "OperationOutcome" || rec.deleted) {
+  // A Patient matched to the one kept for that person: the answer says so and shows no more of
+  // the kept record than the partner sent (a read of the Location is decided by consent).
+  bool linked = !w.identity.empty();
+  if (prefer == "OperationOutcome" || rec.deleted || linked) {
     core::Issue info;
     info.severity = core::Severity::kInformation;
     info.code = "informational";
-    info.message = std::string(rec.deleted ? "Deleted " : w.status == 201 ? "Created " : "Updated ") +
+    info.message = std::string(rec.deleted ? "Deleted " : linked ? "Matched to the person's record: updated " : w.status == 201 ? "Created " : "Updated ") +
                    rec.type + "/" + rec.id + " (version " + std::to_string(rec.version) + ")";
     core::Issues all = ex.issues();
     all.insert(all.begin(), info);

@@ -16,6 +16,7 @@
 #include "search/indexer.h"
 #include "search/query.h"
 #include "stages/deliver/messaging.h"
+#include "stages/identity/resolver.h"
 #include "storage/audit_store.h"
 #include "storage/store.h"
 
@@ -33,6 +34,18 @@ struct WriteResult {
   storage::ResourceRecord record;
   int status = 0;                    // 201 created, 200 updated/deleted
   std::optional<fhir::Node> resource;  // as stored (absent for a delete)
+  std::string identity;              // a Patient create linked to an existing Patient: how (for a header)
+};
+
+// What patient matching decided for a Patient being created (docs/identity.md).
+struct IdentityDecision {
+  std::string patient;  // the existing Patient it is the same person as; "" = a new Patient
+  identity::Comparison comparison;
+  struct Review {
+    std::string patient;
+    identity::Comparison comparison;
+  };
+  std::vector<Review> review;  // possible matches, for a person to decide
 };
 
 // Parses AuditEvent search parameters (patient, agent, entity, date, action, outcome, purpose,
@@ -63,9 +76,30 @@ class RestEngine {
                                    const std::string& assigned_id) const;
   core::Result<WriteResult> update(storage::WriteTx& tx, fhir::Node resource,
                                    const std::string& id,
-                                   const std::optional<std::int64_t>& if_match) const;
+                                   const std::optional<std::int64_t>& if_match,
+                                   const std::string& method = "PUT") const;
   core::Result<WriteResult> remove(storage::WriteTx& tx, const std::string& type,
                                    const std::string& id) const;
+
+  // Patient identity (set at start-up when the config's identity.enabled).
+  void setIdentity(std::shared_ptr<const identity::Resolver> resolver) { identity_ = std::move(resolver); }
+  bool identityEnabled() const { return identity_ != nullptr; }
+  // Matches a Patient about to be created against the stored ones, inside the write (other
+  // gateways sharing the database wait: a lock held to the commit).
+  core::Result<IdentityDecision> resolvePatient(storage::WriteTx& tx, const fhir::Node& patient) const;
+  // Writes a Patient as `decision` says: a new Patient `new_id` (with review entries for possible
+  // matches), or the existing one it was matched to, absorbing the incoming identifiers and details.
+  core::Result<WriteResult> writePatient(storage::WriteTx& tx, fhir::Node patient, const std::string& new_id,
+                                         const IdentityDecision& decision) const;
+  // Merges Patient `source` into `target` (Patient.link both ways, `source` inactive, references
+  // to `source` repointed and remembered), or undoes the last merge of `source`. `by` is who asked.
+  // An update of a Patient keeps what the server owns: other partners' identifiers (systems the
+  // update does not carry) and the merge links. Nothing for other types.
+  core::Status keepServerOwned(storage::WriteTx& tx, fhir::Node& resource, const std::string& id) const;
+  // Answers how many resources were repointed.
+  core::Result<std::size_t> mergePatients(storage::WriteTx& tx, const std::string& source, const std::string& target,
+                                          const std::string& by) const;
+  core::Status unmergePatient(storage::WriteTx& tx, const std::string& source) const;
 
   // Parses search parameters for a type against the registry (400 on unknown ones unless lenient).
   core::Result<search::SearchQuery> parseSearch(const std::string& type,
@@ -99,6 +133,21 @@ class RestEngine {
   void auditLog(core::Exchange& ex) const;
   // rest_outbox.cpp: $outbox, $outbox-replay, $outbox-discard for operators.
   void outboxAdmin(core::Exchange& ex) const;
+  // A new resource `resource` with id `id` (a fresh one if empty), no identity matching.
+  core::Result<WriteResult> createRecord(storage::WriteTx& tx, fhir::Node resource, const std::string& id) const;
+  // NHS numbers with a valid check digit written as ten digits.
+  void canonicalNhsNumbers(fhir::Node& patient) const;
+  // The identifier system of the strong key (the NHS number).
+  std::string strongSystem() const;
+  // rest_identity.cpp: POST Patient/$match, Patient/$merge, Patient/$unmerge.
+  void matchOperation(core::Exchange& ex) const;
+  void mergeOperation(core::Exchange& ex) const;
+  // rest_patch.cpp: PATCH with JSON Patch or FHIRPath Patch, by id or conditional.
+  void patchInteraction(core::Exchange& ex) const;
+  // rest_messaging.cpp: the Patients a message carries, upserted by identifier or matched, and
+  // the merges it asks for (Patient.link replaces), inside the message's write.
+  core::Status keepMessagePatients(storage::WriteTx& tx, const fhir::Node& bundle, const std::string& sender,
+                                   std::vector<std::string>& patients) const;
   // rest_transform.cpp: POST StructureMap/{id}/$transform.
   void transformOperation(core::Exchange& ex) const;
   // rest_messaging.cpp: POST $process-message.
@@ -124,6 +173,7 @@ class RestEngine {
   std::shared_ptr<const deliver::Messaging> messaging_;
   std::shared_ptr<core::Env> env_;
   std::shared_ptr<const search::Indexer> indexer_;
+  std::shared_ptr<const identity::Resolver> identity_;
   RestConfig config_;
 };
 

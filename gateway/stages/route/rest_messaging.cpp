@@ -111,6 +111,7 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
     }
     GW_ASSIGN_OR_RETURN(auto written, create(tx, bundle, stored_id));
     (void)written;
+    GW_RETURN_IF_ERROR(keepMessagePatients(tx, bundle, sender, out.patients));
     for (const auto& entry : plan.entries) GW_RETURN_IF_ERROR(deliver::enqueue(tx, entry));
     out.response = response(now);
     return deliver::recordProcessed(tx, sender, message_id, out.response, now_ms);
@@ -126,6 +127,58 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
   messaging_->notify();
   if (audit_) messaging_->auditDisclosures(*audit_, *env_, plan.disclosures, message_id);
   return out;
+}
+
+core::Status RestEngine::keepMessagePatients(storage::WriteTx& tx, const fhir::Node& bundle, const std::string& sender,
+                                             std::vector<std::string>& patients) const {
+  if (!identity_) return core::Status::ok();
+  for (const fhir::Node* entry : bundle.childrenNamed("entry")) {
+    const fhir::Node* r = entry->child("resource");
+    if (r == nullptr || r->type == nullptr || r->type->name != "Patient") continue;
+    fhir::Node patient = *r;
+    // A link 'replaces' naming another record by identifier is a merge the sender asks for
+    // (ADT A40: PID is the survivor, MRG the record it replaces).
+    std::vector<std::pair<std::string, std::string>> replaces;
+    for (const fhir::Node* link : patient.childrenNamed("link")) {
+      const fhir::Node* other = link->child("other");
+      const fhir::Node* id = other != nullptr ? other->child("identifier") : nullptr;
+      if (link->childValue("type") == "replaces" && id != nullptr && !id->childValue("value").empty()) {
+        replaces.emplace_back(std::string(id->childValue("system")), std::string(id->childValue("value")));
+      }
+    }
+    patient.removeChildren("link");
+    patient.removeChildren("id");
+    patient.removeChildren("meta");
+    // Upserted by the first identifier that finds a kept Patient; else matched as a new one.
+    std::string target;
+    for (const fhir::Node* id : patient.childrenNamed("identifier")) {
+      if (id->childValue("system").empty() || id->childValue("value").empty()) continue;
+      GW_ASSIGN_OR_RETURN(auto found, matches(tx, "Patient", {{"identifier", std::string(id->childValue("system")) + "|" +
+                                                                                  std::string(id->childValue("value"))}}));
+      if (found.size() == 1) {
+        target = found.front().id;
+        break;
+      }
+    }
+    if (patient.childrenNamed("identifier").empty()) continue;  // nothing to know the person by
+    if (target.empty()) {
+      GW_ASSIGN_OR_RETURN(auto w, create(tx, std::move(patient), ""));
+      target = w.record.id;
+    } else {
+      GW_RETURN_IF_ERROR(keepServerOwned(tx, patient, target));
+      GW_RETURN_IF_ERROR(update(tx, std::move(patient), target, std::nullopt).status());
+    }
+    if (std::find(patients.begin(), patients.end(), "Patient/" + target) == patients.end()) patients.push_back("Patient/" + target);
+    for (const auto& [system, value] : replaces) {
+      GW_ASSIGN_OR_RETURN(auto found, matches(tx, "Patient", {{"identifier", system + "|" + value}}));
+      for (const auto& rec : found) {
+        if (rec.id == target) continue;
+        GW_RETURN_IF_ERROR(mergePatients(tx, rec.id, target, sender).status());
+        patients.push_back("Patient/" + rec.id);
+      }
+    }
+  }
+  return core::Status::ok();
 }
 
 }  // namespace onedoor::stages::route

@@ -79,6 +79,14 @@ void RestEngine::read(core::Exchange& ex) const {
     }
   }
   respondWithRecord(ex, **rec);
+  // A Patient merged into another says where it went: its link, and a Link header to follow.
+  if (ex.fhir.type == "Patient" && (*rec)->json.find("\"replaced-by\"") != std::string::npos) {
+    auto node = parseStored(*model_, (*rec)->json);
+    if (node.isOk()) {
+      std::string to = identity::replacedBy(*node);
+      if (!to.empty()) ex.response.headers.set("Link", "<" + config_.base_url + "/Patient/" + to + ">; rel=\"replaced-by\"");
+    }
+  }
 }
 
 void RestEngine::vread(core::Exchange& ex) const {

@@ -1,6 +1,8 @@
 // create, update and delete, plain and conditional (https://hl7.org/fhir/R4/http.html#create).
 // Each interaction is one write unit: a conditional one decides and writes in the same
 // transaction, so parallel requests with the same condition cannot both create.
+#include <algorithm>
+
 #include "fhir/codec.h"
 #include "stages/route/rest_engine.h"
 
@@ -61,11 +63,64 @@ core::Result<std::vector<storage::ResourceRecord>> RestEngine::matches(
   if (!q.sort.empty() || !q.includes.empty()) {
     return core::invalid("a condition may only hold search criteria");
   }
-  return tx.find(q, 2);
+  // Other gateways on the same database decide the same condition one at a time.
+  GW_RETURN_IF_ERROR(tx.lock(type == "Patient" ? "identity:Patient" : "conditional:" + type));
+  GW_ASSIGN_OR_RETURN(auto found, tx.find(q, type == "Patient" ? 10 : 2));
+  if (type != "Patient") return found;
+  // A Patient merged into another stands for its replacement.
+  std::vector<storage::ResourceRecord> out;
+  for (auto& rec : found) {
+    GW_ASSIGN_OR_RETURN(fhir::Node node, parseStored(*model_, rec.json));
+    std::string to = identity::replacedBy(node);
+    for (int hops = 0; !to.empty() && hops < 8; ++hops) {
+      GW_ASSIGN_OR_RETURN(auto next, tx.current("Patient", to));
+      if (!next || next->deleted) break;
+      rec = std::move(*next);
+      GW_ASSIGN_OR_RETURN(node, parseStored(*model_, rec.json));
+      to = identity::replacedBy(node);
+    }
+    bool seen = std::any_of(out.begin(), out.end(), [&](const storage::ResourceRecord& r) { return r.id == rec.id; });
+    if (!seen) out.push_back(std::move(rec));
+  }
+  if (out.size() > 2) out.resize(2);
+  return out;
+}
+
+core::Status RestEngine::keepServerOwned(storage::WriteTx& tx, fhir::Node& resource, const std::string& id) const {
+  if (resource.type == nullptr || resource.type->name != "Patient" || !identity_) return core::Status::ok();
+  canonicalNhsNumbers(resource);
+  GW_ASSIGN_OR_RETURN(auto current, tx.current("Patient", id));
+  if (!current || current->deleted) {
+    resource.removeChildren("link");
+    return core::Status::ok();
+  }
+  GW_ASSIGN_OR_RETURN(fhir::Node kept, parseStored(*model_, current->json));
+  // Identifiers of systems the update does not carry are other partners' (the cross-reference):
+  // they stay. Links are the server's (merges).
+  std::vector<std::string> systems;
+  for (const fhir::Node* i : resource.childrenNamed("identifier")) systems.emplace_back(i->childValue("system"));
+  for (const fhir::Node* i : kept.childrenNamed("identifier")) {
+    if (std::find(systems.begin(), systems.end(), std::string(i->childValue("system"))) != systems.end()) continue;
+    if (fhir::Node* n = resource.add("identifier")) *n = *i;
+  }
+  resource.removeChildren("link");
+  for (const fhir::Node* l : kept.childrenNamed("link")) {
+    if (fhir::Node* n = resource.add("link")) *n = *l;
+  }
+  return core::Status::ok();
 }
 
 core::Result<WriteResult> RestEngine::create(storage::WriteTx& tx, fhir::Node resource,
                                              const std::string& assigned_id) const {
+  if (identity_ && resource.type->name == "Patient") {
+    GW_ASSIGN_OR_RETURN(auto decision, resolvePatient(tx, resource));
+    return writePatient(tx, std::move(resource), assigned_id.empty() ? env_->uuid() : assigned_id, decision);
+  }
+  return createRecord(tx, std::move(resource), assigned_id);
+}
+
+core::Result<WriteResult> RestEngine::createRecord(storage::WriteTx& tx, fhir::Node resource,
+                                                   const std::string& assigned_id) const {
   std::string id = assigned_id.empty() ? env_->uuid() : assigned_id;
   const std::string type = resource.type->name;
   WriteResult w;
@@ -80,7 +135,8 @@ core::Result<WriteResult> RestEngine::create(storage::WriteTx& tx, fhir::Node re
 
 core::Result<WriteResult> RestEngine::update(storage::WriteTx& tx, fhir::Node resource,
                                              const std::string& id,
-                                             const std::optional<std::int64_t>& if_match) const {
+                                             const std::optional<std::int64_t>& if_match,
+                                             const std::string& method) const {
   const std::string type = resource.type->name;
   GW_ASSIGN_OR_RETURN(auto current, tx.current(type, id));
   if (if_match) {
@@ -94,7 +150,7 @@ core::Result<WriteResult> RestEngine::update(storage::WriteTx& tx, fhir::Node re
   }
   std::int64_t version = current ? current->version + 1 : 1;
   WriteResult w;
-  w.record = newRecord(*env_, type, id, version, "PUT");
+  w.record = newRecord(*env_, type, id, version, method);
   stamp(resource, id, version, w.record.last_updated);
   w.record.json = fhir::writeJson(resource);
   GW_RETURN_IF_ERROR(tx.put(w.record, indexer_->rows(resource)));
@@ -162,10 +218,16 @@ void RestEngine::updateInteraction(core::Exchange& ex) const {
           return core::invalid("the resource id does not match the resource the condition found",
                                ex.fhir.type + ".id");
         }
+      } else if (identity_ && ex.fhir.type == "Patient") {
+        // An upsert of a Patient no identifier found yet: matched like a create, so that the
+        // person's record from another partner takes this partner's identifier.
+        result = create(tx, std::move(resource), body_id);
+        return result.status();
       } else {
         id = body_id.empty() ? env_->uuid() : body_id;
       }
     }
+    GW_RETURN_IF_ERROR(keepServerOwned(tx, resource, id));
     result = update(tx, std::move(resource), id, expected);
     return result.status();
   });

@@ -1,0 +1,51 @@
+#pragma once
+// Finds the Patients that may be the person a Patient resource describes: candidates are blocked
+// by search (the NHS number, then birth date, family name and postcode, each at most
+// max_candidates), compared by the Matcher and ranked. Used inside a write transaction (upserts)
+// and outside one ($match); the search is passed in. Thread-safe.
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "fhir/model.h"
+#include "fhir/node.h"
+#include "stages/identity/matcher.h"
+#include "storage/store.h"
+
+namespace onedoor::stages::identity {
+
+using SearchParams = std::vector<std::pair<std::string, std::string>>;
+// Current Patients matching Patient search parameters, at most `limit`.
+using PatientFinder =
+    std::function<core::Result<std::vector<storage::ResourceRecord>>(const SearchParams& params, std::size_t limit)>;
+
+struct Candidate {
+  storage::ResourceRecord record;
+  fhir::Node resource;
+  Comparison comparison;
+};
+
+// The Patient `patient` replaced by, if it was merged into another (Patient.link replaced-by); "".
+std::string replacedBy(const fhir::Node& patient);
+
+class Resolver {
+ public:
+  Resolver(fhir::ModelPtr model, config::IdentityConfig config) : model_(std::move(model)), matcher_(std::move(config)) {}
+
+  // Candidates graded certain, probable or possible, best first. Patients merged into another are
+  // left out (their replacement is what a caller should use). `exclude` is left out too.
+  core::Result<std::vector<Candidate>> candidates(const fhir::Node& patient, const PatientFinder& find,
+                                                  const std::string& exclude = "") const;
+
+  const Matcher& matcher() const { return matcher_; }
+  const config::IdentityConfig& config() const { return matcher_.config(); }
+
+ private:
+  fhir::ModelPtr model_;
+  Matcher matcher_;
+};
+
+}  // namespace onedoor::stages::identity
