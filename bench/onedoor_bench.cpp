@@ -5,6 +5,7 @@
 //   onedoor_bench validate PROFILES FILE...   validations per second (base + meta.profile)
 //   onedoor_bench hl7v2 MAP FILE...  HL7 v2 parse, and parse + map + serialise, per second (hl7v2_bench.cpp)
 //   onedoor_bench messaging POLICY ADT_MAP A01 SECONDS   durable acknowledgements/s, delivery latency (messaging_bench.cpp)
+//   onedoor_bench identity N         Patient/$match latency over N patients, upserts/s (identity_bench.cpp)
 #include <algorithm>
 #include <cstdlib>
 #include <chrono>
@@ -228,6 +229,7 @@ int validateBench(const std::string& profile_dir, const std::vector<std::string>
 
 int hl7v2Bench(const std::vector<std::string>& args);
 int messagingBench(const std::vector<std::string>& args);
+int identityBench(int n);
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -241,6 +243,7 @@ int main(int argc, char** argv) {
   if (args[0] == "validate" && args.size() >= 3) return validateBench(args[1], {args.begin() + 2, args.end()});
   if (args[0] == "hl7v2" && args.size() >= 3) return hl7v2Bench({args.begin() + 1, args.end()});
   if (args[0] == "messaging" && args.size() == 5) return messagingBench({args.begin() + 1, args.end()});
+  if (args[0] == "identity" && args.size() == 2) return identityBench(std::stoi(args[1]));
   std::cerr << "unknown benchmark\n";
   return 2;
 }

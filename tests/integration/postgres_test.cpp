@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 #include <rapidjson/document.h>
 
+#include <atomic>
 #include <thread>
 
 #include "support/test_receiver.h"
@@ -64,6 +65,43 @@ BOOST_AUTO_TEST_CASE(rest_api_over_postgresql) {
   auto hostile = c.get("/fhir/Patient?family=x'%3B%20DROP%20TABLE%20outbox%3B--");
   BOOST_CHECK_EQUAL(hostile.status, 200);
   BOOST_CHECK_EQUAL(c.get("/fhir/Patient/" + id).status, 200);
+}
+
+// Two gateways on one database upsert the same person at once (by a partner identifier, and by
+// the NHS number with another partner's identifier): one Patient, with both identifiers. The
+// matching runs under an advisory lock held to the commit.
+BOOST_AUTO_TEST_CASE(two_gateways_upserting_one_person_make_one_patient) {
+  auto url = testing::freshPostgres();
+  if (!url) return;
+  testing::TestGateway a("", postgresStorage(*url));
+  testing::TestGateway b("", postgresStorage(*url));
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      testing::TestGateway& gw = i % 2 == 0 ? a : b;
+      auto c = gw.client(gw.token());
+      std::string local = i % 2 == 0 ? "https://riverside.example/Id/patient|GP-PG-1" : "https://onedoor.dev/Id/acute-general/mrn|RX1-PG-1";
+      auto bar = local.find('|');
+      auto r = c.request("PUT", "/fhir/Patient?identifier=" + local,
+                         R"({"resourceType": "Patient", "identifier": [{"system": ")" + local.substr(0, bar) + R"(", "value": ")" +
+                             local.substr(bar + 1) + R"("}, {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9000001188"}],
+                             "name": [{"family": "Parallel", "given": ["Pat"]}], "birthDate": "1966-06-06"})",
+                         {{"Content-Type", "application/fhir+json"}});
+      if (r.status != 200 && r.status != 201) {
+        BOOST_TEST_MESSAGE("upsert answered " << r.status << ": " << r.body);
+        ++bad;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  BOOST_CHECK_EQUAL(bad.load(), 0);
+  auto c = a.client(a.token());
+  auto found = json(c.get("/fhir/Patient?family=Parallel&_total=accurate"));
+  BOOST_REQUIRE_EQUAL(found["total"].GetInt(), 1);
+  std::string ids = testing::jsonText(found["entry"][0]["resource"]["identifier"]);
+  BOOST_CHECK(ids.find("GP-PG-1") != std::string::npos);
+  BOOST_CHECK(ids.find("RX1-PG-1") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(two_gateways_share_the_outbox_and_the_message_ledger) {

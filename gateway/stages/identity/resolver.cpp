@@ -24,6 +24,9 @@ core::Result<std::vector<Candidate>> Resolver::candidates(const fhir::Node& pati
   Demographics incoming = demographicsOf(patient, cfg.strong_identifier);
   std::vector<SearchParams> blocks;
   if (!incoming.nhs_number.empty()) blocks.push_back({{"identifier", cfg.strong_identifier + "|" + incoming.nhs_number}});
+  // Blocks narrow enough to stay small in a large population, and overlapping so that one wrong
+  // field does not hide a person: the birth date; family name with birth year (a wrong day or
+  // month, a transposed date); family name with postcode (a wrong birth date).
   if (!incoming.birth_date.empty()) blocks.push_back({{"birthdate", incoming.birth_date}});
   std::set<std::string> families;
   for (const fhir::Node* name : patient.childrenNamed("name")) {
@@ -31,9 +34,13 @@ core::Result<std::vector<Candidate>> Resolver::candidates(const fhir::Node& pati
     // prefix, so "Smith-Jones" finds "Smith" too).
     std::string family(name->childValue("family"));
     family = family.substr(0, family.find_first_of(" -"));
-    if (!family.empty() && families.insert(family).second) blocks.push_back({{"family", family}});
+    if (family.empty() || !families.insert(family).second) continue;
+    if (incoming.birth_date.size() >= 4) blocks.push_back({{"family", family}, {"birthdate", incoming.birth_date.substr(0, 4)}});
+    for (const auto& postcode : incoming.postcodes) blocks.push_back({{"family", family}, {"address-postalcode", postcode}});
   }
-  for (const auto& postcode : incoming.postcodes) blocks.push_back({{"address-postalcode", postcode}});
+  if (families.empty()) {
+    for (const auto& postcode : incoming.postcodes) blocks.push_back({{"address-postalcode", postcode}});
+  }
   std::vector<Candidate> out;
   std::set<std::string> seen;
   if (!exclude.empty()) seen.insert(exclude);
