@@ -91,7 +91,8 @@ class SampleIcs {
           {"council-adults", "social-care", {"TREAT"}, {"system/*.rs"}, "LA123", "", ""},
           {"vcfse-befriending", "vcfse", {"TREAT"},
            {"system/Patient.rs", "system/ServiceRequest.rs", "system/Task.cruds"}, "VCF01", "", ""},
-          {"ics-auditor", "auditor", {"HOPERAT"}, {"system/AuditEvent.rs"}, "ICS01", "", ""}};
+          {"ics-auditor", "auditor", {"HOPERAT"}, {"system/AuditEvent.rs"}, "ICS01", "", ""},
+          {"ops-team", "operator", {"TREAT"}, {"system/*.rs"}, "", "", ""}};
       gw_ = std::make_unique<onedoor::testing::TestGateway>(
           "", "", partners, nullptr, onedoor::testing::readFile(ONEDOOR_SOURCE_DIR "/config/policy.sample.json"));
     }
