@@ -2,9 +2,9 @@
 # One command for every OneDoor benchmark: builds a release binary, installs the JavaScript
 # peers (FHIR.js, fhirpath.js) into bench/.peers, runs both sides on the same inputs in the same
 # run, and writes docs/benchmarks.md (medians, ratios, machine, date).
-# Usage: bench/run.sh [--search-size N] [--only http|hl7v2|messaging]
+# Usage: bench/run.sh [--search-size N] [--only http|hl7v2|messaging|identity]
 #   --search-size: generated resources for the search benchmark (default 100000)
-#   --only http|hl7v2|messaging: rerun only that benchmark, keeping the other results of the last full run
+#   --only http|hl7v2|messaging|identity: rerun only that benchmark, keeping the other results of the last full run
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -69,8 +69,14 @@ messaging_bench() {
   build-bench/bench/onedoor_bench messaging config/policy.sample.json mappings/acute/adt-to-message.map \
     mappings/acute/tests/adt-to-message/a01-admit.hl7 10 | sed 's/^{/{"side":"onedoor",/' >> "$results"
 }
+identity_bench() {
+  echo "bench: patient identity (\$match over $search_size patients, upserts)" >&2
+  drop_rows identity
+  build-bench/bench/onedoor_bench identity "$search_size" | sed 's/^{/{"side":"onedoor",/' >> "$results"
+}
 if [[ -n $only ]]; then
-  [[ $only == http || $only == hl7v2 || $only == messaging ]] || { echo "bench: --only takes http, hl7v2 or messaging" >&2; exit 2; }
+  [[ $only == http || $only == hl7v2 || $only == messaging || $only == identity ]] ||
+    { echo "bench: --only takes http, hl7v2, messaging or identity" >&2; exit 2; }
   [[ -s $results ]] || { echo "bench: --only $only needs the results of a full run first" >&2; exit 1; }
   "${only}_bench"
   python3 bench/report.py "$results" docs/benchmarks.md
@@ -119,6 +125,7 @@ build-bench/bench/onedoor_bench search "$search_size" | sed 's/^{/{"side":"onedo
 http_bench
 hl7v2_bench
 messaging_bench
+identity_bench
 
 python3 bench/report.py "$results" docs/benchmarks.md
 echo "bench: wrote docs/benchmarks.md" >&2

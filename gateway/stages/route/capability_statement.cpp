@@ -6,7 +6,7 @@
 namespace onedoor::stages::route {
 
 const std::vector<std::string>& typeInteractions() {
-  static const std::vector<std::string> k = {"read", "vread", "update", "delete",
+  static const std::vector<std::string> k = {"read", "vread", "update", "patch", "delete",
                                              "history-instance", "history-type", "create",
                                              "search-type"};
   return k;
@@ -61,6 +61,14 @@ void RestEngine::capabilities(core::Exchange& ex) const {
       sp->set("name", p->code);
       if (!p->url.empty()) sp->set("definition", p->url);
       sp->set("type", std::string(search::paramTypeName(p->type)));
+    }
+    if (t->name == "Patient" && identity_) {
+      for (const char* op : {"match", "merge", "unmerge"}) {
+        fhir::Node* o = r->add("operation");
+        o->set("name", op);
+        o->set("definition", std::string(op) == "match" ? "http://hl7.org/fhir/OperationDefinition/Patient-match"
+                                                        : config_.base_url + "/OperationDefinition/Patient-" + op);
+      }
     }
   }
   for (const auto& i : systemInteractions()) rest->add("interaction")->set("code", i);
