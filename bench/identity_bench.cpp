@@ -149,6 +149,10 @@ int identityBench(int n) {
               << "}\n";
     (*gw)->stop();
   }
+  if (std::getenv("ONEDOOR_BENCH_LOAD_ONLY") != nullptr) {  // profiling: keep the loaded store
+    std::cerr << "loaded into " << dir << "\n";
+    return 0;
+  }
   auto gw = startGateway(dir, true);
   if (!gw.isOk()) {
     std::cerr << gw.status().toString() << "\n";

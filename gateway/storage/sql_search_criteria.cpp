@@ -51,14 +51,16 @@ void rangeCond(Prefix p, const std::string& lo, const std::string& hi, SqlParams
     sql += s;
     for (const auto& v : vals) params.push_back(v);
   };
-  std::string contained = "(" + lo + " >= ? AND " + hi + " <= ?)";
+  // Contained: lo >= qlo and hi <= qhi. `lo <= qhi` follows (lo <= hi) but bounds the index range
+  // scan on lo, which would otherwise read every row from qlo to the end of time.
+  std::string contained = "(" + lo + " >= ? AND " + lo + " <= ? AND " + hi + " <= ?)";
   switch (p) {
-    case Prefix::kEq: add(contained, {qlo, qhi}); break;
-    case Prefix::kNe: add("NOT " + contained, {qlo, qhi}); break;
+    case Prefix::kEq: add(contained, {qlo, qhi, qhi}); break;
+    case Prefix::kNe: add("NOT " + contained, {qlo, qhi, qhi}); break;
     case Prefix::kGt: add(hi + " > ?", {qhi}); break;
     case Prefix::kLt: add(lo + " < ?", {qlo}); break;
-    case Prefix::kGe: add("(" + hi + " > ? OR " + contained + ")", {qhi, qlo, qhi}); break;
-    case Prefix::kLe: add("(" + lo + " < ? OR " + contained + ")", {qlo, qlo, qhi}); break;
+    case Prefix::kGe: add("(" + hi + " > ? OR " + contained + ")", {qhi, qlo, qhi, qhi}); break;
+    case Prefix::kLe: add("(" + lo + " < ? OR " + contained + ")", {qlo, qlo, qhi, qhi}); break;
     case Prefix::kSa: add(lo + " > ?", {qhi}); break;
     case Prefix::kEb: add(hi + " < ?", {qlo}); break;
     case Prefix::kAp: add("(" + hi + " >= ? AND " + lo + " <= ?)", {qlo, qhi}); break;
@@ -258,6 +260,13 @@ int rank(const Criterion& c) {
       return c.code.find("identifier") != std::string::npos ? 1 : 4;
     case ParamType::kReference: return 2;
     case ParamType::kString: return c.modifier == "contains" ? 7 : 3;
+    case ParamType::kDate: {
+      // A date equal to a day (a birth date) picks out few resources: it drives the search.
+      bool days = !c.values.empty() && std::all_of(c.values.begin(), c.values.end(), [](const QueryValue& v) {
+        return v.prefix == Prefix::kEq && v.hi - v.lo <= 86400000;
+      });
+      return days ? 2 : 8;
+    }
     case ParamType::kUri: return 3;
     default: return 8;  // dates, numbers, quantities, composites: ranges
   }

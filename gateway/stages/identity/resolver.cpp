@@ -24,22 +24,26 @@ core::Result<std::vector<Candidate>> Resolver::candidates(const fhir::Node& pati
   Demographics incoming = demographicsOf(patient, cfg.strong_identifier);
   std::vector<SearchParams> blocks;
   if (!incoming.nhs_number.empty()) blocks.push_back({{"identifier", cfg.strong_identifier + "|" + incoming.nhs_number}});
-  // Blocks narrow enough to stay small in a large population, and overlapping so that one wrong
-  // field does not hide a person: the birth date; family name with birth year (a wrong day or
-  // month, a transposed date); family name with postcode (a wrong birth date).
-  if (!incoming.birth_date.empty()) blocks.push_back({{"birthdate", incoming.birth_date}});
+  // Blocks selective enough to stay small in a large population, and overlapping so that one
+  // wrong field does not hide a person: the birth date, and with day and month swapped (a common
+  // keying error); the postcode with the family name (a wrong birth date); the postcode alone
+  // when there is no family name. Each is driven by its most selective value.
+  const std::string& dob = incoming.birth_date;
+  if (!dob.empty()) blocks.push_back({{"birthdate", dob}});
+  if (dob.size() == 10 && dob.substr(5, 2) != dob.substr(8, 2) && dob.substr(8, 2) <= "12") {
+    blocks.push_back({{"birthdate", dob.substr(0, 5) + dob.substr(8, 2) + "-" + dob.substr(5, 2)}});
+  }
   std::set<std::string> families;
   for (const fhir::Node* name : patient.childrenNamed("name")) {
     // The first part of the name as written (the search folds case and accents and matches a
     // prefix, so "Smith-Jones" finds "Smith" too).
     std::string family(name->childValue("family"));
     family = family.substr(0, family.find_first_of(" -"));
-    if (family.empty() || !families.insert(family).second) continue;
-    if (incoming.birth_date.size() >= 4) blocks.push_back({{"family", family}, {"birthdate", incoming.birth_date.substr(0, 4)}});
-    for (const auto& postcode : incoming.postcodes) blocks.push_back({{"family", family}, {"address-postalcode", postcode}});
+    if (!family.empty()) families.insert(family);
   }
-  if (families.empty()) {
-    for (const auto& postcode : incoming.postcodes) blocks.push_back({{"address-postalcode", postcode}});
+  for (const auto& postcode : incoming.postcodes) {
+    if (families.empty()) blocks.push_back({{"address-postalcode", postcode}});
+    for (const auto& family : families) blocks.push_back({{"address-postalcode", postcode}, {"family", family}});
   }
   std::vector<Candidate> out;
   std::set<std::string> seen;
