@@ -30,6 +30,25 @@ def wait_ready(port, path, proc, timeout=60):
     raise SystemExit(f"bench: server on {port} did not start")
 
 
+def nhs_number(i):
+    """A valid NHS number (modulus 11) for each i: distinct people, never matched to one another."""
+    while True:
+        digits = f"9{i:08d}"
+        check = 11 - sum(int(d) * (10 - k) for k, d in enumerate(digits)) % 11
+        if check != 10:
+            return digits + str(0 if check == 11 else check), i
+        i += 50000000
+
+
+def letters(i):
+    out = ""
+    while True:
+        out = chr(ord("a") + i % 26) + out
+        i //= 26
+        if i == 0:
+            return out.capitalize()
+
+
 def seed(port, token, patients):
     """Patients with 5 Observations each; returns (a patient id, the number written)."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -39,8 +58,8 @@ def seed(port, token, patients):
     ids = []
     for i in range(patients):
         body = {"resourceType": "Patient", "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number",
-                                                           "value": str(9000000000 + i)}],
-                "name": [{"family": f"Family{i % 97}", "given": [f"Given{i}"]}], "gender": "female",
+                                                           "value": nhs_number(i)[0]}],
+                "name": [{"family": f"Family{letters(i % 97)}", "given": [f"Given{letters(i)}"]}], "gender": "female",
                 "birthDate": f"19{50 + i % 50}-0{1 + i % 9}-1{i % 10}"}
         c.request("POST", "/fhir/Patient", json.dumps(body), headers)
         r = c.getresponse()

@@ -203,6 +203,15 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
                                                                     "gateway-" + env->uuid());
   stages::deliver::DeliveryWorkers* workers = gw->workers_.get();
   messaging->setNotify([workers] { workers->wake(); });
+  // Each attempt is decided again from the patient's Consents as they are then.
+  workers->setRecheck([messaging, env](const stages::deliver::OutboxEntry& m, std::string& why) {
+    using Check = stages::deliver::DeliveryWorkers::Check;
+    auto withheld = messaging->withheldNow(m, core::formatInstant(env->now()));
+    if (!withheld.isOk()) return Check::kLater;
+    if (withheld->empty()) return Check::kSend;
+    why = *withheld;
+    return Check::kWithhold;
+  });
   engine->setMessaging(messaging);
   ctx.rest = engine;
   core::StageRegistry registry;

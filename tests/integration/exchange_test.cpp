@@ -75,7 +75,7 @@ group Main(source b : Bundle, target msg : ADT) {
 )";
 
 struct Exchange {
-  TestReceiver gp_rx, spa_rx, vcfse_rx, flaky_rx, poison_rx, slow_rx, returns_rx, crisis_rx, eating_rx, perinatal_rx;
+  TestReceiver gp_rx, spa_rx, vcfse_rx, flaky_rx, poison_rx, slow_rx, returns_rx, crisis_rx, eating_rx, perinatal_rx, walks_rx;
   MllpReceiver cmht_rx;
   testing::TempDir maps;
   std::unique_ptr<testing::TestGateway> gw;
@@ -99,6 +99,10 @@ struct Exchange {
         {"mh-crisis", "mental-health", {"TREAT"}, {"system/*.rs"}, "RX4R", "", fhirMessage(crisis_rx.url())},
         {"mh-eating", "mental-health", {"TREAT"}, {"system/*.rs"}, "RX4E", "", fhirMessage(eating_rx.url())},
         {"mh-perinatal", "mental-health", {"TREAT"}, {"system/*.rs"}, "RX4P", "", fhirMessage(perinatal_rx.url())},
+        {"vcfse-walks", "vcfse", {"TREAT"}, {"system/Patient.rs"}, "VCF02", "",
+         R"({"transport": "http", "endpoint": ")" + walks_rx.url("/referrals") + R"(", "map": ")" ONEDOOR_SOURCE_DIR
+         R"(/mappings/vcfse/referral-out-csv.map", "backoff_initial_ms": 20, "backoff_max_ms": 50, "max_attempts": 1000,
+            "breaker_failures": 1000})"},
         {"ops-team", "operator", {"TREAT"}, {"system/*.rs"}, "", "", ""},
         {"cmht-north", "mental-health", {"TREAT"}, {"system/*.rs"}, "RX4C", "",
          R"({"transport": "mllp", "endpoint": "127.0.0.1:)" + std::to_string(cmht_rx.server->port()) + R"(", "map": ")" +
@@ -117,6 +121,7 @@ struct Exchange {
         {"name": "returns", "event": "test-returns", "to": ["returns-ward"]},
         {"name": "reassigned", "event": "servicerequest-reassign",
          "to_ods": "entry.resource.ofType(Task).owner.identifier.value | entry.resource.ofType(Task).requester.identifier.value"},
+        {"name": "walks", "event": "walks-referral", "to": ["vcfse-walks"]},
         {"name": "care-plan-to-open-episodes", "event": "careplan-update",
          "to_search": "EpisodeOfCare?status=active&patient={patient}"},
         {"name": "discharge", "event": "http://terminology.hl7.org/CodeSystem/v2-0003|A03",
@@ -462,6 +467,46 @@ BOOST_AUTO_TEST_CASE(spa_reassigns_a_referral_to_the_crisis_team) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   BOOST_CHECK_EQUAL(x.spa_rx.taken(), spa_before + 1);  // a reassignment, not a new referral to the SPA
   BOOST_CHECK_EQUAL(x.crisis_rx.taken(), 1u);
+}
+
+// S6 for a message that was waiting: the walking group's system is down when a referral is
+// accepted (with the patient's explicit consent); the consent is withdrawn before it comes back.
+// Each attempt is decided again, so the referral never goes: a dead letter that says why, audited.
+BOOST_AUTO_TEST_CASE(a_consent_withdrawn_while_a_message_waits_stops_it) {
+  Exchange& x = exchange();
+  auto gp = x.as("gp-riverside");
+  std::string patient = created(gp.send("POST", "/fhir/Patient", patientJson("9000001188", "Walker")));
+  auto consent = [&](const std::string& type) {
+    return R"({"resourceType": "Consent", "status": "active",
+      "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+      "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+      "patient": {"reference": "Patient/)" + patient + R"("}, "dateTime": "2026-11-01",
+      "provision": {"type": ")" + type + R"(", "actor": [{"role": {"coding": [{"system":
+        "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
+        "reference": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "VCF02"}}}]}})";
+  };
+  std::string permit = created(gp.send("POST", "/fhir/Consent", consent("permit")));
+  x.walks_rx.stop();
+  auto person = json(gp.get("/fhir/Patient/" + patient));
+  auto ack = post(gp, message("walks-0001", "walks-referral",
+                              referral("walks-0001", patient, "Walking group") + R"(, {"fullUrl": ")" + x.gw->base() +
+                                  "/Patient/" + patient + R"(", "resource": )" + testing::jsonText(person) + "}"));
+  BOOST_REQUIRE_MESSAGE(ack.status == 200, ack.body);
+  BOOST_REQUIRE(x.waitState("vcfse-walks", "pending", 1));
+  auto old = json(gp.get("/fhir/Consent/" + permit));
+  old["status"].SetString("inactive");
+  BOOST_REQUIRE_EQUAL(gp.send("PUT", "/fhir/Consent/" + permit, testing::jsonText(old)).status, 200);
+  x.walks_rx.start();
+  BOOST_REQUIRE(x.waitState("vcfse-walks", "dead", 1));
+  auto dead = x.outbox().list("dead", "vcfse-walks", 10);
+  BOOST_REQUIRE(dead.isOk() && dead->size() == 1);
+  BOOST_CHECK_MESSAGE(dead->front().last_error.find("withheld at delivery: explicit-consent-required") != std::string::npos,
+                      dead->front().last_error);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  BOOST_CHECK_EQUAL(x.walks_rx.taken(), 0u);
+  auto withheld = testing::runOnedoor({"audit", "query", "--config", (x.gw->dir() / "onedoor.json").string(), "--agent",
+                                       "vcfse-walks", "--outcome", "4"});
+  BOOST_CHECK_MESSAGE(withheld.out.find("1 record(s)") != std::string::npos, withheld.out);  // the withholding, a denial
 }
 
 // "Partners with an open episode of care for this patient": a care-plan update goes to the teams

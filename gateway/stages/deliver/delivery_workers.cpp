@@ -146,6 +146,17 @@ Outbox::Outcome DeliveryWorkers::deliver(const OutboxEntry& m, std::vector<stora
     Breaker& b = breakers_[m.destination];
     if (b.open_until_ms > now) return {m.id, Kind::kReleased, m.attempts, b.open_until_ms, ""};
   }
+  if (recheck_) {
+    // Decided again now: a Consent withdrawn while the message waited stops it.
+    std::string why;
+    Check check = recheck_(m, why);
+    if (check == Check::kLater) return {m.id, Kind::kReleased, m.attempts, now + d.backoff_initial_ms, ""};
+    if (check == Check::kWithhold) {
+      counters_.dead++;
+      audits.push_back(auditEntry(m, partner, false, "withheld at delivery: " + why, true));
+      return {m.id, Kind::kDead, m.attempts, now, "withheld at delivery: " + why};
+    }
+  }
   SendResult r = send(d, m);
   std::int64_t attempts = m.attempts + 1;
   now = nowMs();
@@ -173,7 +184,7 @@ Outbox::Outcome DeliveryWorkers::deliver(const OutboxEntry& m, std::vector<stora
 }
 
 storage::AuditEntry DeliveryWorkers::auditEntry(const OutboxEntry& m, const config::PartnerConfig* partner,
-                                                bool delivered, const std::string& error) {
+                                                bool delivered, const std::string& error, bool denied) {
   return partnerAuditEntry(*model_, *env_, partner, m.destination, [&](core::Exchange& ex) {
     ex.request.transport = partner != nullptr ? partner->delivery.transport : "delivery";
     ex.request.path = partner != nullptr ? partner->delivery.endpoint : "";
@@ -181,8 +192,10 @@ storage::AuditEntry DeliveryWorkers::auditEntry(const OutboxEntry& m, const conf
     ex.fhir.operation = "deliver";
     if (m.ordering_key.rfind("Patient/", 0) == 0) ex.audit.patients.push_back(m.ordering_key);
     ex.audit.entities.push_back({"urn:onedoor:outbox:" + std::to_string(m.id), {}});
-    ex.audit.decision = "permit";
-    if (delivered) {
+    ex.audit.decision = denied ? "deny" : "permit";
+    if (denied) {
+      ex.fail(core::Status(core::Code::kForbidden, "not delivered to " + m.destination + ": " + error));
+    } else if (delivered) {
       ex.response.status = 200;
     } else {
       ex.fail(core::Status(core::Code::kUnavailable, "delivery to " + m.destination + " failed: " + error));

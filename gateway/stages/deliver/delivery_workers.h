@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -53,6 +54,11 @@ class DeliveryWorkers {
   void stop();
   // Looks at the outbox now instead of at the next poll (after messages were enqueued).
   void wake();
+  // Asked before each attempt whether the message may still go (the patient's Consents now):
+  // kWithhold makes it a dead letter that names why, kLater tries again later. Set before start().
+  enum class Check { kSend, kWithhold, kLater };
+  using Recheck = std::function<Check(const OutboxEntry& message, std::string& why)>;
+  void setRecheck(Recheck recheck) { recheck_ = std::move(recheck); }
   const DeliveryCounters& counters() const { return counters_; }
 
  private:
@@ -63,8 +69,9 @@ class DeliveryWorkers {
   void loop(int index);
   // One attempt: its outcome, and the record auditing it (none for a message given back untried).
   Outbox::Outcome deliver(const OutboxEntry& m, std::vector<storage::AuditEntry>& audits);
+  // `denied`: withheld by consent (a 403-like denial in the audit, not a failure to deliver).
   storage::AuditEntry auditEntry(const OutboxEntry& m, const config::PartnerConfig* partner, bool delivered,
-                                 const std::string& error);
+                                 const std::string& error, bool denied = false);
   std::int64_t nowMs() const;
 
   config::GatewayConfigPtr config_;
@@ -73,6 +80,7 @@ class DeliveryWorkers {
   std::shared_ptr<core::Env> env_;
   fhir::ModelPtr model_;
   std::string owner_;
+  Recheck recheck_;
   DeliveryCounters counters_;
   std::mutex mu_;  // guards the members below
   std::condition_variable cv_;

@@ -92,6 +92,19 @@ core::Result<Plan> Messaging::plan(const fhir::Node& bundle, const std::string& 
   return plan;
 }
 
+core::Result<std::string> Messaging::withheldNow(const OutboxEntry& m, const std::string& now) const {
+  if (m.ordering_key.rfind("Patient/", 0) != 0) return std::string();
+  const config::PartnerConfig* partner = config_->partner(m.destination);
+  if (partner == nullptr) return std::string("the partner is not registered");
+  consent::PatientContext pc(*model_, *store_, *indexer_, nullptr);
+  GW_ASSIGN_OR_RETURN(auto consents, pc.consentsOf(std::vector<std::string>{m.ordering_key}));
+  consent::Requester who{partner->id, partner->sector, partner->ods, "TREAT", false};
+  consent::Decision d = evaluator_.decideForType(who, "Patient", consents, "access", now,
+                                                 [&](const std::string& ref) { return pc.odsOf(ref); });
+  if (d.effect != consent::Decision::Effect::kDeny) return std::string();
+  return d.rule + (d.consent.empty() ? std::string() : " (" + d.consent + ")");
+}
+
 std::optional<fhir::Node> Messaging::redact(const fhir::Node& bundle, const config::PartnerConfig& recipient,
                                             consent::PatientContext& pc, Disclosure& d, const std::string& now) const {
   consent::Requester who{recipient.id, recipient.sector, recipient.ods, "TREAT", false};

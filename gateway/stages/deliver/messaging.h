@@ -57,6 +57,11 @@ class Messaging {
         evaluator_(std::move(policy)),
         outbound_(std::move(outbound_maps)) {}
 
+  // Whether message `m` may still go to its destination, decided now from its patient's current
+  // Consents (the patient is its ordering key): "" if it may, else why not. An error (the store
+  // cannot be read) is returned as such: the caller tries again later.
+  core::Result<std::string> withheldNow(const OutboxEntry& m, const std::string& now) const;
+
   // The deliveries of message `bundle` (id `message_id`) from partner `sender`, accepted at `now`.
   core::Result<Plan> plan(const fhir::Node& bundle, const std::string& sender, const std::string& message_id,
                           const std::string& now, std::int64_t now_ms) const;
