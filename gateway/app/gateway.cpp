@@ -246,6 +246,7 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
     }
     auto inbound = std::make_shared<InboundHl7>(*config->partner(m.partner), map, gw->store_, gw->audit_, env, gw->model_,
                                                 engine);
+    inbound->setPipeline(gw->pipeline_);
     GW_ASSIGN_OR_RETURN(auto server, mllp::MllpServer::start(m, [inbound](const std::string& message) {
       return inbound->handle(message);
     }));

@@ -5,6 +5,7 @@
 
 #include "core/calendar.h"
 #include "core/exchange.h"
+#include "fhir/codec.h"
 #include "hl7v2/message.h"
 #include "stages/audit/audit_event.h"
 
@@ -113,6 +114,44 @@ std::string InboundHl7::handle(const std::string& text) const {
   if (status == "error") return ack("AE", detail);
   // Kept with its deliveries before the AA (again on a re-send: a message kept before a crash but
   // not yet routed is routed now; one already routed is not routed twice).
+  if (fhir_message && pipeline_) {
+    // As the partner's own $process-message: validated, decided by the consent stage as the
+    // partner's write, kept with its deliveries, audited. The control id is the message id.
+    std::string id;
+    for (char c : control) id += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c : '-';
+    fhir_message->set("id", id.substr(0, 64));
+    core::Exchange ex(model_);
+    ex.request.transport = "mllp";
+    ex.request.endpoint = "fhir";
+    ex.request.method = "POST";
+    ex.request.path = "/$process-message";
+    ex.request.headers.set("Content-Type", "application/fhir+json");
+    ex.request.body = fhir::writeJson(*fhir_message);
+    ex.request_id = env_->uuid();
+    ex.principal.authenticated = true;  // the listener is this partner's alone (config)
+    ex.principal.partner = partner_.id;
+    ex.principal.sector = partner_.sector;
+    ex.principal.ods = partner_.ods;
+    ex.principal.scopes = partner_.scopes;
+    ex.principal.purpose = "TREAT";
+    pipeline_->run(ex);
+    int code = ex.response.status;
+    if (code >= 200 && code < 300) return ack("AA", receipt->duplicate ? "duplicate of a message already received" : "");
+    // The reason, as the OperationOutcome an HTTP sender would have had.
+    std::string why;
+    if (ex.response.resource && ex.response.resource->type != nullptr && ex.response.resource->type->name == "OperationOutcome") {
+      if (const fhir::Node* issue = ex.response.resource->child("issue")) {
+        why = std::string(issue->childValue("diagnostics"));
+        if (const fhir::Node* expr = issue->child("expression"); expr != nullptr && !expr->value.empty()) why += " at " + expr->value;
+      }
+    }
+    if (why.empty() && !ex.issues().empty()) why = ex.issues().front().message;
+    if (why.empty()) why = "refused (HTTP " + std::to_string(code) + ")";
+    // Refused by consent or policy (403), or by the gateway's state (5xx): AR, the sender must not
+    // assume it went; a problem in the message (4xx): AE, with the reason.
+    if (code == 403 || code >= 500) return ack("AR", why);
+    return ack("AE", why);
+  }
   if (fhir_message && engine_) {
     auto accepted = engine_->acceptMessage(*fhir_message, partner_.id, control, [](const std::string&) { return "AA"; });
     if (!accepted.isOk()) {

@@ -14,12 +14,14 @@
 
 #include "config/gateway_config.h"
 #include "core/env.h"
+#include "core/pipeline.h"
 #include "fml/engine.h"
 #include "stages/route/rest_engine.h"
 #include "storage/audit_store.h"
 #include "storage/store.h"
 
 namespace onedoor::app {
+
 
 class InboundHl7 {
  public:
@@ -31,6 +33,10 @@ class InboundHl7 {
 
   // The ACK (ER7) for one message.
   std::string handle(const std::string& message) const;
+  // The FHIR pipeline the mapped message then goes through as this partner's $process-message
+  // (validated, decided as the partner's write, kept with its deliveries, audited). Without it the
+  // message is only kept and routed. Set before the listener starts.
+  void setPipeline(std::shared_ptr<const core::Pipeline> pipeline) { pipeline_ = std::move(pipeline); }
 
  private:
   // Records the exchange in the audit log; false when it could not be.
@@ -44,6 +50,7 @@ class InboundHl7 {
   fhir::ModelPtr model_holder_;
   const fhir::Model& model_;
   std::shared_ptr<const stages::route::RestEngine> engine_;
+  std::shared_ptr<const core::Pipeline> pipeline_;
 };
 
 }  // namespace onedoor::app

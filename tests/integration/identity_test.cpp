@@ -332,6 +332,33 @@ BOOST_AUTO_TEST_CASE(adt_a40_merges_through_the_acute_mapping) {
   BOOST_CHECK(has_prior_mrn);
 }
 
+// The acute feed's messages go through the pipeline as the feed partner's writes: a person who
+// has refused the acute trust any access (a Consent denying its ODS code) is not written to, and
+// the PAS hears AR with the reason.
+BOOST_AUTO_TEST_CASE(an_mllp_message_is_decided_as_the_feeds_write) {
+  Identity& x = identity();
+  auto gp = x.as("gp-riverside");
+  std::string id = created(gp.send("POST", "/fhir/Patient", R"({"resourceType": "Patient", "identifier": [{"system": ")" +
+                                                                 std::string(kNhs) + R"(", "value": "9000001110"}],
+      "name": [{"family": "Refuser", "given": ["Rita"]}], "gender": "female", "birthDate": "1959-09-09"})"));
+  created(gp.send("POST", "/fhir/Consent", R"({"resourceType": "Consent", "status": "active",
+    "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+    "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+    "patient": {"reference": "Patient/)" + id + R"("}, "dateTime": "2026-11-01",
+    "provision": {"type": "deny", "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+      "code": "IRCP"}]}, "reference": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RX1"}}}]}})"));
+  std::string text = testing::mllpExchange(
+      x.gw->gateway().mllpPort(0),
+      x.adt("ID5001", "A01", "PID|1||RX1-555000^^^RX1^MR~9000001110^^^NHS^NH||Refuser^Rita||19590909|F", "PV1|1|I|WARD3\r"));
+  auto ack = hl7v2::parse(text);
+  BOOST_REQUIRE(ack.isOk());
+  BOOST_CHECK_EQUAL(ack->value("MSA-1"), "AR");
+  BOOST_CHECK_MESSAGE(ack->value("MSA-3").find("denied") != std::string::npos, text);
+  // Nothing of it was written: the MRN is not on the person's record.
+  auto kept = json(gp.get("/fhir/Patient/" + id));
+  BOOST_CHECK(testing::jsonText(kept["identifier"]).find("RX1-555000") == std::string::npos);
+}
+
 // PATCH: JSON Patch and FHIRPath Patch, by id and conditionally, with errors that say where.
 BOOST_AUTO_TEST_CASE(json_patch_and_fhirpath_patch) {
   Identity& x = identity();

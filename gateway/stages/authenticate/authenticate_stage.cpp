@@ -64,6 +64,9 @@ std::string normalSubject(const std::string& subject) {
 
 core::Result<core::Flow> AuthenticateStage::run(core::Exchange& ex) {
   if (ex.request.endpoint == "auth") return tokenEndpoint(ex);
+  // A message from a partner's own MLLP feed: the listener belongs to that partner (config), and
+  // the feed's principal is set by it, not by a token. Only the MLLP listener makes such exchanges.
+  if (ex.request.transport == "mllp" && ex.principal.authenticated) return core::Flow::kContinue;
   const std::string& path = ex.request.path;
   if (path == "/.well-known/smart-configuration") return discovery(ex);
   bool open = path == "/metadata" && (ex.request.method == "GET" || ex.request.method == "HEAD");

@@ -187,7 +187,9 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
   if (identity_ && (fr.interaction == Interaction::kBatch || message)) {
     for (const fhir::Node* entry : fr.resource->childrenNamed("entry")) {
       const fhir::Node* r = entry->child("resource");
-      if (r == nullptr || r->type == nullptr || r->type->name != "Patient" || !r->childValue("id").empty()) continue;
+      // (A message's Patient ids are its own, not the store's: its Patients are matched too.)
+      if (r == nullptr || r->type == nullptr || r->type->name != "Patient") continue;
+      if (!message && !r->childValue("id").empty()) continue;
       std::string person = personOf(*r);
       if (!person.empty() && !entry->childValue("fullUrl").empty()) persons[std::string(entry->childValue("fullUrl"))] = person;
     }
@@ -195,11 +197,11 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
   auto decideOne = [&](fhir::Node& resource) -> bool {
     if (!validating) label(resource, who.sector);
     auto patients = pc.patientsOf(resource);
-    if (patients.empty() && resource.type->name == "Patient") {
-      // A Patient arriving without an id is decided as the person it will be matched to, with
-      // that person's Consents.
+    if ((patients.empty() || message) && resource.type->name == "Patient") {
+      // A Patient arriving without an id (or in a message, whose ids are its own) is decided as
+      // the person it will be matched to, with that person's Consents.
       std::string person = personOf(resource);
-      if (!person.empty()) patients.push_back(person);
+      if (!person.empty()) patients = {person};
     }
     if (patients.empty() && !persons.empty()) addPersons(resource, persons, patients);
     auto consents = pc.consentsOf(patients);
