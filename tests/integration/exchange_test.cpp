@@ -10,7 +10,6 @@
 #include <mutex>
 #include <thread>
 
-#include <Poco/Net/StreamSocket.h>
 
 #include "hl7v2/message.h"
 #include "mllp/mllp_server.h"
@@ -380,23 +379,8 @@ BOOST_AUTO_TEST_CASE(s3_discharge_over_mllp_to_gp_and_cmht_not_the_charity) {
   Exchange& x = exchange();
   std::size_t gp_before = x.gp_rx.taken(), charity_before = x.vcfse_rx.taken();
   std::string a03 = testing::readFile(ONEDOOR_SOURCE_DIR "/mappings/acute/tests/adt-to-message/a03-discharge.hl7");
-  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", x.gw->gateway().mllpPort(0)));
-  socket.setReceiveTimeout(Poco::Timespan(20, 0));
   auto exchangeOnce = [&] {
-    std::string framed = mllp::frame(a03);
-    socket.sendBytes(framed.data(), static_cast<int>(framed.size()));
-    std::string got;
-    char c = 0;
-    bool in_frame = false;
-    while (socket.receiveBytes(&c, 1) == 1) {
-      if (c == mllp::kStartBlock) {
-        in_frame = true;
-      } else if (c == mllp::kEndBlock) {
-        break;
-      } else if (in_frame) {
-        got += c;
-      }
-    }
+    std::string got = testing::mllpExchange(x.gw->gateway().mllpPort(0), a03);
     auto ack = hl7v2::parse(got);
     BOOST_REQUIRE_MESSAGE(ack.isOk(), got);
     return ack->value("MSA-1");

@@ -74,6 +74,17 @@ std::pair<std::string, std::set<std::string>> patientBy(HttpClient& c, const std
   return {p["id"].GetString(), ids};
 }
 
+// An active privacy Consent of `patient` with one provision of `type` (permit|deny) for the
+// organisation with ODS code `ods`.
+std::string consentFor(const std::string& patient, const std::string& type, const std::string& ods) {
+  return R"({"resourceType": "Consent", "status": "active",
+    "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+    "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+    "patient": {"reference": "Patient/)" + patient + R"("}, "dateTime": "2026-11-01",
+    "provision": {"type": ")" + type + R"(", "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+      "code": "IRCP"}]}, "reference": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": ")" + ods + R"("}}}]}})";
+}
+
 // Entries of a searchset (the sample policy gives partners no totals).
 std::size_t entries(const rapidjson::Document& d) { return d.HasMember("entry") ? d["entry"].Size() : 0; }
 
@@ -120,12 +131,7 @@ BOOST_AUTO_TEST_CASE(four_sources_one_patient_with_their_identifiers) {
 
   // The person agrees to the befriending service sharing with the ICS (the sample policy gives the
   // charity nothing without explicit consent).
-  created(gp.send("POST", "/fhir/Consent", R"({"resourceType": "Consent", "status": "active",
-    "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
-    "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
-    "patient": {"reference": "Patient/)" + acute_id + R"("}, "dateTime": "2026-11-01",
-    "provision": {"type": "permit", "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
-      "code": "IRCP"}]}, "reference": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "VCF01"}}}]}})"));
+  created(gp.send("POST", "/fhir/Consent", consentFor(acute_id, "permit", "VCF01")));
   // The charity's CSV: no NHS number; name, birth date and postcode find the person.
   auto charity = x.as("vcfse-befriending");
   auto csv = charity.request("POST", "/fhir",
@@ -341,12 +347,7 @@ BOOST_AUTO_TEST_CASE(an_mllp_message_is_decided_as_the_feeds_write) {
   std::string id = created(gp.send("POST", "/fhir/Patient", R"({"resourceType": "Patient", "identifier": [{"system": ")" +
                                                                  std::string(kNhs) + R"(", "value": "9000001110"}],
       "name": [{"family": "Refuser", "given": ["Rita"]}], "gender": "female", "birthDate": "1959-09-09"})"));
-  created(gp.send("POST", "/fhir/Consent", R"({"resourceType": "Consent", "status": "active",
-    "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
-    "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
-    "patient": {"reference": "Patient/)" + id + R"("}, "dateTime": "2026-11-01",
-    "provision": {"type": "deny", "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
-      "code": "IRCP"}]}, "reference": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RX1"}}}]}})"));
+  created(gp.send("POST", "/fhir/Consent", consentFor(id, "deny", "RX1")));
   std::string text = testing::mllpExchange(
       x.gw->gateway().mllpPort(0),
       x.adt("ID5001", "A01", "PID|1||RX1-555000^^^RX1^MR~9000001110^^^NHS^NH||Refuser^Rita||19590909|F", "PV1|1|I|WARD3\r"));
