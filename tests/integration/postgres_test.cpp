@@ -104,6 +104,45 @@ BOOST_AUTO_TEST_CASE(two_gateways_upserting_one_person_make_one_patient) {
   BOOST_CHECK(ids.find("RX1-PG-1") != std::string::npos);
 }
 
+// Merges and $match on PostgreSQL: the references found through the search index, the merge
+// record kept and undone, the review list written.
+BOOST_AUTO_TEST_CASE(merge_unmerge_and_match_over_postgresql) {
+  auto url = testing::freshPostgres();
+  if (!url) return;
+  std::vector<TestPartner> partners = {{"ops-team", "operator", {"TREAT"}, {"system/*.rs"}, "", "", ""}};
+  testing::TestGateway gw("", postgresStorage(*url), partners);
+  auto c = gw.client(gw.token());
+  std::string keep = created(c.send("POST", "/fhir/Patient", R"({"resourceType": "Patient",
+      "name": [{"family": "Brown", "given": ["Peter"]}], "gender": "male", "birthDate": "1950-01-01", "address": [{"postalCode": "LS1 4AP"}]})"));
+  std::string dup = created(c.send("POST", "/fhir/Patient", R"({"resourceType": "Patient",
+      "name": [{"family": "Broun", "given": ["Pete"]}], "gender": "male", "birthDate": "1950-10-01"})"));
+  BOOST_REQUIRE_NE(keep, dup);
+  std::string enc = created(c.send("POST", "/fhir/Encounter", R"({"resourceType": "Encounter", "status": "finished",
+      "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}, "subject": {"reference": "Patient/)" +
+                                                                  dup + R"("}})"));
+  auto ops = gw.client(gw.token("ops-team"));
+  std::string pair = R"({"resourceType": "Parameters", "parameter": [
+      {"name": "source-patient", "valueReference": {"reference": "Patient/)" + dup + R"("}},
+      {"name": "target-patient", "valueReference": {"reference": "Patient/)" + keep + R"("}}]})";
+  auto merged = ops.send("POST", "/fhir/Patient/$merge", pair);
+  BOOST_REQUIRE_MESSAGE(merged.status == 200, merged.body);
+  BOOST_CHECK_EQUAL(std::string(json(c.get("/fhir/Encounter/" + enc))["subject"]["reference"].GetString()), "Patient/" + keep);
+  auto undone = ops.send("POST", "/fhir/Patient/$unmerge", pair);
+  BOOST_REQUIRE_MESSAGE(undone.status == 200, undone.body);
+  BOOST_CHECK_EQUAL(std::string(json(c.get("/fhir/Encounter/" + enc))["subject"]["reference"].GetString()), "Patient/" + dup);
+  // A near miss without a postcode: a new record, listed for review; $match grades it.
+  auto near = c.send("POST", "/fhir/Patient", R"({"resourceType": "Patient",
+      "name": [{"family": "Browne", "given": ["Peter"]}], "gender": "male", "birthDate": "1950-01-01", "address": [{"postalCode": "LS1 9ZZ"}]})");
+  BOOST_CHECK_EQUAL(near.status, 201);
+  auto review = testing::runOnedoor({"identity", "review", "--config", (gw.dir() / "onedoor.json").string(), "--json"});
+  BOOST_CHECK_MESSAGE(review.code == 0 && review.out.find("Patient/" + keep) != std::string::npos, review.out + review.err);
+  auto match = json(c.send("POST", "/fhir/Patient/$match", R"({"resourceType": "Parameters", "parameter": [{"name": "resource",
+      "resource": {"resourceType": "Patient", "name": [{"family": "Brown", "given": ["Peter"]}], "gender": "male",
+      "birthDate": "1950-01-01", "address": [{"postalCode": "LS1 4AP"}]}}]})"));
+  BOOST_REQUIRE(match.HasMember("entry"));
+  BOOST_CHECK_EQUAL(std::string(match["entry"][0]["search"]["extension"][0]["valueCode"].GetString()), "certain");
+}
+
 BOOST_AUTO_TEST_CASE(two_gateways_share_the_outbox_and_the_message_ledger) {
   auto url = testing::freshPostgres();
   if (!url) return;
