@@ -497,7 +497,8 @@ BOOST_AUTO_TEST_CASE(every_audit_record_is_a_readable_audit_event) {
   while (std::getline(lines, line)) {
     auto r = fhir::read(testing::model(), fhir::Format::kJson, line);
     BOOST_CHECK_MESSAGE(r.ok(), "record " << n << ": " << (r.ok() ? "" : r.issues.front().message) << " " << line);
-    BOOST_CHECK(line.find("Amira") == std::string::npos && line.find("07700") == std::string::npos);
+    // The phone number whole: "07700" alone also turns up inside hex ids and hashes now and then.
+    BOOST_CHECK_MESSAGE(line.find("Amira") == std::string::npos && line.find("07700 900123") == std::string::npos, line);
     ++n;
   }
   BOOST_CHECK_GT(n, 50);
