@@ -183,6 +183,13 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   if (ctx.policy == nullptr) return core::invalid("the consent policy has errors:\n" + diags.toString());
   auto engine = std::make_shared<stages::route::RestEngine>(gw->model_, gw->store_, env, indexer, rest);
   engine->setAuditStore(gw->audit_);
+  if (ctx.validator != nullptr) {
+    stages::validate::ValidatorPtr validator = ctx.validator;
+    config::ValidationConfig validation = config->validation;
+    engine->setWriteValidator([validator, validation](const fhir::Node& resource, const std::string& partner) {
+      return stages::validate::checkWrite(*validator, validation, resource, partner);
+    });
+  }
   if (config->identity.enabled) {
     engine->setIdentity(std::make_shared<const stages::identity::Resolver>(gw->model_, config->identity));
   }

@@ -92,6 +92,22 @@ BOOST_AUTO_TEST_CASE(enforce_mode_answers_422_and_stores_nothing) {
   BOOST_CHECK_EQUAL(r.status, 201);
 }
 
+// A patch is validated as a PUT of its result would be: under enforce, a patch that breaks the
+// profile is 422 with the element's path, and the stored version stays.
+BOOST_AUTO_TEST_CASE(a_patch_result_is_validated_like_a_write) {
+  auto r = http.send("PUT", "/fhir/Organization/ics-spa", example("examples/Organization-ics-spa.json"));
+  BOOST_REQUIRE(r.status == 200 || r.status == 201);
+  auto patch = http.request("PATCH", "/fhir/Organization/ics-spa", R"([{"op": "remove", "path": "/identifier"}])",
+                            {{"Content-Type", "application/json-patch+json"}});
+  BOOST_CHECK_EQUAL(patch.status, 422);
+  BOOST_CHECK_MESSAGE(patch.body.find("Organization.identifier") != std::string::npos, patch.body);
+  auto kept = http.get("/fhir/Organization/ics-spa");
+  BOOST_CHECK(kept.body.find("identifier") != std::string::npos);
+  auto fine = http.request("PATCH", "/fhir/Organization/ics-spa", R"([{"op": "replace", "path": "/name", "value": "Single Point of Access"}])",
+                           {{"Content-Type", "application/json-patch+json"}});
+  BOOST_CHECK_MESSAGE(fine.status == 200, fine.body);
+}
+
 BOOST_AUTO_TEST_CASE(a_transaction_with_an_invalid_entry_is_422_and_writes_nothing) {
   std::string tx = R"({"resourceType":"Bundle","type":"transaction","entry":[
     {"resource":{"resourceType":"Patient","name":[{"family":"T"}]},"request":{"method":"POST","url":"Patient"}},

@@ -17,6 +17,7 @@
 #include "search/query.h"
 #include "stages/deliver/messaging.h"
 #include "stages/identity/resolver.h"
+#include "stages/validate/validate_stage.h"
 #include "storage/audit_store.h"
 #include "storage/store.h"
 
@@ -81,6 +82,10 @@ class RestEngine {
   core::Result<WriteResult> remove(storage::WriteTx& tx, const std::string& type,
                                    const std::string& id) const;
 
+  // Validation of writes the validate stage cannot see (a patch's result), as it would validate
+  // them: the issues, and whether they stop the write (set at start-up).
+  using WriteValidator = std::function<validate::WriteCheck(const fhir::Node& resource, const std::string& partner)>;
+  void setWriteValidator(WriteValidator v) { write_validator_ = std::move(v); }
   // Patient identity (set at start-up when the config's identity.enabled).
   void setIdentity(std::shared_ptr<const identity::Resolver> resolver) { identity_ = std::move(resolver); }
   bool identityEnabled() const { return identity_ != nullptr; }
@@ -174,6 +179,7 @@ class RestEngine {
   std::shared_ptr<core::Env> env_;
   std::shared_ptr<const search::Indexer> indexer_;
   std::shared_ptr<const identity::Resolver> identity_;
+  WriteValidator write_validator_;
   RestConfig config_;
 };
 

@@ -321,6 +321,7 @@ void RestEngine::patchInteraction(core::Exchange& ex) const {
     if (!expected) return ex.fail(core::invalid("If-Match must be a version ETag such as W/\"3\""));
   }
   core::Result<WriteResult> result = core::Status::ok();
+  core::Issues found_issues;
   core::Status st = store_->write([&](storage::WriteTx& tx) -> core::Status {
     std::string id = ex.fhir.id;
     if (ex.fhir.conditional) {
@@ -368,11 +369,21 @@ void RestEngine::patchInteraction(core::Exchange& ex) const {
     if (patched.resource.type->name != ex.fhir.type || patched.resource.childValue("id") != id) {
       return core::Status(core::Code::kUnprocessable, "a patch may not change the resource's type or id");
     }
+    if (write_validator_) {
+      // Validated as a PUT of the result would be (the validate stage saw only the patch).
+      validate::WriteCheck check = write_validator_(patched.resource, ex.principal.partner);
+      found_issues = std::move(check.issues);
+      if (check.rejected) return core::Status(core::Code::kUnprocessable, "the patched resource does not validate");
+    }
     GW_RETURN_IF_ERROR(keepServerOwned(tx, patched.resource, id));
     result = update(tx, std::move(patched.resource), id, std::nullopt, "PATCH");
     return result.status();
   });
-  if (!st.isOk()) return ex.fail(st);
+  for (auto& issue : found_issues) ex.issues().push_back(std::move(issue));
+  if (!st.isOk()) {
+    if (st.code() == core::Code::kUnprocessable && !ex.issues().empty()) return ex.respondWithIssues(422);
+    return ex.fail(st);
+  }
   respondWithWrite(ex, *result);
 }
 

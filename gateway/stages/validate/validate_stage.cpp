@@ -37,6 +37,20 @@ WritePolicy writePolicy(const config::ValidationConfig& config, std::string_view
   return p;
 }
 
+WriteCheck checkWrite(const Validator& validator, const config::ValidationConfig& config, const fhir::Node& resource,
+                      std::string_view partner) {
+  WriteCheck out;
+  WritePolicy policy = writePolicy(config, resource.type->name, partner);
+  if (policy.mode == Mode::kOff) return out;
+  ValidationOptions o;
+  o.profiles = policy.profiles;
+  o.unknown_extension_is_error = config.unknown_extension_is_error;
+  out.issues = validator.validate(resource, o);
+  out.rejected = policy.mode == Mode::kEnforce && core::hasErrors(out.issues);
+  std::erase_if(out.issues, [](const core::Issue& i) { return i.severity == core::Severity::kInformation; });
+  return out;
+}
+
 ValidationOptions ValidateStage::options(const std::vector<std::string>& profiles) const {
   ValidationOptions o;
   o.profiles = profiles;
@@ -119,12 +133,10 @@ core::Flow ValidateStage::validateWrite(core::Exchange& ex) const {
   core::Issues issues;
   bool enforce_failed = false;
   auto check = [&](const fhir::Node& resource, const std::string& at) {
-    WritePolicy policy = writePolicy(config_, resource.type->name, ex.principal.partner);
-    if (policy.mode == Mode::kOff) return;
-    auto found = validator_->validate(resource, options(policy.profiles));
-    relocate(found, resource.type->name, at);
-    if (policy.mode == Mode::kEnforce && core::hasErrors(found)) enforce_failed = true;
-    issues.insert(issues.end(), found.begin(), found.end());
+    WriteCheck found = checkWrite(*validator_, config_, resource, ex.principal.partner);
+    relocate(found.issues, resource.type->name, at);
+    enforce_failed = enforce_failed || found.rejected;
+    issues.insert(issues.end(), found.issues.begin(), found.issues.end());
   };
   if (ex.fhir.interaction == Interaction::kBatch) {
     std::size_t i = 0;

@@ -24,6 +24,16 @@ struct WritePolicy {
 };
 WritePolicy writePolicy(const config::ValidationConfig& config, std::string_view type, std::string_view partner);
 
+// Validates `resource` as a write by `partner` in its policy's mode: the issues found (none when
+// the mode is off; information-only results dropped), and whether they stop the write (enforce
+// with errors). Used by the stage and by writes the stage cannot see (a patch's result).
+struct WriteCheck {
+  core::Issues issues;
+  bool rejected = false;
+};
+WriteCheck checkWrite(const Validator& validator, const config::ValidationConfig& config, const fhir::Node& resource,
+                      std::string_view partner);
+
 class ValidateStage : public core::Stage {
  public:
   ValidateStage(ValidatorPtr validator, config::ValidationConfig config)
