@@ -46,8 +46,6 @@ void readIdentity(ObjectReader r, IdentityConfig& id) {
   r.number("review", id.review);
   if (id.review > id.auto_link) r.error("review", "the review threshold must not be above auto_link");
   r.u32("max_candidates", id.max_candidates, false, 1, 10000);
-  std::uint32_t line = 0, col = 0;
-  id.at = r.file().name() + ":" + r.locationOf(line, col);
   r.done();
 }
 

@@ -179,12 +179,11 @@ struct IdentityConfig {
   std::string strong_identifier = "https://fhir.nhs.uk/Id/nhs-number";  // the strong key (check digit)
   std::vector<IdentityRuleConfig> deterministic;                          // default: name, birth date, postcode
   // Weight of each field in the probabilistic score (family, given, birthDate, gender, postcode,
-  // phone); the score is the weighted agreement over all weights, 0..1.
+  // phone); the score is the weighted agreement over the fields both records have, 0..1.
   std::vector<std::pair<std::string, double>> weights;
   double auto_link = 0.9;   // at or above: the same person, linked without a person
   double review = 0.7;      // at or above (below auto_link): a new record, listed for review
-  std::uint32_t max_candidates = 200;  // candidates scored per block (birth date, family name, postcode)
-  std::string at;           // file:line:col, for errors
+  std::uint32_t max_candidates = 200;  // candidates scored per search block (identity/resolver.h)
 };
 
 struct AuditConfig {

@@ -38,6 +38,14 @@ std::vector<std::string> Request::params(std::string_view name) const {
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> Request::conditionParams() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& p : query) {
+    if (p.first != "_format" && p.first != "_pretty") out.push_back(p);
+  }
+  return out;
+}
+
 std::optional<std::string> Request::param(std::string_view name) const {
   for (const auto& [k, v] : query) {
     if (k == name) return v;

@@ -76,6 +76,8 @@ struct Request {
   // All values of a query parameter, in order.
   std::vector<std::string> params(std::string_view name) const;
   std::optional<std::string> param(std::string_view name) const;
+  // The query without _format and _pretty: the criteria of a conditional update, patch or delete.
+  std::vector<std::pair<std::string, std::string>> conditionParams() const;
 };
 
 // The FHIR RESTful interaction a request asks for (https://hl7.org/fhir/R4/http.html).

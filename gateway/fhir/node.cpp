@@ -79,4 +79,18 @@ void Node::removeChildren(std::string_view n) {
 
 Node makeResource(const TypeInfo& type) { return Node(type.name, &type, nullptr); }
 
+void forEachReference(Node& n, const std::function<void(Node& reference)>& f) {
+  if (n.type != nullptr && n.type->name == "Reference") {
+    if (Node* ref = n.child("reference"); ref != nullptr && ref->has_value) f(*ref);
+  }
+  for (auto& c : n.children) forEachReference(c, f);
+}
+
+void forEachReference(const Node& n, const std::function<void(const Node& reference)>& f) {
+  if (n.type != nullptr && n.type->name == "Reference") {
+    if (const Node* ref = n.child("reference"); ref != nullptr && ref->has_value) f(*ref);
+  }
+  for (const auto& c : n.children) forEachReference(c, f);
+}
+
 }  // namespace onedoor::fhir

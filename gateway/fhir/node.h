@@ -11,6 +11,7 @@
 // for non-FHIR formats. Value type; not thread-safe for mutation, safe to read concurrently.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,11 @@ class Node {
   Node& addUntyped(std::string n);
   void removeChildren(std::string_view n);
 };
+
+// Calls `f` on the `reference` of every Reference in `n` that has one (Reference.reference, the
+// string: "Patient/1", "urn:uuid:…", a URL), depth first.
+void forEachReference(Node& n, const std::function<void(Node& reference)>& f);
+void forEachReference(const Node& n, const std::function<void(const Node& reference)>& f);
 
 // A resource node with `resourceType` type and no parent definition.
 Node makeResource(const TypeInfo& type);

@@ -238,29 +238,18 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
 
 void ConsentStage::addPersons(const fhir::Node& n, const std::map<std::string, std::string>& persons,
                               std::vector<std::string>& patients) {
-  if (n.type != nullptr && n.type->name == "Reference") {
-    auto it = persons.find(std::string(n.childValue("reference")));
+  fhir::forEachReference(n, [&](const fhir::Node& ref) {
+    auto it = persons.find(ref.value);
     if (it != persons.end() && std::find(patients.begin(), patients.end(), it->second) == patients.end()) {
       patients.push_back(it->second);
     }
-  }
-  for (const auto& c : n.children) addPersons(c, persons, patients);
+  });
 }
 
 std::string ConsentStage::personOf(const fhir::Node& patient) const {
   if (!identity_) return "";
-  identity::PatientFinder find = [&](const identity::SearchParams& params,
-                                     std::size_t limit) -> core::Result<std::vector<storage::ResourceRecord>> {
-    GW_ASSIGN_OR_RETURN(auto q, search::parseQuery(indexer_->registry(), *model_, {"Patient"}, params, true, {}));
-    q.count = static_cast<std::uint32_t>(limit);
-    q.total = "none";
-    GW_ASSIGN_OR_RETURN(auto page, store_->search(q));
-    return std::move(page.matches);
-  };
-  auto found = identity_->candidates(patient, find);
-  if (!found.isOk() || found->empty()) return "";
-  const auto& best = found->front().comparison;
-  if (best.grade != identity::Grade::kCertain && best.grade != identity::Grade::kProbable) return "";
+  auto found = identity_->candidates(patient, identity::storeFinder(*store_, indexer_->registry(), *model_));
+  if (!found.isOk() || found->empty() || !identity::linksAutomatically(found->front().comparison.grade)) return "";
   return "Patient/" + found->front().record.id;
 }
 
@@ -270,11 +259,7 @@ core::Flow ConsentStage::decidePatch(core::Exchange& ex, const Requester& who, P
   const auto& fr = ex.fhir;
   std::vector<std::string> jsons;
   if (fr.conditional) {
-    std::vector<std::pair<std::string, std::string>> params;
-    for (const auto& p : ex.request.query) {
-      if (p.first != "_format" && p.first != "_pretty") params.push_back(p);
-    }
-    auto q = search::parseQuery(indexer_->registry(), *model_, {fr.type}, params, false, {});
+    auto q = search::parseQuery(indexer_->registry(), *model_, {fr.type}, ex.request.conditionParams(), false, {});
     if (!q.isOk()) return core::Flow::kContinue;  // the route stage reports the bad condition
     q->count = 2;
     q->total = "none";

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "stages/parse/rest_url.h"
+
 namespace onedoor::stages::deliver {
 
 std::string messageEvent(const fhir::Node& bundle) {
@@ -21,7 +23,12 @@ core::Result<std::shared_ptr<const Router>> Router::make(config::GatewayConfigPt
     Route route;
     route.config = &rc;
     if (!rc.to_search.empty()) {
-      auto q = r->query(rc, "Patient/example");
+      auto mark = rc.to_search.find('?');  // checked at load: Type?parameters
+      route.search_type = rc.to_search.substr(0, mark);
+      auto params = parse::splitQuery(rc.to_search.substr(mark + 1));
+      if (!params.isOk()) return core::invalid(rc.at + ": route " + rc.name + ": 'to_search': " + params.status().message());
+      route.search_params = std::move(params).value();
+      auto q = r->query(route, "Patient/example");
       if (!q.isOk()) return core::invalid(rc.at + ": route " + rc.name + ": 'to_search': " + q.status().message());
     }
     for (auto [text, into] : {std::pair{&rc.when, &route.when}, std::pair{&rc.to_ods, &route.to_ods},
@@ -37,27 +44,17 @@ core::Result<std::shared_ptr<const Router>> Router::make(config::GatewayConfigPt
   return std::shared_ptr<const Router>(std::move(r));
 }
 
-core::Result<search::SearchQuery> Router::query(const config::RouteConfig& route, const std::string& patient) const {
-  const std::string& text = route.to_search;
-  auto q = text.find('?');
-  std::string type = text.substr(0, q);
-  std::vector<std::pair<std::string, std::string>> params;
-  for (std::size_t start = q + 1; start < text.size();) {
-    auto amp = text.find('&', start);
-    std::string pair = text.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
-    start = amp == std::string::npos ? text.size() : amp + 1;
-    if (pair.empty()) continue;
-    auto eq = pair.find('=');
-    std::string value = eq == std::string::npos ? "" : pair.substr(eq + 1);
-    for (auto at = value.find("{patient}"); at != std::string::npos; at = value.find("{patient}")) {
+core::Result<search::SearchQuery> Router::query(const Route& route, const std::string& patient) const {
+  auto params = route.search_params;
+  for (auto& [name, value] : params) {
+    for (auto at = value.find("{patient}"); at != std::string::npos; at = value.find("{patient}", at + patient.size())) {
       value.replace(at, 9, patient);
     }
-    params.emplace_back(pair.substr(0, eq), value);
   }
   search::QueryLimits limits;
   limits.default_count = 100;
   limits.max_count = 100;
-  GW_ASSIGN_OR_RETURN(auto parsed, search::parseQuery(*registry_, *model_, {type}, params, false, limits));
+  GW_ASSIGN_OR_RETURN(auto parsed, search::parseQuery(*registry_, *model_, {route.search_type}, params, false, limits));
   parsed.total = "none";
   return parsed;
 }
@@ -101,7 +98,7 @@ core::Result<std::vector<Recipient>> Router::recipients(const fhir::Node& bundle
     }
     if (route.to_search_ods && search) {
       for (const auto& patient : patients) {
-        GW_ASSIGN_OR_RETURN(auto q, query(rc, patient));
+        GW_ASSIGN_OR_RETURN(auto q, query(route, patient));
         auto found = search(q);
         if (!found.isOk()) return core::invalid(rc.at + ": route " + rc.name + ": 'to_search': " + found.status().message());
         for (const auto& match : *found) {

@@ -53,11 +53,14 @@ class Router {
     std::unique_ptr<fhirpath::Expression> when;
     std::unique_ptr<fhirpath::Expression> to_ods;
     std::unique_ptr<fhirpath::Expression> to_search_ods;
+    // to_search split once: its type, and its parameters with `{patient}` still in them.
+    std::string search_type;
+    std::vector<std::pair<std::string, std::string>> search_params;
   };
   Router(config::GatewayConfigPtr config, fhir::ModelPtr model, std::shared_ptr<const search::SearchParamRegistry> registry)
       : config_(std::move(config)), model_(std::move(model)), registry_(std::move(registry)) {}
   // The search of `route` for `patient`.
-  core::Result<search::SearchQuery> query(const config::RouteConfig& route, const std::string& patient) const;
+  core::Result<search::SearchQuery> query(const Route& route, const std::string& patient) const;
   void addByOds(const fhirpath::Collection& values, const std::string& route,
                 const std::function<void(const config::PartnerConfig*, const std::string&)>& add) const;
   config::GatewayConfigPtr config_;

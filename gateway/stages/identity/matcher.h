@@ -21,6 +21,9 @@ enum class Grade {
 // "certain", "probable", "possible", "certainly-not" (http://hl7.org/fhir/match-grade); "" for kNone.
 std::string gradeCode(Grade grade);
 
+// Whether a pair so graded is the same person without a person deciding (certain or probable).
+inline bool linksAutomatically(Grade grade) { return grade == Grade::kCertain || grade == Grade::kProbable; }
+
 struct Comparison {
   Grade grade = Grade::kNone;
   double score = 0;    // 0..1

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "fhir/codec.h"
+#include "search/query.h"
 
 namespace onedoor::stages::identity {
 
@@ -16,6 +17,17 @@ std::string replacedBy(const fhir::Node& patient) {
     }
   }
   return "";
+}
+
+PatientFinder storeFinder(storage::Store& store, const search::SearchParamRegistry& registry, const fhir::Model& model) {
+  return [&store, &registry, &model](const SearchParams& params,
+                                     std::size_t limit) -> core::Result<std::vector<storage::ResourceRecord>> {
+    GW_ASSIGN_OR_RETURN(auto q, search::parseQuery(registry, model, {"Patient"}, params, true, {}));
+    q.count = static_cast<std::uint32_t>(limit);
+    q.total = "none";
+    GW_ASSIGN_OR_RETURN(auto page, store.search(q));
+    return std::move(page.matches);
+  };
 }
 
 core::Result<std::vector<Candidate>> Resolver::candidates(const fhir::Node& patient, const PatientFinder& find,

@@ -1,7 +1,7 @@
 #pragma once
 // Finds the Patients that may be the person a Patient resource describes: candidates are blocked
-// by search (the NHS number, then birth date, family name and postcode, each at most
-// max_candidates), compared by the Matcher and ranked. Used inside a write transaction (upserts)
+// by search (the NHS number; the birth date, and with day and month swapped; the postcode with
+// the family name — each at most max_candidates), compared by the Matcher and ranked. Used inside a write transaction (upserts)
 // and outside one ($match); the search is passed in. Thread-safe.
 
 #include <functional>
@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "fhir/model.h"
 #include "fhir/node.h"
+#include "search/search_param.h"
 #include "stages/identity/matcher.h"
 #include "storage/store.h"
 
@@ -30,6 +31,10 @@ struct Candidate {
 
 // The Patient `patient` replaced by, if it was merged into another (Patient.link replaced-by); "".
 std::string replacedBy(const fhir::Node& patient);
+
+// A finder searching `store` (committed data, outside any write), for $match and the consent
+// stage's look ahead.
+PatientFinder storeFinder(storage::Store& store, const search::SearchParamRegistry& registry, const fhir::Model& model);
 
 class Resolver {
  public:

@@ -194,4 +194,20 @@ core::Status interpret(const fhir::Model& model, std::string_view method, std::s
   return core::Status(core::Code::kNotFound, "unknown URL");
 }
 
+core::Result<std::vector<std::pair<std::string, std::string>>> splitQuery(const std::string& query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t start = 0;
+  while (start < query.size()) {
+    auto amp = query.find('&', start);
+    std::string pair = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    start = amp == std::string::npos ? query.size() : amp + 1;
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    GW_ASSIGN_OR_RETURN(std::string k, percentDecode(pair.substr(0, eq)));
+    GW_ASSIGN_OR_RETURN(std::string v, percentDecode(eq == std::string::npos ? "" : pair.substr(eq + 1)));
+    out.emplace_back(std::move(k), std::move(v));
+  }
+  return out;
+}
+
 }  // namespace onedoor::stages::parse

@@ -15,6 +15,8 @@ bool isValidId(std::string_view id);
 
 // Decodes %XX escapes; fails on a malformed escape or a decoded NUL/control byte.
 core::Result<std::string> percentDecode(std::string_view s);
+// Splits "a=1&b=2" (percent-encoded) into decoded pairs, in order.
+core::Result<std::vector<std::pair<std::string, std::string>>> splitQuery(const std::string& query);
 
 // Fills `out` from method and path (the part below the FHIR base, e.g. "/Patient/1/_history").
 core::Status interpret(const fhir::Model& model, std::string_view method, std::string_view path,

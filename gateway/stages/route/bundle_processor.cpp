@@ -50,14 +50,6 @@ std::string statusText(int status) {
   }
 }
 
-template <typename F>
-void forEachReference(fhir::Node& n, const F& f) {
-  if (n.type != nullptr && n.type->name == "Reference") {
-    if (fhir::Node* ref = n.child("reference"); ref != nullptr && ref->has_value) f(*ref);
-  }
-  for (auto& c : n.children) forEachReference(c, f);
-}
-
 core::Status atEntry(const EntryPlan& p, const core::Status& st) {
   return core::Status(st.code(), "entry " + std::to_string(p.index) + ": " + st.message(),
                       "Bundle.entry[" + std::to_string(p.index) + "]");
@@ -133,6 +125,14 @@ void RestEngine::bundle(core::Exchange& ex) const {
                                                            std::to_string(config_.max_bundle_entries)));
   }
 
+  // A Patient entry that makes a new resource is matched now, so that references to the entry
+  // point at the Patient it becomes.
+  auto matchPatient = [&](storage::WriteTx& tx, EntryPlan& p) -> core::Status {
+    if (!identityEnabled() || p.request.type != "Patient" || !p.resource) return core::Status::ok();
+    GW_ASSIGN_OR_RETURN(p.identity, resolvePatient(tx, *p.resource));
+    if (!p.identity->patient.empty()) p.id = p.identity->patient;
+    return core::Status::ok();
+  };
   // Decides the id each write entry targets (conditional ones search inside the transaction).
   auto decide = [&](storage::WriteTx& tx, EntryPlan& p) -> core::Status {
     Interaction i = p.request.interaction;
@@ -150,11 +150,7 @@ void RestEngine::bundle(core::Exchange& ex) const {
         }
       }
       p.id = env_->uuid();
-      if (identityEnabled() && p.request.type == "Patient" && p.resource) {
-        // Matched now, so that references to this entry point at the Patient it becomes.
-        GW_ASSIGN_OR_RETURN(p.identity, resolvePatient(tx, *p.resource));
-        if (!p.identity->patient.empty()) p.id = p.identity->patient;
-      }
+      GW_RETURN_IF_ERROR(matchPatient(tx, p));
     } else if (i == Interaction::kUpdate || i == Interaction::kDelete) {
       p.id = p.request.id;
       if (p.request.conditional) {
@@ -168,10 +164,7 @@ void RestEngine::bundle(core::Exchange& ex) const {
         } else {
           std::string body_id(p.resource->childValue("id"));
           p.id = body_id.empty() ? env_->uuid() : body_id;
-          if (identityEnabled() && p.request.type == "Patient") {
-            GW_ASSIGN_OR_RETURN(p.identity, resolvePatient(tx, *p.resource));
-            if (!p.identity->patient.empty()) p.id = p.identity->patient;
-          }
+          GW_RETURN_IF_ERROR(matchPatient(tx, p));
         }
       }
     }
@@ -233,7 +226,7 @@ void RestEngine::bundle(core::Exchange& ex) const {
   auto rewrite = [&](storage::WriteTx& tx, EntryPlan& p, const std::map<std::string, std::string>& ids) -> core::Status {
     if (!p.resource) return core::Status::ok();
     core::Status st;
-    forEachReference(*p.resource, [&](fhir::Node& ref) {
+    fhir::forEachReference(*p.resource, [&](fhir::Node& ref) {
       if (!st.isOk()) return;
       if (auto it = ids.find(ref.value); it != ids.end()) {
         ref.value = it->second;

@@ -16,6 +16,7 @@
 #include "search/indexer.h"
 #include "search/query.h"
 #include "stages/deliver/messaging.h"
+#include "stages/parse/rest_url.h"
 #include "stages/identity/resolver.h"
 #include "stages/validate/validate_stage.h"
 #include "storage/audit_store.h"
@@ -187,7 +188,7 @@ class RestEngine {
 std::string etagFor(std::int64_t version);
 std::optional<std::int64_t> versionFromEtag(const std::string& etag);
 // Splits "a=1&b=2" (percent-encoded) into pairs.
-core::Result<std::vector<std::pair<std::string, std::string>>> splitQuery(const std::string& query);
+using parse::splitQuery;
 // Parses stored JSON (trusted) back into a Node.
 core::Result<fhir::Node> parseStored(const fhir::Model& model, const std::string& json);
 

@@ -38,20 +38,11 @@ bool hasIdentifier(const fhir::Node& patient, const fhir::Node& id) {
   return false;
 }
 
-// Calls `f` on every Reference.reference value in `n`.
-template <typename F>
-void forEachReferenceValue(fhir::Node& n, const F& f) {
-  if (n.type != nullptr && n.type->name == "Reference") {
-    if (fhir::Node* r = n.child("reference")) f(*r);
-  }
-  for (auto& c : n.children) forEachReferenceValue(c, f);
-}
-
 // Points every reference to Patient/`from` at Patient/`to`; true if any changed.
 bool repoint(fhir::Node& resource, const std::string& from, const std::string& to, const std::string& base) {
   bool changed = false;
   const std::string relative = "Patient/" + from, absolute = base + "/Patient/" + from;
-  forEachReferenceValue(resource, [&](fhir::Node& ref) {
+  fhir::forEachReference(resource, [&](fhir::Node& ref) {
     if (ref.value == relative || ref.value == absolute) {
       ref.value = "Patient/" + to;
       changed = true;
@@ -77,9 +68,17 @@ void removeLink(fhir::Node& patient, const std::string& other, const std::string
            cs.end());
 }
 
+// Patient.link is the server's (merges): `incoming` gets the kept record's links, whatever it said.
+void keepLinks(const fhir::Node& kept, fhir::Node& incoming) {
+  incoming.removeChildren("link");
+  for (const fhir::Node* l : kept.childrenNamed("link")) {
+    if (fhir::Node* n = incoming.add("link")) *n = *l;
+  }
+}
+
 // The Patient a partner sends, absorbed into the one already kept for that person: the incoming
-// details win where given, the kept ones fill the gaps; identifiers of systems the incoming
-// resource does not carry are kept (another partner's MRN stays); links stay the server's.
+// details win where given, the kept ones fill the gaps; the kept identifiers stay (another
+// partner's MRN), except a kept NHS number the incoming one replaces; links stay the server's.
 fhir::Node absorb(const fhir::Node& kept, fhir::Node incoming, const std::string& strong_system) {
   std::set<std::string> given_names;
   for (const auto& c : incoming.children) given_names.insert(c.jsonName());
@@ -89,22 +88,16 @@ fhir::Node absorb(const fhir::Node& kept, fhir::Node incoming, const std::string
     if (given_names.count(name) > 0) continue;
     if (fhir::Node* n = incoming.add(name)) *n = c;
   }
-  std::set<std::string> systems;
-  for (const fhir::Node* id : incoming.childrenNamed("identifier")) systems.insert(std::string(id->childValue("system")));
+  bool incoming_strong = false;
+  for (const fhir::Node* id : incoming.childrenNamed("identifier")) incoming_strong |= id->childValue("system") == strong_system;
   for (const fhir::Node* id : kept.childrenNamed("identifier")) {
-    if (systems.count(std::string(id->childValue("system"))) > 0 && !hasIdentifier(incoming, *id)) {
-      // The same system with another value: the strong key is one per person, so the incoming
-      // value stands; a partner's local system may hold several (kept).
-      if (id->childValue("system") == strong_system) continue;
-    }
-    if (!hasIdentifier(incoming, *id)) {
-      if (fhir::Node* n = incoming.add("identifier")) *n = *id;
-    }
+    if (hasIdentifier(incoming, *id)) continue;
+    // The strong key is one per person: the incoming NHS number stands. A partner's local
+    // system may hold several values: all kept.
+    if (incoming_strong && id->childValue("system") == strong_system) continue;
+    if (fhir::Node* n = incoming.add("identifier")) *n = *id;
   }
-  incoming.removeChildren("link");
-  for (const fhir::Node* l : kept.childrenNamed("link")) {
-    if (fhir::Node* n = incoming.add("link")) *n = *l;
-  }
+  keepLinks(kept, incoming);
   return incoming;
 }
 
@@ -141,6 +134,27 @@ void RestEngine::canonicalNhsNumbers(fhir::Node& patient) const {
   }
 }
 
+core::Status RestEngine::keepServerOwned(storage::WriteTx& tx, fhir::Node& resource, const std::string& id) const {
+  if (resource.type == nullptr || resource.type->name != "Patient" || !identity_) return core::Status::ok();
+  canonicalNhsNumbers(resource);
+  GW_ASSIGN_OR_RETURN(auto current, tx.current("Patient", id));
+  if (!current || current->deleted) {
+    resource.removeChildren("link");
+    return core::Status::ok();
+  }
+  GW_ASSIGN_OR_RETURN(fhir::Node kept, parseStored(*model_, current->json));
+  // Identifiers of systems the update does not carry are other partners' (the cross-reference):
+  // they stay. A partner's own system is its to change.
+  std::set<std::string> systems;
+  for (const fhir::Node* i : resource.childrenNamed("identifier")) systems.insert(std::string(i->childValue("system")));
+  for (const fhir::Node* i : kept.childrenNamed("identifier")) {
+    if (systems.count(std::string(i->childValue("system"))) > 0) continue;
+    if (fhir::Node* n = resource.add("identifier")) *n = *i;
+  }
+  keepLinks(kept, resource);
+  return core::Status::ok();
+}
+
 core::Result<IdentityDecision> RestEngine::resolvePatient(storage::WriteTx& tx, const fhir::Node& patient) const {
   IdentityDecision d;
   if (!identity_) return d;
@@ -153,18 +167,15 @@ core::Result<IdentityDecision> RestEngine::resolvePatient(storage::WriteTx& tx, 
   GW_ASSIGN_OR_RETURN(auto candidates, identity_->candidates(patient, find));
   // Two records that both score as the same person, without the strong key to tell them apart:
   // a person decides which (if either) it is.
-  auto strong = [](const identity::Candidate& c) {
-    return c.comparison.grade == identity::Grade::kCertain || c.comparison.grade == identity::Grade::kProbable;
-  };
-  bool ambiguous = candidates.size() > 1 && strong(candidates[1]) && candidates[0].comparison.reason != "NHS number";
+  bool ambiguous = candidates.size() > 1 && identity::linksAutomatically(candidates[1].comparison.grade) &&
+                   candidates[0].comparison.reason != "NHS number";
   for (auto& c : candidates) {
     if (ambiguous) {
       c.comparison.reason = "more than one record matches: " + c.comparison.reason;
       d.review.push_back({c.record.id, c.comparison});
       continue;
     }
-    bool strong = c.comparison.grade == identity::Grade::kCertain || c.comparison.grade == identity::Grade::kProbable;
-    if (strong && d.patient.empty()) {
+    if (identity::linksAutomatically(c.comparison.grade) && d.patient.empty()) {
       d.patient = c.record.id;
       d.comparison = c.comparison;
     } else {
@@ -375,15 +386,7 @@ void RestEngine::matchOperation(core::Exchange& ex) const {
   if (patient == nullptr || patient->type == nullptr || patient->type->name != "Patient") {
     return ex.fail(core::invalid("$match needs parameter 'resource' holding a Patient", "Parameters.parameter"));
   }
-  identity::PatientFinder find = [&](const identity::SearchParams& params,
-                                     std::size_t limit) -> core::Result<std::vector<storage::ResourceRecord>> {
-    GW_ASSIGN_OR_RETURN(search::SearchQuery q, parseSearch("Patient", params, true));
-    q.count = static_cast<std::uint32_t>(limit);
-    q.total = "none";
-    GW_ASSIGN_OR_RETURN(auto page, store_->search(q));
-    return std::move(page.matches);
-  };
-  auto candidates = identity_->candidates(*patient, find);
+  auto candidates = identity_->candidates(*patient, identity::storeFinder(*store_, indexer_->registry(), *model_));
   if (!candidates.isOk()) return ex.fail(candidates.status());
   BundleBuilder bundle(*model_, "searchset");
   std::size_t n = 0;

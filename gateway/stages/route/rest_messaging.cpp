@@ -149,6 +149,7 @@ core::Status RestEngine::keepMessagePatients(storage::WriteTx& tx, const fhir::N
     patient.removeChildren("link");
     patient.removeChildren("id");
     patient.removeChildren("meta");
+    if (patient.childrenNamed("identifier").empty()) continue;  // nothing to know the person by
     // Upserted by the first identifier that finds a kept Patient; else matched as a new one.
     std::string target;
     for (const fhir::Node* id : patient.childrenNamed("identifier")) {
@@ -160,7 +161,6 @@ core::Status RestEngine::keepMessagePatients(storage::WriteTx& tx, const fhir::N
         break;
       }
     }
-    if (patient.childrenNamed("identifier").empty()) continue;  // nothing to know the person by
     if (target.empty()) {
       GW_ASSIGN_OR_RETURN(auto w, create(tx, std::move(patient), ""));
       target = w.record.id;

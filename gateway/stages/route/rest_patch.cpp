@@ -325,11 +325,7 @@ void RestEngine::patchInteraction(core::Exchange& ex) const {
   core::Status st = store_->write([&](storage::WriteTx& tx) -> core::Status {
     std::string id = ex.fhir.id;
     if (ex.fhir.conditional) {
-      std::vector<std::pair<std::string, std::string>> params;
-      for (const auto& p : ex.request.query) {
-        if (p.first != "_format" && p.first != "_pretty") params.push_back(p);
-      }
-      GW_ASSIGN_OR_RETURN(auto found, matches(tx, ex.fhir.type, params));
+      GW_ASSIGN_OR_RETURN(auto found, matches(tx, ex.fhir.type, ex.request.conditionParams()));
       if (found.size() > 1) {
         return core::Status(core::Code::kPrecondition, "the condition of this conditional patch matches more than one resource");
       }

@@ -9,22 +9,6 @@ namespace onedoor::stages::route {
 
 using core::Interaction;
 
-core::Result<std::vector<std::pair<std::string, std::string>>> splitQuery(const std::string& query) {
-  std::vector<std::pair<std::string, std::string>> out;
-  std::size_t start = 0;
-  while (start < query.size()) {
-    auto amp = query.find('&', start);
-    std::string pair = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
-    start = amp == std::string::npos ? query.size() : amp + 1;
-    if (pair.empty()) continue;
-    auto eq = pair.find('=');
-    GW_ASSIGN_OR_RETURN(std::string k, parse::percentDecode(pair.substr(0, eq)));
-    GW_ASSIGN_OR_RETURN(std::string v, parse::percentDecode(eq == std::string::npos ? "" : pair.substr(eq + 1)));
-    out.emplace_back(std::move(k), std::move(v));
-  }
-  return out;
-}
-
 core::Result<search::SearchQuery> RestEngine::parseSearch(
     const std::string& type, const std::vector<std::pair<std::string, std::string>>& params, bool lenient) const {
   search::QueryLimits limits;

@@ -40,14 +40,6 @@ std::optional<std::int64_t> ifMatch(const core::Exchange& ex, core::Status& erro
   return v;
 }
 
-std::vector<std::pair<std::string, std::string>> conditionParams(const core::Request& req) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& p : req.query) {
-    if (p.first != "_format" && p.first != "_pretty") out.push_back(p);
-  }
-  return out;
-}
-
 core::Status tooMany(const std::string& what) {
   return core::Status(core::Code::kPrecondition, "the condition of this conditional " + what +
                                                      " matches more than one resource");
@@ -84,30 +76,6 @@ core::Result<std::vector<storage::ResourceRecord>> RestEngine::matches(
   }
   if (out.size() > 2) out.resize(2);
   return out;
-}
-
-core::Status RestEngine::keepServerOwned(storage::WriteTx& tx, fhir::Node& resource, const std::string& id) const {
-  if (resource.type == nullptr || resource.type->name != "Patient" || !identity_) return core::Status::ok();
-  canonicalNhsNumbers(resource);
-  GW_ASSIGN_OR_RETURN(auto current, tx.current("Patient", id));
-  if (!current || current->deleted) {
-    resource.removeChildren("link");
-    return core::Status::ok();
-  }
-  GW_ASSIGN_OR_RETURN(fhir::Node kept, parseStored(*model_, current->json));
-  // Identifiers of systems the update does not carry are other partners' (the cross-reference):
-  // they stay. Links are the server's (merges).
-  std::vector<std::string> systems;
-  for (const fhir::Node* i : resource.childrenNamed("identifier")) systems.emplace_back(i->childValue("system"));
-  for (const fhir::Node* i : kept.childrenNamed("identifier")) {
-    if (std::find(systems.begin(), systems.end(), std::string(i->childValue("system"))) != systems.end()) continue;
-    if (fhir::Node* n = resource.add("identifier")) *n = *i;
-  }
-  resource.removeChildren("link");
-  for (const fhir::Node* l : kept.childrenNamed("link")) {
-    if (fhir::Node* n = resource.add("link")) *n = *l;
-  }
-  return core::Status::ok();
 }
 
 core::Result<WriteResult> RestEngine::create(storage::WriteTx& tx, fhir::Node resource,
@@ -210,7 +178,7 @@ void RestEngine::updateInteraction(core::Exchange& ex) const {
   core::Status st = store_->write([&](storage::WriteTx& tx) -> core::Status {
     std::string id = ex.fhir.id;
     if (ex.fhir.conditional) {
-      GW_ASSIGN_OR_RETURN(auto found, matches(tx, ex.fhir.type, conditionParams(ex.request)));
+      GW_ASSIGN_OR_RETURN(auto found, matches(tx, ex.fhir.type, ex.request.conditionParams()));
       if (found.size() > 1) return tooMany("update");
       if (found.size() == 1) {
         id = found.front().id;
@@ -240,7 +208,7 @@ void RestEngine::deleteInteraction(core::Exchange& ex) const {
   core::Status st = store_->write([&](storage::WriteTx& tx) -> core::Status {
     std::string id = ex.fhir.id;
     if (ex.fhir.conditional) {
-      GW_ASSIGN_OR_RETURN(auto found, matches(tx, ex.fhir.type, conditionParams(ex.request)));
+      GW_ASSIGN_OR_RETURN(auto found, matches(tx, ex.fhir.type, ex.request.conditionParams()));
       if (found.size() > 1) return tooMany("delete");
       if (found.empty()) {
         WriteResult none;
