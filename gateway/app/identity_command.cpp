@@ -7,35 +7,19 @@
 #include <iomanip>
 #include <iostream>
 
+#include "app/cli_audit.h"
 #include "app/cli_options.h"
 #include "app/command.h"
 #include "app/gateway.h"
 #include "fhir/codec.h"
-#include "stages/audit/audit_event.h"
 
 namespace onedoor::app {
 namespace {
 
 // Who looked or decided, as an audit record: the listing shows patient details.
 core::Status recordReview(storage::AuditStore& audit, const std::string& action, const std::vector<std::string>& patients) {
-  static const fhir::Model kEmpty;
-  core::Exchange ex(kEmpty);
-  const char* user = std::getenv("USER");
-  ex.request.transport = "cli";
-  ex.request.endpoint = "identity";
-  ex.request.method = action == "review" ? "GET" : "POST";
-  ex.request.path = "/identity/" + action;
-  ex.request_id = core::Env::real()->uuid();
-  ex.fhir.interaction = core::Interaction::kOperation;
-  ex.fhir.operation = "identity-" + action;
-  ex.principal.partner = std::string("cli:") + (user != nullptr && *user != '\0' ? user : "unknown");
-  ex.principal.purpose = "HOPERAT";
-  ex.audit.patients = patients;
-  ex.response.status = 200;
-  auto now = std::chrono::system_clock::now();
-  auto event = stages::audit::auditEvent(ex, core::Env::real()->uuid(), core::formatInstant(now), core::epochMillis(now),
-                                         "onedoor identity (command line)");
-  return audit.append(std::move(event.json), std::move(event.facts)).status();
+  return recordCliAction(audit, {"identity", action == "review" ? "GET" : "POST", "/identity/" + action, "identity-" + action,
+                                 patients, {}, "onedoor identity (command line)"});
 }
 
 // "Sheikh, Amira 1990-04-02 LS1 4AP" for a stored Patient; "(gone)" if it is not there.

@@ -3,10 +3,10 @@
 #include <iomanip>
 #include <iostream>
 
+#include "app/cli_audit.h"
 #include "app/cli_options.h"
 #include "app/command.h"
 #include "app/gateway.h"
-#include "stages/audit/audit_event.h"
 #include "stages/deliver/outbox.h"
 
 namespace onedoor::app {
@@ -23,25 +23,10 @@ std::string when(std::int64_t ms) {
 // Replaying or discarding a message is recorded in the audit log, as the operator's action.
 core::Status recordOperatorAction(storage::AuditStore& audit, const std::string& action,
                                   const stages::deliver::OutboxEntry& m) {
-  static const fhir::Model kEmpty;
-  core::Exchange ex(kEmpty);
-  const char* user = std::getenv("USER");
-  ex.request.transport = "cli";
-  ex.request.endpoint = "delivery";
-  ex.request.method = "POST";
-  ex.request.path = "/outbox/" + std::to_string(m.id) + "/" + action;
-  ex.request_id = core::Env::real()->uuid();
-  ex.fhir.interaction = core::Interaction::kOperation;
-  ex.fhir.operation = "outbox-" + action;
-  ex.principal.partner = std::string("cli:") + (user != nullptr && *user != '\0' ? user : "unknown");
-  ex.principal.purpose = "HOPERAT";
-  if (m.ordering_key.rfind("Patient/", 0) == 0) ex.audit.patients.push_back(m.ordering_key);
-  ex.audit.entities.push_back({"urn:onedoor:outbox:" + std::to_string(m.id), {}});
-  ex.response.status = 200;
-  auto now = std::chrono::system_clock::now();
-  auto event = stages::audit::auditEvent(ex, core::Env::real()->uuid(), core::formatInstant(now), core::epochMillis(now),
-                                         "onedoor outbox (command line)");
-  return audit.append(std::move(event.json), std::move(event.facts)).status();
+  CliAction a{"delivery", "POST", "/outbox/" + std::to_string(m.id) + "/" + action, "outbox-" + action, {},
+              {"urn:onedoor:outbox:" + std::to_string(m.id)}, "onedoor outbox (command line)"};
+  if (m.ordering_key.rfind("Patient/", 0) == 0) a.patients.push_back(m.ordering_key);
+  return recordCliAction(audit, a);
 }
 
 }  // namespace
