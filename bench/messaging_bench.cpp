@@ -6,7 +6,8 @@
 // stages are off (auth.required false); each recipient is still decided by the routing table and
 // the consent evaluator, and every acknowledged message is in the store and outbox before the
 // answer. JSON lines for bench/run.sh. Profiling knobs: ONEDOOR_BENCH_SENDERS=N (one HTTP run
-// with N senders), ONEDOOR_BENCH_WORKERS=N (delivery workers, 16 unless set).
+// with N senders), ONEDOOR_BENCH_WORKERS=N (delivery workers, 16 unless set),
+// ONEDOOR_BENCH_KEEP=1 (keep the databases for a look).
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -240,6 +241,10 @@ int messagingBench(const std::vector<std::string>& args) {
             << R"(,"acks_s":)" << static_cast<double>(mllp_acked.load()) / mllp_s << "}\n";
   (*gw)->stop();
   receiver.stopAll(true);
-  std::filesystem::remove_all(dir);
+  if (std::getenv("ONEDOOR_BENCH_KEEP") == nullptr) {
+    std::filesystem::remove_all(dir);
+  } else {
+    std::cerr << "kept " << dir.string() << "\n";
+  }
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace onedoor::core {
@@ -23,11 +24,21 @@ class RealEnv : public Env {
     return std::chrono::system_clock::now();
   }
   std::string uuid() override {
-    unsigned char b[16];
-    if (RAND_bytes(b, sizeof b) != 1) {
-      // OpenSSL's CSPRNG failing means the process cannot be trusted to make identifiers.
-      std::abort();
+    // OpenSSL's CSPRNG, drawn 4 KiB at a time per thread: one call per UUID takes locks that
+    // every request thread and the store's writer contend for.
+    thread_local unsigned char pool[4096];
+    thread_local std::size_t used = sizeof pool;
+    if (used + 16 > sizeof pool) {
+      if (RAND_bytes(pool, sizeof pool) != 1) {
+        // OpenSSL's CSPRNG failing means the process cannot be trusted to make identifiers.
+        std::abort();
+      }
+      used = 0;
     }
+    unsigned char b[16];
+    std::memcpy(b, pool + used, sizeof b);
+    std::memset(pool + used, 0, sizeof b);  // each draw used once
+    used += sizeof b;
     b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
     b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
     return formatUuid(b);

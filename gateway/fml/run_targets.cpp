@@ -1,9 +1,9 @@
 // Putting values into the target tree: the elements rules name (typed by the model, choice
 // elements by what goes in), values and copies, references, and the parameters of transforms.
-#include <Poco/UUIDGenerator.h>
 
 #include <cstdint>
 
+#include "core/env.h"
 #include "fml/run.h"
 
 namespace onedoor::fml {
@@ -197,8 +197,8 @@ std::string Run::text(const Group& g, const Rule& r, const Target& t, std::size_
 }
 
 std::string Run::newUuid() {
-  return options_.uuid ? options_.uuid()
-                       : Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+  // OpenSSL's generator: Poco's reopens /dev/urandom for every UUID.
+  return options_.uuid ? options_.uuid() : core::Env::real()->uuid();
 }
 
 std::string Run::referenceOf(TNode& n) {

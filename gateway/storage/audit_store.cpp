@@ -135,27 +135,29 @@ class SqliteAuditStore : public AuditStore {
     return done.get();
   }
 
-  core::Status appendAll(std::vector<AuditEntry> entries) override {
-    std::vector<std::future<core::Result<std::int64_t>>> done;
-    done.reserve(entries.size());
+  std::function<core::Status()> appendLater(std::vector<AuditEntry> entries) override {
+    auto done = std::make_shared<std::vector<std::future<core::Result<std::int64_t>>>>();
+    done->reserve(entries.size());
     {
       std::lock_guard lock(mu_);
-      if (stopping_) return core::Status(core::Code::kUnavailable, "the audit store is closing");
+      if (stopping_) return [] { return core::Status(core::Code::kUnavailable, "the audit store is closing"); };
       for (auto& e : entries) {
         auto pending = std::make_shared<Pending>();
         pending->json = std::move(e.json);
         pending->facts = std::move(e.facts);
-        done.push_back(pending->promise.get_future());
+        done->push_back(pending->promise.get_future());
         queue_.push_back(std::move(pending));
       }
     }
     cv_.notify_one();
-    core::Status first = core::Status::ok();
-    for (auto& d : done) {
-      auto r = d.get();
-      if (!r.isOk() && first.isOk()) first = r.status();
-    }
-    return first;
+    return [done] {
+      core::Status first = core::Status::ok();
+      for (auto& d : *done) {
+        auto r = d.get();
+        if (!r.isOk() && first.isOk()) first = r.status();
+      }
+      return first;
+    };
   }
 
   core::Result<std::vector<AuditRecord>> search(const AuditQuery& q) override {

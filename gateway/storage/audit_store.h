@@ -84,7 +84,11 @@ class AuditStore {
   virtual core::Result<std::int64_t> append(std::string json, AuditFacts facts) = 0;
   // Appends several records, in order, sharing commits; returns when all are durable (the first
   // failure otherwise).
-  virtual core::Status appendAll(std::vector<AuditEntry> entries) = 0;
+  core::Status appendAll(std::vector<AuditEntry> entries) { return appendLater(std::move(entries))(); }
+  // The same, in two steps: queues the records and returns at once; the function returned waits
+  // until they are durable (the first failure otherwise). Lets a caller overlap the audit
+  // log's commit with its own.
+  virtual std::function<core::Status()> appendLater(std::vector<AuditEntry> entries) = 0;
   virtual core::Result<std::vector<AuditRecord>> search(const AuditQuery& query) = 0;
   // Walks the whole chain and every checkpoint.
   virtual core::Result<AuditVerification> verify() = 0;

@@ -5,7 +5,9 @@
 #include <set>
 
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Exception.h>
+#include <sqlite3.h>
 #include <Poco/SharedLibrary.h>
 
 #include <condition_variable>
@@ -124,6 +126,12 @@ class SqlStore : public Store {
     }
     cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_stop_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
   }
 
   core::Status start() {
@@ -143,6 +151,17 @@ class SqlStore : public Store {
       // Fresh statistics for the data already there (none on a new database).
       (void)sql.exec("PRAGMA analysis_limit=1000");
       (void)sql.exec("ANALYZE");
+    }
+    if (dialect_ == Dialect::kSqlite) {
+      // Checkpoints (copying the WAL back into the database file, with its fsync) run on a
+      // thread of their own instead of inside the writer's commits.
+      try {
+        checkpoint_session_ = std::make_unique<Poco::Data::Session>(factory_());
+      } catch (const Poco::Exception& e) {
+        return core::Status(core::Code::kUnavailable, "cannot open the database: " + e.displayText());
+      }
+      sqlite3_wal_hook(Poco::Data::SQLite::Utility::dbHandle(*writer_session_), &SqlStore::walHook, this);
+      checkpointer_ = std::thread([this] { checkpointLoop(); });
     }
     writer_ = std::thread([this] { writerLoop(); });
     return core::Status::ok();
@@ -206,11 +225,12 @@ class SqlStore : public Store {
     return page;
   }
 
-  core::Status write(const WriteUnit& unit) override {
+  using Store::write;
+  core::Status write(const WriteUnit& unit, WriteMode mode) override {
     if (std::this_thread::get_id() == writer_.get_id()) {
       return core::internal("a write unit may not start another write");
     }
-    Pending p{&unit, {}};
+    Pending p{&unit, mode, {}};
     auto done = p.result.get_future();
     {
       std::lock_guard lock(mu_);
@@ -374,6 +394,7 @@ class SqlStore : public Store {
  private:
   struct Pending {
     const WriteUnit* unit;
+    WriteMode mode;
     std::promise<core::Status> result;
   };
 
@@ -386,6 +407,38 @@ class SqlStore : public Store {
       return std::optional<ResourceRecord>(toRecord(rows.front()));
     } catch (const Poco::Exception& e) {
       return core::Status(core::Code::kUnavailable, "database unreachable: " + e.displayText());
+    }
+  }
+
+  // After each commit of the writer, with the WAL's size in pages. Past kCheckpointPages the
+  // checkpointer is asked to copy it back; if it falls far behind (readers holding old
+  // snapshots), the writer checkpoints itself, as SQLite's own auto-checkpoint would.
+  static constexpr int kCheckpointPages = 2000;
+  static int walHook(void* self, sqlite3* db, const char* name, int pages) {
+    auto* store = static_cast<SqlStore*>(self);
+    if (pages >= 20 * kCheckpointPages) {
+      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= kCheckpointPages) {
+      {
+        std::lock_guard lock(store->checkpoint_mu_);
+        store->checkpoint_due_ = true;
+      }
+      store->checkpoint_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void checkpointLoop() {
+    sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(*checkpoint_session_);
+    while (true) {
+      {
+        std::unique_lock lock(checkpoint_mu_);
+        checkpoint_cv_.wait(lock, [&] { return checkpoint_stop_ || checkpoint_due_; });
+        if (checkpoint_stop_) return;
+        checkpoint_due_ = false;
+      }
+      // PASSIVE: copies what no reader still needs, never blocks the writer or readers.
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     }
   }
 
@@ -414,8 +467,13 @@ class SqlStore : public Store {
       for (auto* p : batch) p->result.set_value(begin);
       return;
     }
+    // SQLite counts the rows each statement changes: how a unit without a savepoint that failed
+    // is known to have written nothing (PostgreSQL units always have their savepoint).
+    sqlite3* db = dialect_ == Dialect::kSqlite ? Poco::Data::SQLite::Utility::dbHandle(*writer_session_) : nullptr;
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      core::Status st = sql.exec("SAVEPOINT unit");
+      const bool light = db != nullptr && batch[i]->mode == WriteMode::kChecksFirst;
+      const sqlite3_int64 changes_before = light ? sqlite3_total_changes64(db) : 0;
+      core::Status st = light ? core::Status::ok() : sql.exec("SAVEPOINT unit");
       if (st.isOk()) {
         SqlWriteTx tx(sql, puts_since_analyze_, written);
         try {
@@ -425,9 +483,16 @@ class SqlStore : public Store {
         } catch (const std::exception& e) {
           st = core::internal(std::string("write failed: ") + e.what());
         }
-        if (!st.isOk()) (void)sql.exec("ROLLBACK TO SAVEPOINT unit");
-        core::Status rel = sql.exec("RELEASE SAVEPOINT unit");
-        if (st.isOk() && !rel.isOk()) st = rel;
+        if (light) {
+          if (!st.isOk() && sqlite3_total_changes64(db) != changes_before) {
+            abandonBatch(sql, batch, i, st);
+            return;
+          }
+        } else {
+          if (!st.isOk()) (void)sql.exec("ROLLBACK TO SAVEPOINT unit");
+          core::Status rel = sql.exec("RELEASE SAVEPOINT unit");
+          if (st.isOk() && !rel.isOk()) st = rel;
+        }
       }
       results[i] = st;
     }
@@ -446,6 +511,18 @@ class SqlStore : public Store {
     }
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->result.set_value(results[i]);
     maybeAnalyze(sql);
+  }
+
+  // A unit without a savepoint failed after writing: nothing of the batch may be committed. It
+  // fails with its own error, the others as unavailable (nothing of them was written either).
+  void abandonBatch(Sql& sql, const std::vector<Pending*>& batch, std::size_t failed, const core::Status& why) {
+    (void)sql.exec("ROLLBACK");
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      batch[i]->result.set_value(i == failed ? why
+                                             : core::Status(core::Code::kUnavailable,
+                                                            "the write was rolled back with the others committed with it "
+                                                            "(another write failed half-way): try again"));
+    }
   }
 
   // Keeps the query planner's statistics current as the data grows (SQLite has no autovacuum
@@ -468,6 +545,12 @@ class SqlStore : public Store {
   std::unique_ptr<Poco::Data::Session> writer_session_;
   std::unique_ptr<StatementCache> writer_cache_;  // after the session: destroyed first
   std::thread writer_;
+  std::unique_ptr<Poco::Data::Session> checkpoint_session_;
+  std::thread checkpointer_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_due_ = false;
+  bool checkpoint_stop_ = false;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending*> queue_;
@@ -505,6 +588,9 @@ core::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
     // Reads through a memory map and a larger page cache: searches touch many index pages.
     (void)sql.exec("PRAGMA mmap_size=268435456");
     (void)sql.exec("PRAGMA cache_size=-32768");
+    // Savepoint (statement) journals stay in memory: a unit of a group commit that touches more
+    // than 16 pages would otherwise create, write and delete a temporary file.
+    (void)sql.exec("PRAGMA temp_store=MEMORY");
     return s;
   };
   return open(Dialect::kSqlite, factory, options);

@@ -5,7 +5,8 @@
 //
 // Writes are units of work run inside one database transaction. Units submitted concurrently are
 // grouped into a single commit (group commit); each unit runs in its own savepoint, so one unit's
-// failure leaves the others intact. `write` returns only once the commit is durable.
+// failure leaves the others intact (see WriteMode for units that need none). `write` returns only
+// once the commit is durable.
 // Thread-safe: every method may be called from any request thread.
 
 #include <cstdint>
@@ -62,6 +63,18 @@ class WriteTx {
 
 using WriteUnit = std::function<core::Status(WriteTx&)>;
 
+// How a write unit may fail.
+enum class WriteMode {
+  // It may fail after it has written something: it runs in a savepoint of its own, undone alone.
+  kAnyTime,
+  // Every check that can fail comes before its first write; a failure after that can only be
+  // the database's own. On SQLite it runs without a savepoint (copying each page it touches into
+  // a savepoint journal is a large part of a small unit's cost). Should it fail after writing all
+  // the same, the whole group commit is rolled back and every unit in it fails as unavailable
+  // (to be tried again): never half a unit written.
+  kChecksFirst,
+};
+
 struct HistoryQuery {
   std::string type;                     // empty: system history
   std::string id;                       // empty: type or system history
@@ -98,7 +111,8 @@ class Store {
   virtual core::Result<HistoryPage> history(const HistoryQuery& query) = 0;
   // Runs `unit` in a transaction; returns the unit's status once it is durably committed (or its
   // error, with nothing of it written).
-  virtual core::Status write(const WriteUnit& unit) = 0;
+  virtual core::Status write(const WriteUnit& unit, WriteMode mode) = 0;
+  core::Status write(const WriteUnit& unit) { return write(unit, WriteMode::kAnyTime); }
   // Runs a search: criteria, sort, keyset paging (query.cursor) and includes.
   virtual core::Result<SearchPage> search(const search::SearchQuery& query) = 0;
   // Small named values kept with the data (the search-parameter fingerprint ...).

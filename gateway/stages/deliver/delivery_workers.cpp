@@ -8,7 +8,7 @@
 
 namespace onedoor::stages::deliver {
 namespace {
-// Messages a worker claims at once: their outcomes share one commit.
+// Claimed and unsettled messages per sender thread, at most.
 constexpr std::size_t kClaimBatch = 16;
 }  // namespace
 
@@ -61,9 +61,11 @@ DeliveryWorkers::DeliveryWorkers(config::GatewayConfigPtr config, std::shared_pt
 DeliveryWorkers::~DeliveryWorkers() { stop(); }
 
 void DeliveryWorkers::start() {
+  threads_.emplace_back([this] { dispatchLoop(); });
   for (std::uint32_t i = 0; i < config_->delivery.workers; ++i) {
-    threads_.emplace_back([this, i] { loop(static_cast<int>(i)); });
+    threads_.emplace_back([this] { sendLoop(); });
   }
+  settler_ = std::thread([this] { settleLoop(); });
 }
 
 void DeliveryWorkers::stop() {
@@ -72,10 +74,19 @@ void DeliveryWorkers::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  work_cv_.notify_all();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+  // What was sent is recorded before the settler goes; what is still queued stays leased (the
+  // next start, or another gateway once the lease lapses, takes it).
+  {
+    std::lock_guard lock(mu_);
+    settler_stop_ = true;
+  }
+  done_cv_.notify_all();
+  if (settler_.joinable()) settler_.join();
 }
 
 void DeliveryWorkers::wake() {
@@ -88,44 +99,90 @@ void DeliveryWorkers::wake() {
 
 std::int64_t DeliveryWorkers::nowMs() const { return core::epochMillis(env_->now()); }
 
-void DeliveryWorkers::loop(int index) {
-  std::string owner = owner_ + "#" + std::to_string(index);
+void DeliveryWorkers::dispatchLoop() {
+  // At most this many claimed and unsettled: enough to keep every sender busy between claims.
+  const std::size_t capacity = static_cast<std::size_t>(config_->delivery.workers) * kClaimBatch;
+  const std::string owner = owner_ + "#claim";
   std::uint64_t seen = 0;
-  std::vector<Outbox::Outcome> outcomes;
-  std::vector<storage::AuditEntry> audits;
   while (true) {
+    std::size_t room = 0;
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
       seen = wakes_;
+      room = capacity - std::min(capacity, in_flight_);
     }
-    std::int64_t claimed_ms = nowMs();
-    auto batch = outbox_->claim(owner, claimed_ms, config_->delivery.lease_ms, kClaimBatch);
-    if (batch.isOk() && !batch->empty()) {
-      outcomes.clear();
-      audits.clear();
-      // A stop in the middle leaves the rest leased (the next start takes them). Past half the
-      // lease (slow receivers), the rest is given back untried, before another worker could take
-      // a message this one is still sending.
-      for (const auto& m : *batch) {
-        if (nowMs() - claimed_ms > config_->delivery.lease_ms / 2) {
-          outcomes.push_back({m.id, Outbox::Outcome::Kind::kReleased, m.attempts, nowMs(), ""});
-          continue;
-        }
-        outcomes.push_back(deliver(m, audits));
+    bool full = false;
+    if (room > 0) {
+      std::int64_t claimed_ms = nowMs();
+      auto batch = outbox_->claim(owner, claimed_ms, config_->delivery.lease_ms, room);
+      if (batch.isOk() && !batch->empty()) {
+        full = batch->size() == room;
         std::lock_guard lock(mu_);
-        if (stopping_) break;
+        in_flight_ += batch->size();
+        for (auto& m : *batch) work_.push_back({std::move(m), claimed_ms});
+        work_cv_.notify_all();
+        if (!full) continue;  // more may be due
       }
-      // Not recorded (the gateway stops, the database fails): the leases lapse and the messages go
-      // again, with the same idempotency keys.
-      if (outbox_->settle(outcomes).isOk()) (void)audit_->appendAll(std::move(audits));
     }
     std::unique_lock lock(mu_);
     if (stopping_) return;
-    if (batch.isOk() && !batch->empty()) continue;  // more may be due
+    // Full: wait for a settle to make room; else for new messages or the next poll.
     cv_.wait_for(lock, std::chrono::milliseconds(config_->delivery.poll_ms),
                  [&] { return stopping_ || wakes_ != seen; });
-    if (stopping_) return;
+  }
+}
+
+void DeliveryWorkers::sendLoop() {
+  while (true) {
+    Claimed c;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !work_.empty(); });
+      if (stopping_) return;
+      c = std::move(work_.front());
+      work_.pop_front();
+    }
+    std::vector<storage::AuditEntry> audits;
+    Outbox::Outcome outcome;
+    // Past half the lease (slow receivers, a long queue), the message is given back untried,
+    // before another gateway could take a message this one is still sending.
+    if (nowMs() - c.claimed_ms > config_->delivery.lease_ms / 2) {
+      outcome = {c.message.id, Outbox::Outcome::Kind::kReleased, c.message.attempts, nowMs(), ""};
+    } else {
+      outcome = deliver(c.message, audits);
+    }
+    {
+      std::lock_guard lock(mu_);
+      done_.push_back(std::move(outcome));
+      for (auto& a : audits) done_audits_.push_back(std::move(a));
+    }
+    done_cv_.notify_one();
+  }
+}
+
+void DeliveryWorkers::settleLoop() {
+  std::vector<Outbox::Outcome> outcomes;
+  std::vector<storage::AuditEntry> audits;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      done_cv_.wait(lock, [&] { return settler_stop_ || !done_.empty(); });
+      if (done_.empty()) return;  // stopping, and nothing left to record
+      outcomes.swap(done_);
+      audits.swap(done_audits_);
+    }
+    // Every outcome that came in since the last commit, in one. Not recorded (the database
+    // fails): the leases lapse and the messages go again, with the same idempotency keys.
+    if (outbox_->settle(outcomes).isOk()) (void)audit_->appendAll(std::move(audits));
+    {
+      std::lock_guard lock(mu_);
+      in_flight_ -= std::min(in_flight_, outcomes.size());
+      ++wakes_;  // room for more, and the next message for each patient settled may now be due
+    }
+    cv_.notify_all();
+    outcomes.clear();
+    audits.clear();
   }
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// The delivery workers: threads that take due messages from the outbox and send them to their
-// partners (transport.h), one attempt at a time; the outcomes of a claimed batch are recorded in
-// one commit and their audit records appended together. A failed attempt is tried again after an
+// The delivery workers: a dispatcher thread claims due messages from the outbox in batches (one
+// commit each), sender threads send them to their partners (transport.h), one attempt at a time,
+// and a settler thread records the outcomes that have come in since its last commit in one commit
+// and appends their audit records together. A failed attempt is tried again after an
 // exponential back-off with jitter, capped; after the partner's last attempt, or at once when
 // the receiver refuses the message for good, it becomes a dead letter (the messages after it for
 // the same patient then go on: one poison message blocks nothing). A destination that keeps
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <functional>
 #include <memory>
@@ -66,7 +68,13 @@ class DeliveryWorkers {
     std::uint32_t failures = 0;
     std::int64_t open_until_ms = 0;
   };
-  void loop(int index);
+  struct Claimed {
+    OutboxEntry message;
+    std::int64_t claimed_ms;
+  };
+  void dispatchLoop();
+  void sendLoop();
+  void settleLoop();
   // One attempt: its outcome, and the record auditing it (none for a message given back untried).
   Outbox::Outcome deliver(const OutboxEntry& m, std::vector<storage::AuditEntry>& audits);
   // `denied`: withheld by consent (a 403-like denial in the audit, not a failure to deliver).
@@ -83,11 +91,19 @@ class DeliveryWorkers {
   Recheck recheck_;
   DeliveryCounters counters_;
   std::mutex mu_;  // guards the members below
-  std::condition_variable cv_;
-  bool stopping_ = false;
+  std::condition_variable cv_;       // the dispatcher: woken, or room made by a settle
+  std::condition_variable work_cv_;  // the senders: claimed messages to send
+  std::condition_variable done_cv_;  // the settler: outcomes to record
+  bool stopping_ = false;       // dispatcher and senders
+  bool settler_stop_ = false;   // after the senders have stopped: the last outcomes recorded first
   std::uint64_t wakes_ = 0;
+  std::size_t in_flight_ = 0;   // claimed and not yet settled
+  std::deque<Claimed> work_;
+  std::vector<Outbox::Outcome> done_;
+  std::vector<storage::AuditEntry> done_audits_;
   std::map<std::string, Breaker> breakers_;
   std::vector<std::thread> threads_;
+  std::thread settler_;
 };
 
 }  // namespace onedoor::stages::deliver

@@ -178,10 +178,11 @@ core::Result<std::pair<std::string, std::string>> Messaging::render(const fhir::
   return std::pair{std::move(text).value(), dc.content_type.empty() ? contentTypeOf(format) : dc.content_type};
 }
 
-void Messaging::auditDisclosures(storage::AuditStore& audit, core::Env& env, const std::vector<Disclosure>& disclosures,
-                                 const std::string& message_id) const {
+std::vector<storage::AuditEntry> Messaging::disclosureAudits(core::Env& env, const std::vector<Disclosure>& disclosures,
+                                                             const std::string& message_id) const {
+  std::vector<storage::AuditEntry> out;
   for (const auto& d : disclosures) {
-    (void)auditForPartner(audit, *model_, env, config_->partner(d.partner), d.partner, [&](core::Exchange& ex) {
+    out.push_back(partnerAuditEntry(*model_, env, config_->partner(d.partner), d.partner, [&](core::Exchange& ex) {
       ex.request.transport = "routing";
       ex.request_id = message_id;
       ex.fhir.operation = "route";
@@ -195,8 +196,9 @@ void Messaging::auditDisclosures(storage::AuditStore& audit, core::Env& env, con
       } else {
         ex.response.status = 200;
       }
-    });
+    }));
   }
+  return out;
 }
 
 }  // namespace onedoor::stages::deliver

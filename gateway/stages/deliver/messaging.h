@@ -66,9 +66,9 @@ class Messaging {
   core::Result<Plan> plan(const fhir::Node& bundle, const std::string& sender, const std::string& message_id,
                           const std::string& now, std::int64_t now_ms) const;
 
-  // Audits each recipient's decision (permit, redact, deny) as a disclosure record.
-  void auditDisclosures(storage::AuditStore& audit, core::Env& env, const std::vector<Disclosure>& disclosures,
-                        const std::string& message_id) const;
+  // The audit records of each recipient's decision (permit, redact, deny) as a disclosure.
+  std::vector<storage::AuditEntry> disclosureAudits(core::Env& env, const std::vector<Disclosure>& disclosures,
+                                                    const std::string& message_id) const;
 
   // Called after deliveries were enqueued and committed (wakes the delivery workers).
   void setNotify(std::function<void()> notify) { notify_ = std::move(notify); }

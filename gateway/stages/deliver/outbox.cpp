@@ -80,12 +80,25 @@ core::Status enqueue(storage::WriteTx& tx, const OutboxEntry& e) {
        e.created_ms});
 }
 
+namespace {
+constexpr const char* kProcessedResponse = "SELECT response FROM processed_message WHERE sender = ? AND message_id = ?";
+
+std::optional<std::string> firstResponse(const std::vector<storage::SqlRow>& rows) {
+  if (rows.empty()) return std::nullopt;
+  return asString(rows.front()[0]);
+}
+}  // namespace
+
 core::Result<std::optional<std::string>> processedResponse(storage::WriteTx& tx, const std::string& sender,
                                                            const std::string& message_id) {
-  GW_ASSIGN_OR_RETURN(auto rows, tx.sql().query("SELECT response FROM processed_message WHERE sender = ? AND message_id = ?",
-                                                {sender, message_id}));
-  if (rows.empty()) return std::optional<std::string>();
-  return std::optional<std::string>(asString(rows.front()[0]));
+  GW_ASSIGN_OR_RETURN(auto rows, tx.sql().query(kProcessedResponse, {sender, message_id}));
+  return firstResponse(rows);
+}
+
+core::Result<std::optional<std::string>> processedResponse(storage::Store& store, const std::string& sender,
+                                                           const std::string& message_id) {
+  GW_ASSIGN_OR_RETURN(auto rows, store.query(kProcessedResponse, {sender, message_id}));
+  return firstResponse(rows);
 }
 
 core::Status recordProcessed(storage::WriteTx& tx, const std::string& sender, const std::string& message_id,
@@ -117,7 +130,7 @@ core::Result<std::vector<OutboxEntry>> Outbox::claim(const std::string& owner, s
       if (n == 1) claimed.push_back(std::move(e));
     }
     return core::Status::ok();
-  }));
+  }, storage::WriteMode::kChecksFirst));
   return claimed;
 }
 
@@ -151,7 +164,7 @@ core::Status Outbox::settle(const std::vector<Outcome>& outcomes) const {
       (void)n;  // rows are never deleted: an id claimed is an id found
     }
     return core::Status::ok();
-  });
+  }, storage::WriteMode::kChecksFirst);
 }
 
 core::Status Outbox::releaseAllLeases() const {

@@ -51,6 +51,9 @@ core::Result<std::optional<std::string>> processedResponse(storage::WriteTx& tx,
                                                            const std::string& message_id);
 core::Status recordProcessed(storage::WriteTx& tx, const std::string& sender, const std::string& message_id,
                              const std::string& response, std::int64_t now_ms);
+// The same look-up outside a write unit (a read: a message being processed right now is not seen).
+core::Result<std::optional<std::string>> processedResponse(storage::Store& store, const std::string& sender,
+                                                           const std::string& message_id);
 
 struct OutboxStats {
   struct Destination {

@@ -141,6 +141,14 @@ class RestEngine {
   void outboxAdmin(core::Exchange& ex) const;
   // A new resource `resource` with id `id` (a fresh one if empty), no identity matching.
   core::Result<WriteResult> createRecord(storage::WriteTx& tx, fhir::Node resource, const std::string& id) const;
+  // The same in two steps: made ready outside the write unit (id, meta, JSON, search index
+  // rows), then stored inside it, so that the single writer does no more than store.
+  struct PreparedCreate {
+    WriteResult write;
+    std::vector<search::IndexRow> rows;
+  };
+  PreparedCreate prepareCreate(fhir::Node resource, const std::string& id) const;
+  core::Status putPrepared(storage::WriteTx& tx, PreparedCreate& prepared) const;
   // NHS numbers with a valid check digit written as ten digits.
   void canonicalNhsNumbers(fhir::Node& patient) const;
   // The identifier system of the strong key (the NHS number).
@@ -152,6 +160,8 @@ class RestEngine {
   void patchInteraction(core::Exchange& ex) const;
   // rest_messaging.cpp: the Patients a message carries, upserted by identifier or matched, and
   // the merges it asks for (Patient.link replaces), inside the message's write.
+  // Whether keepMessagePatients has Patients to keep (it may then fail after writing).
+  bool carriesPatients(const fhir::Node& bundle) const;
   core::Status keepMessagePatients(storage::WriteTx& tx, const fhir::Node& bundle, const std::string& sender,
                                    std::vector<std::string>& patients) const;
   // rest_transform.cpp: POST StructureMap/{id}/$transform.

@@ -98,24 +98,42 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
   auto now_tp = env_->now();
   std::string now = core::formatInstant(now_tp);
   std::int64_t now_ms = core::epochMillis(now_tp);
+  AcceptedMessage out;
+  // A message seen before is answered as it was (looked at again inside the write, for a copy
+  // sent at the same moment).
+  GW_ASSIGN_OR_RETURN(auto seen, deliver::processedResponse(*store_, sender, message_id));
+  if (seen) {
+    out.response = *seen;
+    out.duplicate = true;
+    return out;
+  }
   // Recipients and what each may see are decided before the transaction (they read Consents).
   GW_ASSIGN_OR_RETURN(auto plan, messaging_->plan(bundle, sender, message_id, now, now_ms));
-  AcceptedMessage out;
-  std::string stored_id = env_->uuid();
-  GW_RETURN_IF_ERROR(store_->write([&](storage::WriteTx& tx) -> core::Status {
+  // The Bundle as it will be stored and the answer, made before the write unit: the single
+  // writer only stores them.
+  PreparedCreate stored = prepareCreate(bundle, "");
+  const std::string stored_id = stored.write.record.id;
+  const std::string answer = response(now);
+  // Each recipient's decision is audited before the answer; the audit log's commit runs beside
+  // the store's instead of after it.
+  std::function<core::Status()> audited;
+  if (audit_) audited = audit_->appendLater(messaging_->disclosureAudits(*env_, plan.disclosures, message_id));
+  core::Status written = store_->write([&](storage::WriteTx& tx) -> core::Status {
     GW_ASSIGN_OR_RETURN(auto prior, deliver::processedResponse(tx, sender, message_id));
     if (prior) {
       out.response = *prior;
       out.duplicate = true;
       return core::Status::ok();
     }
-    GW_ASSIGN_OR_RETURN(auto written, create(tx, bundle, stored_id));
-    (void)written;
+    GW_RETURN_IF_ERROR(putPrepared(tx, stored));
     GW_RETURN_IF_ERROR(keepMessagePatients(tx, bundle, sender, out.patients));
     for (const auto& entry : plan.entries) GW_RETURN_IF_ERROR(deliver::enqueue(tx, entry));
-    out.response = response(now);
+    out.response = answer;
     return deliver::recordProcessed(tx, sender, message_id, out.response, now_ms);
-  }));
+  }, carriesPatients(bundle) ? storage::WriteMode::kAnyTime : storage::WriteMode::kChecksFirst);
+  if (written.isOk() && !out.duplicate) messaging_->notify();
+  if (audited) (void)audited();
+  GW_RETURN_IF_ERROR(written);
   if (out.duplicate) return out;
   out.stored_id = stored_id;
   out.deliveries = plan.entries.size();
@@ -124,9 +142,16 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
       if (std::find(out.patients.begin(), out.patients.end(), p) == out.patients.end()) out.patients.push_back(p);
     }
   }
-  messaging_->notify();
-  if (audit_) messaging_->auditDisclosures(*audit_, *env_, plan.disclosures, message_id);
   return out;
+}
+
+bool RestEngine::carriesPatients(const fhir::Node& bundle) const {
+  if (!identity_) return false;
+  for (const fhir::Node* entry : bundle.childrenNamed("entry")) {
+    const fhir::Node* r = entry->child("resource");
+    if (r != nullptr && r->type != nullptr && r->type->name == "Patient") return true;
+  }
+  return false;
 }
 
 core::Status RestEngine::keepMessagePatients(storage::WriteTx& tx, const fhir::Node& bundle, const std::string& sender,

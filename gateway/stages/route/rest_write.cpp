@@ -87,18 +87,27 @@ core::Result<WriteResult> RestEngine::create(storage::WriteTx& tx, fhir::Node re
   return createRecord(tx, std::move(resource), assigned_id);
 }
 
+RestEngine::PreparedCreate RestEngine::prepareCreate(fhir::Node resource, const std::string& assigned_id) const {
+  std::string id = assigned_id.empty() ? env_->uuid() : assigned_id;
+  PreparedCreate p;
+  p.write.record = newRecord(*env_, resource.type->name, id, 1, "POST");
+  stamp(resource, id, 1, p.write.record.last_updated);
+  p.write.record.json = fhir::writeJson(resource);
+  p.rows = indexer_->rows(resource);
+  p.write.status = 201;
+  p.write.resource = std::move(resource);
+  return p;
+}
+
+core::Status RestEngine::putPrepared(storage::WriteTx& tx, PreparedCreate& prepared) const {
+  return tx.put(prepared.write.record, prepared.rows);
+}
+
 core::Result<WriteResult> RestEngine::createRecord(storage::WriteTx& tx, fhir::Node resource,
                                                    const std::string& assigned_id) const {
-  std::string id = assigned_id.empty() ? env_->uuid() : assigned_id;
-  const std::string type = resource.type->name;
-  WriteResult w;
-  w.record = newRecord(*env_, type, id, 1, "POST");
-  stamp(resource, id, 1, w.record.last_updated);
-  w.record.json = fhir::writeJson(resource);
-  GW_RETURN_IF_ERROR(tx.put(w.record, indexer_->rows(resource)));
-  w.status = 201;
-  w.resource = std::move(resource);
-  return w;
+  PreparedCreate prepared = prepareCreate(std::move(resource), assigned_id);
+  GW_RETURN_IF_ERROR(putPrepared(tx, prepared));
+  return std::move(prepared.write);
 }
 
 core::Result<WriteResult> RestEngine::update(storage::WriteTx& tx, fhir::Node resource,
@@ -148,7 +157,16 @@ void RestEngine::createInteraction(core::Exchange& ex) const {
   fhir::Node resource = std::move(*ex.fhir.resource);
   auto condition = ex.request.headers.get("if-none-exist");
   core::Result<WriteResult> result = core::Status::ok();
+  // A resource that no condition or patient matching decides is made ready (JSON, search index
+  // rows) before the write unit: the single writer then only stores it.
+  std::optional<PreparedCreate> prepared;
+  if (!condition && !(identity_ && resource.type->name == "Patient")) prepared = prepareCreate(std::move(resource), "");
   core::Status st = store_->write([&](storage::WriteTx& tx) -> core::Status {
+    if (prepared) {
+      GW_RETURN_IF_ERROR(putPrepared(tx, *prepared));
+      result = std::move(prepared->write);
+      return core::Status::ok();
+    }
     if (condition) {
       GW_ASSIGN_OR_RETURN(auto params, splitQuery(*condition));
       GW_ASSIGN_OR_RETURN(auto found, matches(tx, resource.type->name, params));
@@ -163,7 +181,7 @@ void RestEngine::createInteraction(core::Exchange& ex) const {
     }
     result = create(tx, std::move(resource), "");
     return result.status();
-  });
+  }, prepared ? storage::WriteMode::kChecksFirst : storage::WriteMode::kAnyTime);
   if (!st.isOk()) return ex.fail(st);
   respondWithWrite(ex, *result);
 }

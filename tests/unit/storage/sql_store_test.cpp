@@ -1,4 +1,5 @@
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "storage/sql_store.h"
@@ -94,6 +95,103 @@ BOOST_AUTO_TEST_CASE(concurrent_units_commit_independently) {
   auto page = store->history(q);
   BOOST_REQUIRE(page.isOk());
   BOOST_CHECK_EQUAL(page->total, 16 * 16);
+}
+
+BOOST_AUTO_TEST_CASE(checks_first_units_that_fail_before_writing_leave_the_others_alone) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  std::atomic<int> own_error{0};
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        std::string id = "k" + std::to_string(t) + "-" + std::to_string(i);
+        auto st = store->write(
+            [&](storage::WriteTx& tx) {
+              if (i % 5 == 4) return core::invalid("planned failure");
+              auto r = rec(id, 1, "{}");
+              return tx.put(r, {});
+            },
+            storage::WriteMode::kChecksFirst);
+        if (st.isOk()) ++ok;
+        if (st.code() == core::Code::kInvalid) ++own_error;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  BOOST_CHECK_EQUAL(ok.load(), 16 * 16);
+  BOOST_CHECK_EQUAL(own_error.load(), 16 * 4);
+  storage::HistoryQuery q;
+  q.type = "Patient";
+  q.count = 1000;
+  auto page = store->history(q);
+  BOOST_REQUIRE(page.isOk());
+  BOOST_CHECK_EQUAL(page->total, 16 * 16);
+}
+
+BOOST_AUTO_TEST_CASE(a_checks_first_unit_failing_after_writing_takes_its_group_commit_back) {
+  // The first unit holds the writer while the next two queue up: they share the next commit.
+  std::atomic<bool> queued{false};
+  std::thread first([&] {
+    auto st = store->write([&](storage::WriteTx& tx) {
+      auto r = rec("held", 1, "{}");
+      GW_RETURN_IF_ERROR(tx.put(r, {}));
+      for (int i = 0; i < 200 && !queued.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      return core::Status::ok();
+    });
+    BOOST_CHECK(st.isOk());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  core::Status broken, bystander;
+  std::thread second([&] {
+    broken = store->write(
+        [&](storage::WriteTx& tx) {
+          auto r = rec("half", 1, "{}");
+          GW_RETURN_IF_ERROR(tx.put(r, {}));
+          return core::internal("failed after writing");
+        },
+        storage::WriteMode::kChecksFirst);
+  });
+  std::thread third([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    queued = true;
+    bystander = store->write([&](storage::WriteTx& tx) {
+      auto r = rec("bystander", 1, "{}");
+      return tx.put(r, {});
+    });
+  });
+  first.join();
+  second.join();
+  third.join();
+  BOOST_CHECK(broken.code() == core::Code::kInternal);
+  BOOST_CHECK_MESSAGE(bystander.code() == core::Code::kUnavailable, bystander.toString());
+  BOOST_CHECK(store->read("Patient", "held")->has_value());
+  BOOST_CHECK(!store->read("Patient", "half")->has_value());
+  BOOST_CHECK(!store->read("Patient", "bystander")->has_value());
+  // The writer goes on as before.
+  BOOST_CHECK(store->write([&](storage::WriteTx& tx) { auto r = rec("after", 1, "{}"); return tx.put(r, {}); }).isOk());
+}
+
+BOOST_AUTO_TEST_CASE(the_write_ahead_log_is_copied_back_into_the_database) {
+  // ~8 MB of versions: the WAL passes the checkpoint threshold several times over; the
+  // checkpointer thread copies it back into the database file.
+  const std::string body = "{\"text\":\"" + std::string(2000, 'x') + "\"}";
+  for (int batch = 0; batch < 40; ++batch) {
+    BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) -> core::Status {
+      for (int i = 0; i < 100; ++i) {
+        auto r = rec("w" + std::to_string(batch) + "-" + std::to_string(i), 1, body);
+        GW_RETURN_IF_ERROR(tx.put(r, {}));
+      }
+      return core::Status::ok();
+    }).isOk());
+  }
+  auto db = dir.path() / "t.db";
+  std::uintmax_t size = 0;
+  for (int i = 0; i < 100 && size < 4'000'000; ++i) {
+    size = std::filesystem::file_size(db);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  BOOST_CHECK_MESSAGE(size >= 4'000'000, "database file " << size << " bytes: the WAL was not checkpointed");
 }
 
 BOOST_AUTO_TEST_CASE(history_pages_by_cursor_newest_first) {
