@@ -39,7 +39,9 @@ class RealEnv : public Env {
     std::memcpy(b, pool + used, sizeof b);
     std::memset(pool + used, 0, sizeof b);  // each draw used once
     used += sizeof b;
-    b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+    auto ms = static_cast<std::uint64_t>(epochMillis(now()));
+    for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+    b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x70);
     b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
     return formatUuid(b);
   }

@@ -13,7 +13,9 @@ class Env {
  public:
   virtual ~Env() = default;
   virtual std::chrono::system_clock::time_point now() const = 0;
-  // A random (version 4) UUID in lower-case canonical form.
+  // A new UUID in lower-case canonical form: version 7 (RFC 9562) from the real Env, 48 bits of
+  // Unix milliseconds then 74 random bits, so that ids made one after another sort together and
+  // land on the same index pages of the store instead of a random page each.
   virtual std::string uuid() = 0;
 
   static std::shared_ptr<Env> real();

@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "storage/sql_store.h"
@@ -240,6 +241,30 @@ BOOST_AUTO_TEST_CASE(resolve_reaches_current_versions_in_the_store) {
   BOOST_CHECK(resolve("http://elsewhere/fhir/Patient/r1").has_value());
   BOOST_CHECK(!resolve("Patient/none").has_value());
   BOOST_CHECK(!resolve("not a reference").has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(Ids)
+
+BOOST_AUTO_TEST_CASE(new_ids_are_version_7_uuids_in_time_order) {
+  auto env = core::Env::real();
+  std::set<std::string> seen;
+  std::string previous_ms;
+  for (int i = 0; i < 20000; ++i) {
+    std::string id = env->uuid();
+    BOOST_REQUIRE_EQUAL(id.size(), 36u);
+    BOOST_CHECK_EQUAL(id[14], '7');                            // version
+    BOOST_CHECK(std::string("89ab").find(id[19]) != std::string::npos);  // RFC 9562 variant
+    BOOST_CHECK(seen.insert(id).second);                       // never twice
+    // The first 48 bits are the Unix milliseconds: they never go back.
+    std::string ms = id.substr(0, 8) + id.substr(9, 4);
+    BOOST_CHECK(ms >= previous_ms);
+    previous_ms = ms;
+  }
+  auto now_ms = core::epochMillis(env->now());
+  auto id_ms = static_cast<std::int64_t>(std::stoull(previous_ms, nullptr, 16));
+  BOOST_CHECK(id_ms <= now_ms && id_ms > now_ms - 60'000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
