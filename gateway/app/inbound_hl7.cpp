@@ -53,6 +53,10 @@ std::string rejectUnreadable(const std::string& text, const std::string& why, co
 }  // namespace
 
 bool InboundHl7::audit(int status, const std::string& entity, const std::string& why) const {
+  return auditLater(status, entity, why)().isOk();
+}
+
+std::function<core::Status()> InboundHl7::auditLater(int status, const std::string& entity, const std::string& why) const {
   core::Exchange ex(model_);
   ex.request.transport = "mllp";
   ex.request.endpoint = "mllp";
@@ -71,7 +75,9 @@ bool InboundHl7::audit(int status, const std::string& entity, const std::string&
   auto now = env_->now();
   auto event = stages::audit::auditEvent(ex, env_->uuid(), core::formatInstant(now), core::epochMillis(now),
                                          "OneDoor gateway");
-  return audit_->append(std::move(event.json), std::move(event.facts)).isOk();
+  std::vector<storage::AuditEntry> entries;
+  entries.push_back({std::move(event.json), std::move(event.facts)});
+  return audit_->appendLater(std::move(entries));
 }
 
 std::string InboundHl7::handle(const std::string& text) const {
@@ -108,10 +114,15 @@ std::string InboundHl7::handle(const std::string& text) const {
     return ack("AR", "the message could not be kept; send it again");
   }
   std::string entity = "urn:onedoor:inbound:" + std::to_string(receipt->seq);
-  if (!audit(status == "error" ? 422 : 201, entity, detail)) {
-    return ack("AR", "the audit log cannot record the message; send it again");
-  }
-  if (status == "error") return ack("AE", detail);
+  // The receipt's audit record is committed while the message goes on through the pipeline; no
+  // acknowledgement is sent before it is durable. If it cannot be, the sender is told to send
+  // again (AR): a copy routed meanwhile is then answered as a duplicate, not routed twice.
+  auto audited = auditLater(status == "error" ? 422 : 201, entity, detail);
+  auto respond = [&](const char* code, const std::string& why) {
+    if (!audited().isOk()) return ack("AR", "the audit log cannot record the message; send it again");
+    return ack(code, why);
+  };
+  if (status == "error") return respond("AE", detail);
   // Kept with its deliveries before the AA (again on a re-send: a message kept before a crash but
   // not yet routed is routed now; one already routed is not routed twice).
   if (fhir_message && pipeline_) {
@@ -136,7 +147,7 @@ std::string InboundHl7::handle(const std::string& text) const {
     ex.principal.purpose = "TREAT";
     pipeline_->run(ex);
     int code = ex.response.status;
-    if (code >= 200 && code < 300) return ack("AA", receipt->duplicate ? "duplicate of a message already received" : "");
+    if (code >= 200 && code < 300) return respond("AA", receipt->duplicate ? "duplicate of a message already received" : "");
     // The reason, as the OperationOutcome an HTTP sender would have had.
     std::string why;
     if (ex.response.resource && ex.response.resource->type != nullptr && ex.response.resource->type->name == "OperationOutcome") {
@@ -149,18 +160,19 @@ std::string InboundHl7::handle(const std::string& text) const {
     if (why.empty()) why = "refused (HTTP " + std::to_string(code) + ")";
     // Refused by consent or policy (403), or by the gateway's state (5xx): AR, the sender must not
     // assume it went; a problem in the message (4xx): AE, with the reason.
-    if (code == 403 || code >= 500) return ack("AR", why);
-    return ack("AE", why);
+    if (code == 403 || code >= 500) return respond("AR", why);
+    return respond("AE", why);
   }
   if (fhir_message && engine_) {
     auto accepted = engine_->acceptMessage(*fhir_message, partner_.id, control, [](const std::string&) { return "AA"; });
     if (!accepted.isOk()) {
+      (void)audited();
       (void)audit(503, entity, "the mapped message could not be kept: " + accepted.status().message());
       return ack("AR", "the message could not be kept; send it again");
     }
   }
-  if (receipt->duplicate) return ack("AA", "duplicate of a message already received");
-  return ack("AA", "");
+  if (receipt->duplicate) return respond("AA", "duplicate of a message already received");
+  return respond("AA", "");
 }
 
 }  // namespace onedoor::app

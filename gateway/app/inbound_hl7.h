@@ -9,6 +9,7 @@
 // re-sent message is not delivered twice, and one kept before a crash but not yet routed is
 // routed when it is sent again. Thread-safe.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,8 @@ class InboundHl7 {
  private:
   // Records the exchange in the audit log; false when it could not be.
   bool audit(int status, const std::string& entity, const std::string& why) const;
+  // The same, queued: the function returned waits until the record is durable.
+  std::function<core::Status()> auditLater(int status, const std::string& entity, const std::string& why) const;
 
   config::PartnerConfig partner_;
   fml::CompiledMapPtr map_;

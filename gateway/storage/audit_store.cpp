@@ -10,6 +10,7 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -150,13 +151,18 @@ class SqliteAuditStore : public AuditStore {
       }
     }
     cv_.notify_one();
-    return [done] {
-      core::Status first = core::Status::ok();
-      for (auto& d : *done) {
-        auto r = d.get();
-        if (!r.isOk() && first.isOk()) first = r.status();
+    // Waits once; later calls give the same answer.
+    auto answer = std::make_shared<std::optional<core::Status>>();
+    return [done, answer] {
+      if (!*answer) {
+        core::Status first = core::Status::ok();
+        for (auto& d : *done) {
+          auto r = d.get();
+          if (!r.isOk() && first.isOk()) first = r.status();
+        }
+        *answer = first;
       }
-      return first;
+      return **answer;
     };
   }
 

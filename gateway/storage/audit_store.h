@@ -86,8 +86,8 @@ class AuditStore {
   // failure otherwise).
   core::Status appendAll(std::vector<AuditEntry> entries) { return appendLater(std::move(entries))(); }
   // The same, in two steps: queues the records and returns at once; the function returned waits
-  // until they are durable (the first failure otherwise). Lets a caller overlap the audit
-  // log's commit with its own.
+  // until they are durable (the first failure otherwise; called again, the same answer). Lets a
+  // caller overlap the audit log's commit with its own. One thread calls it.
   virtual std::function<core::Status()> appendLater(std::vector<AuditEntry> entries) = 0;
   virtual core::Result<std::vector<AuditRecord>> search(const AuditQuery& query) = 0;
   // Walks the whole chain and every checkpoint.
