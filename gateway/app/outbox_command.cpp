@@ -103,7 +103,8 @@ int outboxCommand(const std::vector<std::string>& args) {
               << "\nlast error: " << m.last_error << "\ncontent type: " << m.content_type << "\n\n" << m.body << "\n";
     return 0;
   }
-  auto st = what == "replay" ? outbox.replay(id, core::epochMillis(std::chrono::system_clock::now())) : outbox.discard(id);
+  std::int64_t now = core::epochMillis(std::chrono::system_clock::now());
+  auto st = what == "replay" ? outbox.replay(id, now) : outbox.discard(id, now);
   if (!st.isOk()) {
     std::cerr << "onedoor outbox: " << st.message() << " (it is " << m.state << ")\n";
     return 1;

@@ -44,6 +44,15 @@ core::Status updateOne(storage::Store& store, const std::string& sql, const stor
   });
 }
 
+// The messages behind message `id` (same destination and patient, not yet tried) are not due
+// before it: due again at `at_ms`, so that claims do not walk them meanwhile.
+core::Status holdFollowers(storage::WriteTx& tx, std::int64_t id, std::int64_t at_ms) {
+  return tx.sql().exec("UPDATE outbox SET next_attempt_ms = ? WHERE state = 'pending' AND next_attempt_ms < ? AND "
+                       "id > ? AND attempts = 0 AND (destination, ordering_key) = "
+                       "(SELECT destination, ordering_key FROM outbox WHERE id = ?)",
+                       {at_ms, at_ms, id, id});
+}
+
 }  // namespace
 
 storage::AuditEntry partnerAuditEntry(const fhir::Model& model, core::Env& env, const config::PartnerConfig* partner,
@@ -73,11 +82,16 @@ core::Status auditForPartner(storage::AuditStore& audit, const fhir::Model& mode
 }
 
 core::Status enqueue(storage::WriteTx& tx, const OutboxEntry& e) {
+  // Not due before the message ahead of it for the same destination and patient.
+  GW_ASSIGN_OR_RETURN(auto ahead, tx.sql().query("SELECT MAX(next_attempt_ms) FROM outbox WHERE destination = ? AND "
+                                                 "ordering_key = ? AND state = 'pending'",
+                                                 {e.destination, e.ordering_key}));
+  std::int64_t due = e.next_attempt_ms;
+  if (!ahead.empty() && !storage::isNull(ahead.front()[0])) due = std::max(due, asInt(ahead.front()[0]));
   return tx.sql().exec(
       "INSERT INTO outbox (destination, ordering_key, message_id, event, source, content_type, body, state, attempts, "
       "next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-      {e.destination, e.ordering_key, e.message_id, e.event, e.source, e.content_type, e.body, e.next_attempt_ms,
-       e.created_ms});
+      {e.destination, e.ordering_key, e.message_id, e.event, e.source, e.content_type, e.body, due, e.created_ms});
 }
 
 namespace {
@@ -116,7 +130,8 @@ core::Result<std::vector<OutboxEntry>> Outbox::claim(const std::string& owner, s
       store_->query(std::string("SELECT ") + kColumns +
                         " FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_ms <= ? AND o.lease_until_ms <= ? "
                         "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.destination = o.destination AND "
-                        "p.ordering_key = o.ordering_key AND p.state = 'pending' AND p.id < o.id) ORDER BY o.id LIMIT ?",
+                        "p.ordering_key = o.ordering_key AND p.state = 'pending' AND p.id < o.id) "
+                        "ORDER BY o.next_attempt_ms, o.id LIMIT ?",
                     {now_ms, now_ms, static_cast<std::int64_t>(limit)}));
   std::vector<OutboxEntry> claimed;
   if (rows.empty()) return claimed;
@@ -152,12 +167,14 @@ core::Status Outbox::settle(const std::vector<Outcome>& outcomes) const {
           GW_ASSIGN_OR_RETURN(n, tx.sql().update("UPDATE outbox SET state = ?, attempts = ?, last_error = ?, "
                                                  "next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0 WHERE id = ?",
                                                  {state, o.attempts, o.error.substr(0, 1000), o.at_ms, o.id}));
+          if (o.kind == Outcome::Kind::kRetry) GW_RETURN_IF_ERROR(holdFollowers(tx, o.id, o.at_ms));
           break;
         }
         case Outcome::Kind::kReleased: {
           GW_ASSIGN_OR_RETURN(n, tx.sql().update("UPDATE outbox SET next_attempt_ms = ?, lease_owner = '', "
                                                  "lease_until_ms = 0 WHERE id = ?",
                                                  {o.at_ms, o.id}));
+          GW_RETURN_IF_ERROR(holdFollowers(tx, o.id, o.at_ms));
           break;
         }
       }
@@ -206,11 +223,18 @@ core::Status Outbox::replay(std::int64_t id, std::int64_t now_ms) const {
                    {now_ms, id}, "no dead or discarded outbox message " + std::to_string(id));
 }
 
-core::Status Outbox::discard(std::int64_t id) const {
-  return updateOne(*store_,
-                   "UPDATE outbox SET state = 'discarded', lease_owner = '', lease_until_ms = 0 WHERE id = ? AND "
-                   "state IN ('pending', 'dead')",
-                   {id}, "no pending or dead outbox message " + std::to_string(id));
+core::Status Outbox::discard(std::int64_t id, std::int64_t now_ms) const {
+  return store_->write([&](storage::WriteTx& tx) -> core::Status {
+    GW_ASSIGN_OR_RETURN(auto n, tx.sql().update("UPDATE outbox SET state = 'discarded', lease_owner = '', lease_until_ms = 0 "
+                                                "WHERE id = ? AND state IN ('pending', 'dead')",
+                                                {id}));
+    if (n == 0) return core::notFound("no pending or dead outbox message " + std::to_string(id));
+    // The messages held behind it go on now.
+    return tx.sql().exec("UPDATE outbox SET next_attempt_ms = ? WHERE state = 'pending' AND next_attempt_ms > ? AND "
+                         "id > ? AND attempts = 0 AND (destination, ordering_key) = "
+                         "(SELECT destination, ordering_key FROM outbox WHERE id = ?)",
+                         {now_ms, now_ms, id, id});
+  });
 }
 
 core::Result<OutboxStats> Outbox::stats() const {

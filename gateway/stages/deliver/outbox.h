@@ -108,7 +108,7 @@ class Outbox {
   // A dead or discarded message back to pending, due now, its attempts counted afresh.
   core::Status replay(std::int64_t id, std::int64_t now_ms) const;
   // A pending or dead message is not to be delivered.
-  core::Status discard(std::int64_t id) const;
+  core::Status discard(std::int64_t id, std::int64_t now_ms) const;
   core::Result<OutboxStats> stats() const;
 
  private:

@@ -117,7 +117,7 @@ void RestEngine::outboxAdmin(core::Exchange& ex) const {
     if (!listing) {
       bool replay = op == "outbox-replay";
       std::int64_t now = core::epochMillis(std::chrono::system_clock::now());
-      core::Status st = replay ? outbox.replay(**id, now) : outbox.discard(**id);
+      core::Status st = replay ? outbox.replay(**id, now) : outbox.discard(**id, now);
       if (!st.isOk()) {
         return ex.fail(core::Status(core::Code::kConflict,
                                     "message " + std::to_string(**id) + " is " + (*found)->state + "; only " +

@@ -1,0 +1,114 @@
+// The outbox on a real SQLite store, without workers: which messages a claim takes, and when.
+#include <boost/test/unit_test.hpp>
+
+#include "stages/deliver/outbox.h"
+#include "storage/sql_store.h"
+#include "support/test_support.h"
+
+using namespace onedoor;
+using stages::deliver::Outbox;
+using stages::deliver::OutboxEntry;
+
+namespace {
+
+constexpr std::int64_t kNow = 1'800'000'000'000;
+
+struct OutboxFixture {
+  testing::TempDir dir;
+  std::shared_ptr<storage::Store> store;
+  std::unique_ptr<Outbox> outbox;
+  OutboxFixture() {
+    auto s = storage::openSqliteStore((dir.path() / "o.db").string(), {});
+    BOOST_REQUIRE_MESSAGE(s.isOk(), s.status().toString());
+    store = std::shared_ptr<storage::Store>(std::move(s).value());
+    outbox = std::make_unique<Outbox>(store);
+  }
+  std::int64_t add(const std::string& message_id, const std::string& patient, std::int64_t due) {
+    OutboxEntry e;
+    e.destination = "ward";
+    e.ordering_key = patient;
+    e.message_id = message_id;
+    e.event = "test";
+    e.source = "gp|" + message_id;
+    e.content_type = "application/fhir+json";
+    e.body = "{}";
+    e.next_attempt_ms = due;
+    e.created_ms = due;
+    BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { return stages::deliver::enqueue(tx, e); }).isOk());
+    auto rows = outbox->list("pending", "ward", 100);
+    BOOST_REQUIRE(rows.isOk());
+    for (const auto& r : *rows) {
+      if (r.message_id == message_id) return r.id;
+    }
+    BOOST_FAIL("not enqueued: " + message_id);
+    return 0;
+  }
+  OutboxEntry get(std::int64_t id) {
+    auto e = outbox->get(id);
+    BOOST_REQUIRE(e.isOk() && e->has_value());
+    return **e;
+  }
+  std::vector<std::string> claim(std::int64_t now) {
+    auto c = outbox->claim("test", now, 60'000, 100);
+    BOOST_REQUIRE(c.isOk());
+    std::vector<std::string> ids;
+    for (const auto& e : *c) ids.push_back(e.message_id);
+    return ids;
+  }
+};
+
+using Outcome = Outbox::Outcome;
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(OutboxClaims, OutboxFixture)
+
+// A message that failed waits for its back-off; the ones behind it for the same patient wait in
+// step with it (not due before it), so claims meanwhile walk neither; another patient's go on.
+BOOST_AUTO_TEST_CASE(messages_behind_a_failing_one_wait_in_step_with_it) {
+  std::int64_t a = add("a", "Patient/1", kNow);
+  BOOST_REQUIRE(claim(kNow) == std::vector<std::string>{"a"});
+  const std::int64_t retry_at = kNow + 60'000;
+  BOOST_REQUIRE(outbox->settle({{a, Outcome::Kind::kRetry, 1, retry_at, "HTTP 503"}}).isOk());
+  std::int64_t b = add("b", "Patient/1", kNow + 10);       // behind a
+  std::int64_t c = add("c", "Patient/2", kNow + 10);       // someone else
+  BOOST_CHECK_EQUAL(get(b).next_attempt_ms, retry_at);
+  BOOST_CHECK_EQUAL(get(c).next_attempt_ms, kNow + 10);
+  BOOST_CHECK(claim(kNow + 20) == std::vector<std::string>{"c"});
+  // A message already waiting behind one that then fails is held back as well.
+  std::int64_t d = add("d", "Patient/2", kNow + 30);
+  BOOST_REQUIRE(outbox->settle({{c, Outcome::Kind::kRetry, 1, kNow + 90'000, "timeout"}}).isOk());
+  BOOST_CHECK_EQUAL(get(d).next_attempt_ms, kNow + 90'000);
+  // When a is due again, a goes first (b still waits for it).
+  BOOST_CHECK(claim(retry_at) == std::vector<std::string>{"a"});
+  BOOST_REQUIRE(outbox->settle({{a, Outcome::Kind::kDelivered, 2, retry_at + 5, ""}}).isOk());
+  BOOST_CHECK(claim(retry_at + 10) == std::vector<std::string>{"b"});
+}
+
+// An operator who discards the failing message lets the ones behind it go at once.
+BOOST_AUTO_TEST_CASE(discarding_a_failing_message_releases_the_ones_behind_it) {
+  std::int64_t a = add("a", "Patient/1", kNow);
+  BOOST_REQUIRE(claim(kNow).size() == 1);
+  BOOST_REQUIRE(outbox->settle({{a, Outcome::Kind::kRetry, 3, kNow + 600'000, "HTTP 500"}}).isOk());
+  std::int64_t b = add("b", "Patient/1", kNow + 10);
+  BOOST_CHECK(claim(kNow + 20).empty());
+  BOOST_REQUIRE(outbox->discard(a, kNow + 30).isOk());
+  BOOST_CHECK_EQUAL(get(b).next_attempt_ms, kNow + 30);
+  BOOST_CHECK(claim(kNow + 40) == std::vector<std::string>{"b"});
+  BOOST_CHECK_EQUAL(get(a).state, "discarded");
+}
+
+// The claim reads the index of due messages: a range up to now, not every pending row.
+BOOST_AUTO_TEST_CASE(a_claim_reads_only_due_messages) {
+  auto plan = store->query(
+      "EXPLAIN QUERY PLAN SELECT id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_ms <= ? AND "
+      "o.lease_until_ms <= ? ORDER BY o.next_attempt_ms, o.id LIMIT 16",
+      {kNow, kNow});
+  BOOST_REQUIRE(plan.isOk());
+  std::string text;
+  for (const auto& row : *plan) text += storage::asString(row.back()) + "\n";
+  BOOST_CHECK_MESSAGE(text.find("outbox_due (next_attempt_ms<?)") != std::string::npos, text);
+  BOOST_CHECK_MESSAGE(text.find("TEMP B-TREE") == std::string::npos, "sorts: " + text);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
