@@ -210,6 +210,7 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
                                                                     "gateway-" + env->uuid());
   stages::deliver::DeliveryWorkers* workers = gw->workers_.get();
   messaging->setNotify([workers] { workers->wake(); });
+  messaging->setDirect(workers);
   // Each attempt is decided again from the patient's Consents as they are then.
   workers->setRecheck([messaging, env](const stages::deliver::OutboxEntry& m, std::string& why) {
     using Check = stages::deliver::DeliveryWorkers::Check;

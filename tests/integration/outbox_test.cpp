@@ -34,7 +34,7 @@ struct OutboxFixture {
     e.body = "{}";
     e.next_attempt_ms = due;
     e.created_ms = due;
-    BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { return stages::deliver::enqueue(tx, e); }).isOk());
+    BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { return stages::deliver::enqueue(tx, e).status(); }).isOk());
     auto rows = outbox->list("pending", "ward", 100);
     BOOST_REQUIRE(rows.isOk());
     for (const auto& r : *rows) {
@@ -96,6 +96,42 @@ BOOST_AUTO_TEST_CASE(discarding_a_failing_message_releases_the_ones_behind_it) {
   BOOST_CHECK_EQUAL(get(b).next_attempt_ms, kNow + 30);
   BOOST_CHECK(claim(kNow + 40) == std::vector<std::string>{"b"});
   BOOST_CHECK_EQUAL(get(a).state, "discarded");
+}
+
+// A message accepted here goes straight to this gateway's senders when it is first in its queue:
+// enqueued under their lease (no claim takes it meanwhile); one behind it is left for a claim.
+BOOST_AUTO_TEST_CASE(a_message_first_in_its_queue_is_leased_as_it_is_enqueued) {
+  auto enqueue = [&](const std::string& message_id, const std::string& patient, const stages::deliver::Lease* lease) {
+    OutboxEntry e;
+    e.destination = "ward";
+    e.ordering_key = patient;
+    e.message_id = message_id;
+    e.event = "test";
+    e.source = "gp|" + message_id;
+    e.content_type = "application/fhir+json";
+    e.body = "{}";
+    e.next_attempt_ms = kNow;
+    e.created_ms = kNow;
+    std::optional<OutboxEntry> taken;
+    BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) -> core::Status {
+      GW_ASSIGN_OR_RETURN(taken, stages::deliver::enqueue(tx, e, lease));
+      return core::Status::ok();
+    }).isOk());
+    return taken;
+  };
+  stages::deliver::Lease lease{"here#claim", kNow + 60'000};
+  auto first = enqueue("a", "Patient/1", &lease);
+  BOOST_REQUIRE(first);
+  BOOST_CHECK_GT(first->id, 0);
+  BOOST_CHECK_EQUAL(first->message_id, "a");
+  BOOST_CHECK(!enqueue("b", "Patient/1", &lease));  // behind a: waits for a claim
+  auto other = enqueue("c", "Patient/2", &lease);
+  BOOST_CHECK(other);
+  BOOST_CHECK(!enqueue("d", "Patient/3", nullptr));  // no lease: a claim takes it
+  // Another gateway's claim takes neither leased message nor the one behind a.
+  BOOST_CHECK(claim(kNow + 10) == std::vector<std::string>{"d"});
+  BOOST_REQUIRE(outbox->settle({{first->id, Outcome::Kind::kDelivered, 1, kNow + 20, ""}}).isOk());
+  BOOST_CHECK(claim(kNow + 30) == std::vector<std::string>{"b"});
 }
 
 // The claim reads the index of due messages: a range up to now, not every pending row.

@@ -66,6 +66,8 @@ void DeliveryWorkers::start() {
     threads_.emplace_back([this] { sendLoop(); });
   }
   settler_ = std::thread([this] { settleLoop(); });
+  std::lock_guard lock(mu_);
+  started_ = true;
 }
 
 void DeliveryWorkers::stop() {
@@ -99,9 +101,33 @@ void DeliveryWorkers::wake() {
 
 std::int64_t DeliveryWorkers::nowMs() const { return core::epochMillis(env_->now()); }
 
+std::size_t DeliveryWorkers::capacity() const { return static_cast<std::size_t>(config_->delivery.workers) * kClaimBatch; }
+
+std::optional<Lease> DeliveryWorkers::reserve(std::size_t n, std::int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  if (stopping_ || !started_ || in_flight_ + n > capacity()) return std::nullopt;
+  in_flight_ += n;
+  return Lease{owner_ + "#claim", now_ms + config_->delivery.lease_ms};
+}
+
+void DeliveryWorkers::handOff(std::vector<OutboxEntry> leased, std::size_t reserved, std::int64_t claimed_ms) {
+  {
+    std::lock_guard lock(mu_);
+    in_flight_ -= std::min(in_flight_, reserved - std::min(reserved, leased.size()));
+    // Stopping: they stay leased (the next start, or another gateway once the lease lapses, takes them).
+    if (stopping_) {
+      in_flight_ -= std::min(in_flight_, leased.size());
+      return;
+    }
+    for (auto& m : leased) work_.push_back({std::move(m), claimed_ms});
+  }
+  // One sender per message: waking them all for one would have the rest go back to sleep.
+  for (std::size_t i = 0; i < leased.size(); ++i) work_cv_.notify_one();
+}
+
 void DeliveryWorkers::dispatchLoop() {
   // At most this many claimed and unsettled: enough to keep every sender busy between claims.
-  const std::size_t capacity = static_cast<std::size_t>(config_->delivery.workers) * kClaimBatch;
+  const std::size_t capacity = this->capacity();
   const std::string owner = owner_ + "#claim";
   std::uint64_t seen = 0;
   while (true) {
@@ -121,7 +147,12 @@ void DeliveryWorkers::dispatchLoop() {
         std::lock_guard lock(mu_);
         in_flight_ += batch->size();
         for (auto& m : *batch) work_.push_back({std::move(m), claimed_ms});
-        work_cv_.notify_all();
+        // One sender for one message: waking them all would have the rest go back to sleep.
+        if (batch->size() == 1) {
+          work_cv_.notify_one();
+        } else {
+          work_cv_.notify_all();
+        }
         if (!full) continue;  // more may be due
       }
     }

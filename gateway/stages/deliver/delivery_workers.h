@@ -46,16 +46,19 @@ std::int64_t backoffMs(const config::DeliveryConfig& d, std::int64_t attempts, d
 // state, the age of the oldest undelivered message per destination, deliveries by outcome.
 std::string deliveryMetrics(const Outbox& outbox, const DeliveryCounters& counters, std::int64_t now_ms);
 
-class DeliveryWorkers {
+class DeliveryWorkers : public DirectDelivery {
  public:
   DeliveryWorkers(config::GatewayConfigPtr config, std::shared_ptr<const Outbox> outbox,
                   std::shared_ptr<storage::AuditStore> audit, std::shared_ptr<core::Env> env, fhir::ModelPtr model,
                   std::string owner);
-  ~DeliveryWorkers();
+  ~DeliveryWorkers() override;
   void start();
   void stop();
   // Looks at the outbox now instead of at the next poll (after messages were enqueued).
   void wake();
+  // Messages accepted here go straight to the senders (within the in-flight limit).
+  std::optional<Lease> reserve(std::size_t n, std::int64_t now_ms) override;
+  void handOff(std::vector<OutboxEntry> leased, std::size_t reserved, std::int64_t claimed_ms) override;
   // Asked before each attempt whether the message may still go (the patient's Consents now):
   // kWithhold makes it a dead letter that names why, kLater tries again later. Set before start().
   enum class Check { kSend, kWithhold, kLater };
@@ -81,6 +84,8 @@ class DeliveryWorkers {
   storage::AuditEntry auditEntry(const OutboxEntry& m, const config::PartnerConfig* partner, bool delivered,
                                  const std::string& error, bool denied = false);
   std::int64_t nowMs() const;
+  // Claimed (or handed over) and not yet settled, at most.
+  std::size_t capacity() const;
 
   config::GatewayConfigPtr config_;
   std::shared_ptr<const Outbox> outbox_;
@@ -94,6 +99,7 @@ class DeliveryWorkers {
   std::condition_variable cv_;       // the dispatcher: woken, or room made by a settle
   std::condition_variable work_cv_;  // the senders: claimed messages to send
   std::condition_variable done_cv_;  // the settler: outcomes to record
+  bool started_ = false;        // senders running: messages may be handed over
   bool stopping_ = false;       // dispatcher and senders
   bool settler_stop_ = false;   // after the senders have stopped: the last outcomes recorded first
   std::uint64_t wakes_ = 0;

@@ -72,6 +72,9 @@ class Messaging {
 
   // Called after deliveries were enqueued and committed (wakes the delivery workers).
   void setNotify(std::function<void()> notify) { notify_ = std::move(notify); }
+  // This gateway's senders, for messages to go to them straight from acceptance; set before start.
+  void setDirect(DirectDelivery* direct) { direct_ = direct; }
+  DirectDelivery* direct() const { return direct_; }
   void notify() const {
     if (notify_) notify_();
   }
@@ -92,6 +95,7 @@ class Messaging {
   consent::ConsentEvaluator evaluator_;
   std::map<std::string, fml::CompiledMapPtr> outbound_;  // partner id -> map
   std::function<void()> notify_;
+  DirectDelivery* direct_ = nullptr;
 };
 
 }  // namespace onedoor::stages::deliver

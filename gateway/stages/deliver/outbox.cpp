@@ -81,17 +81,27 @@ core::Status auditForPartner(storage::AuditStore& audit, const fhir::Model& mode
   return audit.append(std::move(entry.json), std::move(entry.facts)).status();
 }
 
-core::Status enqueue(storage::WriteTx& tx, const OutboxEntry& e) {
+core::Result<std::optional<OutboxEntry>> enqueue(storage::WriteTx& tx, const OutboxEntry& e, const Lease* lease) {
   // Not due before the message ahead of it for the same destination and patient.
   GW_ASSIGN_OR_RETURN(auto ahead, tx.sql().query("SELECT MAX(next_attempt_ms) FROM outbox WHERE destination = ? AND "
                                                  "ordering_key = ? AND state = 'pending'",
                                                  {e.destination, e.ordering_key}));
-  std::int64_t due = e.next_attempt_ms;
-  if (!ahead.empty() && !storage::isNull(ahead.front()[0])) due = std::max(due, asInt(ahead.front()[0]));
-  return tx.sql().exec(
-      "INSERT INTO outbox (destination, ordering_key, message_id, event, source, content_type, body, state, attempts, "
-      "next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-      {e.destination, e.ordering_key, e.message_id, e.event, e.source, e.content_type, e.body, due, e.created_ms});
+  const bool first = ahead.empty() || storage::isNull(ahead.front()[0]);
+  OutboxEntry out = e;
+  if (!first) out.next_attempt_ms = std::max(e.next_attempt_ms, asInt(ahead.front()[0]));
+  const bool take = lease != nullptr && first;
+  GW_ASSIGN_OR_RETURN(
+      auto rows,
+      tx.sql().query("INSERT INTO outbox (destination, ordering_key, message_id, event, source, content_type, body, state, "
+                     "attempts, next_attempt_ms, created_ms, lease_owner, lease_until_ms) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?) RETURNING id",
+                     {e.destination, e.ordering_key, e.message_id, e.event, e.source, e.content_type, e.body,
+                      out.next_attempt_ms, e.created_ms, take ? lease->owner : std::string(),
+                      take ? lease->until_ms : std::int64_t{0}}));
+  if (!take) return std::optional<OutboxEntry>();
+  if (rows.empty()) return core::internal("the outbox gave no id for a new message");
+  out.id = asInt(rows.front()[0]);
+  return std::optional<OutboxEntry>(std::move(out));
 }
 
 namespace {

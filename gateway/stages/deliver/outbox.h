@@ -42,8 +42,30 @@ struct OutboxEntry {
   std::int64_t delivered_ms = 0;
 };
 
-// Inside a write unit: adds `entry` (pending, due at entry.next_attempt_ms).
-core::Status enqueue(storage::WriteTx& tx, const OutboxEntry& entry);
+// A lease this gateway's senders hold on messages they are sending (see DirectDelivery).
+struct Lease {
+  std::string owner;
+  std::int64_t until_ms = 0;
+};
+
+// Inside a write unit: adds `entry` (pending, due at entry.next_attempt_ms, or later if a message
+// ahead of it for the same destination and patient is due later). With `lease`, an entry that is
+// first in its queue and due is taken by that lease at once and returned with its id, for the
+// caller to send after the commit; otherwise nullopt (a claim takes it when it is due).
+core::Result<std::optional<OutboxEntry>> enqueue(storage::WriteTx& tx, const OutboxEntry& entry,
+                                                 const Lease* lease = nullptr);
+
+// Where messages accepted by this gateway go straight to its senders, without a claim: reserve
+// room before the write unit, enqueue with the lease, hand the leased ones over after the commit.
+class DirectDelivery {
+ public:
+  virtual ~DirectDelivery() = default;
+  // Room for `n` more messages in flight, leased from `now_ms`; nullopt when there is none.
+  virtual std::optional<Lease> reserve(std::size_t n, std::int64_t now_ms) = 0;
+  // After the commit (or its failure): the messages enqueued leased, to send; the room reserved
+  // for the others given back.
+  virtual void handOff(std::vector<OutboxEntry> leased, std::size_t reserved, std::int64_t claimed_ms) = 0;
+};
 
 // Inside a write unit: the response a message from `sender` with `message_id` had, if it was
 // processed before; and recording one.

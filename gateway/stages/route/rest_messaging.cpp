@@ -118,6 +118,11 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
   // the store's instead of after it.
   std::function<core::Status()> audited;
   if (audit_) audited = audit_->appendLater(messaging_->disclosureAudits(*env_, plan.disclosures, message_id));
+  // Room with this gateway's senders: the messages first in their queues go to them straight
+  // after the commit, without waiting for a claim.
+  deliver::DirectDelivery* direct = plan.entries.empty() ? nullptr : messaging_->direct();
+  std::optional<deliver::Lease> lease = direct != nullptr ? direct->reserve(plan.entries.size(), now_ms) : std::nullopt;
+  std::vector<deliver::OutboxEntry> leased;
   core::Status written = store_->write([&](storage::WriteTx& tx) -> core::Status {
     GW_ASSIGN_OR_RETURN(auto prior, deliver::processedResponse(tx, sender, message_id));
     if (prior) {
@@ -127,10 +132,16 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
     }
     GW_RETURN_IF_ERROR(putPrepared(tx, stored));
     GW_RETURN_IF_ERROR(keepMessagePatients(tx, bundle, sender, out.patients));
-    for (const auto& entry : plan.entries) GW_RETURN_IF_ERROR(deliver::enqueue(tx, entry));
+    leased.clear();
+    for (const auto& entry : plan.entries) {
+      GW_ASSIGN_OR_RETURN(auto taken, deliver::enqueue(tx, entry, lease ? &*lease : nullptr));
+      if (taken) leased.push_back(std::move(*taken));
+    }
     out.response = answer;
     return deliver::recordProcessed(tx, sender, message_id, out.response, now_ms);
   }, carriesPatients(bundle) ? storage::WriteMode::kAnyTime : storage::WriteMode::kChecksFirst);
+  if (!written.isOk() || out.duplicate) leased.clear();  // nothing of it was kept
+  if (lease) direct->handOff(std::move(leased), plan.entries.size(), now_ms);
   if (written.isOk() && !out.duplicate) messaging_->notify();
   if (audited) (void)audited();
   GW_RETURN_IF_ERROR(written);
