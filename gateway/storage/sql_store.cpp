@@ -126,12 +126,6 @@ class SqlStore : public Store {
     }
     cv_.notify_all();
     if (writer_.joinable()) writer_.join();
-    {
-      std::lock_guard lock(checkpoint_mu_);
-      checkpoint_stop_ = true;
-    }
-    checkpoint_cv_.notify_all();
-    if (checkpointer_.joinable()) checkpointer_.join();
   }
 
   core::Status start() {
@@ -151,17 +145,6 @@ class SqlStore : public Store {
       // Fresh statistics for the data already there (none on a new database).
       (void)sql.exec("PRAGMA analysis_limit=1000");
       (void)sql.exec("ANALYZE");
-    }
-    if (dialect_ == Dialect::kSqlite) {
-      // Checkpoints (copying the WAL back into the database file, with its fsync) run on a
-      // thread of their own instead of inside the writer's commits.
-      try {
-        checkpoint_session_ = std::make_unique<Poco::Data::Session>(factory_());
-      } catch (const Poco::Exception& e) {
-        return core::Status(core::Code::kUnavailable, "cannot open the database: " + e.displayText());
-      }
-      sqlite3_wal_hook(Poco::Data::SQLite::Utility::dbHandle(*writer_session_), &SqlStore::walHook, this);
-      checkpointer_ = std::thread([this] { checkpointLoop(); });
     }
     writer_ = std::thread([this] { writerLoop(); });
     return core::Status::ok();
@@ -410,38 +393,6 @@ class SqlStore : public Store {
     }
   }
 
-  // After each commit of the writer, with the WAL's size in pages. Past kCheckpointPages the
-  // checkpointer is asked to copy it back; if it falls far behind (readers holding old
-  // snapshots), the writer checkpoints itself, as SQLite's own auto-checkpoint would.
-  static constexpr int kCheckpointPages = 2000;
-  static int walHook(void* self, sqlite3* db, const char* name, int pages) {
-    auto* store = static_cast<SqlStore*>(self);
-    if (pages >= 20 * kCheckpointPages) {
-      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    } else if (pages >= kCheckpointPages) {
-      {
-        std::lock_guard lock(store->checkpoint_mu_);
-        store->checkpoint_due_ = true;
-      }
-      store->checkpoint_cv_.notify_one();
-    }
-    return SQLITE_OK;
-  }
-
-  void checkpointLoop() {
-    sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(*checkpoint_session_);
-    while (true) {
-      {
-        std::unique_lock lock(checkpoint_mu_);
-        checkpoint_cv_.wait(lock, [&] { return checkpoint_stop_ || checkpoint_due_; });
-        if (checkpoint_stop_) return;
-        checkpoint_due_ = false;
-      }
-      // PASSIVE: copies what no reader still needs, never blocks the writer or readers.
-      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    }
-  }
-
   void writerLoop() {
     while (true) {
       std::vector<Pending*> batch;
@@ -545,12 +496,6 @@ class SqlStore : public Store {
   std::unique_ptr<Poco::Data::Session> writer_session_;
   std::unique_ptr<StatementCache> writer_cache_;  // after the session: destroyed first
   std::thread writer_;
-  std::unique_ptr<Poco::Data::Session> checkpoint_session_;
-  std::thread checkpointer_;
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_cv_;
-  bool checkpoint_due_ = false;
-  bool checkpoint_stop_ = false;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending*> queue_;
@@ -588,9 +533,6 @@ core::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
     // Reads through a memory map and a larger page cache: searches touch many index pages.
     (void)sql.exec("PRAGMA mmap_size=268435456");
     (void)sql.exec("PRAGMA cache_size=-32768");
-    // Savepoint (statement) journals stay in memory: a unit of a group commit that touches more
-    // than 16 pages would otherwise create, write and delete a temporary file.
-    (void)sql.exec("PRAGMA temp_store=MEMORY");
     return s;
   };
   return open(Dialect::kSqlite, factory, options);

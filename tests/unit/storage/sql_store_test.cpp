@@ -175,7 +175,7 @@ BOOST_AUTO_TEST_CASE(a_checks_first_unit_failing_after_writing_takes_its_group_c
 
 BOOST_AUTO_TEST_CASE(the_write_ahead_log_is_copied_back_into_the_database) {
   // ~8 MB of versions: the WAL passes the checkpoint threshold several times over; the
-  // checkpointer thread copies it back into the database file.
+  // checkpoints copy it back into the database file.
   const std::string body = "{\"text\":\"" + std::string(2000, 'x') + "\"}";
   for (int batch = 0; batch < 40; ++batch) {
     BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) -> core::Status {
