@@ -23,7 +23,8 @@ struct OutboxFixture {
     store = std::shared_ptr<storage::Store>(std::move(s).value());
     outbox = std::make_unique<Outbox>(store);
   }
-  std::int64_t add(const std::string& message_id, const std::string& patient, std::int64_t due) {
+  // A message to partner "ward" about `patient`, due at `due`.
+  static OutboxEntry entry(const std::string& message_id, const std::string& patient, std::int64_t due) {
     OutboxEntry e;
     e.destination = "ward";
     e.ordering_key = patient;
@@ -34,6 +35,10 @@ struct OutboxFixture {
     e.body = "{}";
     e.next_attempt_ms = due;
     e.created_ms = due;
+    return e;
+  }
+  std::int64_t add(const std::string& message_id, const std::string& patient, std::int64_t due) {
+    OutboxEntry e = entry(message_id, patient, due);
     BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { return stages::deliver::enqueue(tx, e).status(); }).isOk());
     auto rows = outbox->list("pending", "ward", 100);
     BOOST_REQUIRE(rows.isOk());
@@ -102,16 +107,7 @@ BOOST_AUTO_TEST_CASE(discarding_a_failing_message_releases_the_ones_behind_it) {
 // enqueued under their lease (no claim takes it meanwhile); one behind it is left for a claim.
 BOOST_AUTO_TEST_CASE(a_message_first_in_its_queue_is_leased_as_it_is_enqueued) {
   auto enqueue = [&](const std::string& message_id, const std::string& patient, const stages::deliver::Lease* lease) {
-    OutboxEntry e;
-    e.destination = "ward";
-    e.ordering_key = patient;
-    e.message_id = message_id;
-    e.event = "test";
-    e.source = "gp|" + message_id;
-    e.content_type = "application/fhir+json";
-    e.body = "{}";
-    e.next_attempt_ms = kNow;
-    e.created_ms = kNow;
+    OutboxEntry e = entry(message_id, patient, kNow);
     std::optional<OutboxEntry> taken;
     BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) -> core::Status {
       GW_ASSIGN_OR_RETURN(taken, stages::deliver::enqueue(tx, e, lease));
