@@ -7,8 +7,8 @@
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Exception.h>
-#include <sqlite3.h>
 #include <Poco/SharedLibrary.h>
+#include <sqlite3.h>
 
 #include <condition_variable>
 #include <deque>
@@ -471,8 +471,8 @@ class SqlStore : public Store {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       batch[i]->result.set_value(i == failed ? why
                                              : core::Status(core::Code::kUnavailable,
-                                                            "the write was rolled back with the others committed with it "
-                                                            "(another write failed half-way): try again"));
+                                                            "the write was rolled back with the writes it shared a commit "
+                                                            "with (one of them failed half-way): try again"));
     }
   }
 
