@@ -141,8 +141,10 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
     return deliver::recordProcessed(tx, sender, message_id, out.response, now_ms);
   }, carriesPatients(bundle) ? storage::WriteMode::kAnyTime : storage::WriteMode::kChecksFirst);
   if (!written.isOk() || out.duplicate) leased.clear();  // nothing of it was kept
+  // The dispatcher is woken only for what the senders were not handed (its claims find it).
+  const bool all_handed = leased.size() == plan.entries.size();
   if (lease) direct->handOff(std::move(leased), plan.entries.size(), now_ms);
-  if (written.isOk() && !out.duplicate) messaging_->notify();
+  if (written.isOk() && !out.duplicate && !all_handed) messaging_->notify();
   if (audited) (void)audited();
   GW_RETURN_IF_ERROR(written);
   if (out.duplicate) return out;
