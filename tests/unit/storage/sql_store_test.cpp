@@ -186,6 +186,26 @@ BOOST_AUTO_TEST_CASE(the_write_ahead_log_is_copied_back_into_the_database) {
   BOOST_CHECK_MESSAGE(size >= 4'000'000, "database file " << size << " bytes: the WAL was not checkpointed");
 }
 
+// The value indexes hold only rows with a value there (migration 009); search conditions on a
+// value still use them.
+BOOST_AUTO_TEST_CASE(value_conditions_use_the_partial_value_indexes) {
+  auto planOf = [&](const std::string& condition, const storage::SqlParams& params) {
+    auto rows = store->query("EXPLAIN QUERY PLAN SELECT res FROM search_index i WHERE i.rtype = 'Observation' AND "
+                             "i.param = 'p' AND " + condition,
+                             params);
+    BOOST_REQUIRE(rows.isOk());
+    std::string text;
+    for (const auto& row : *rows) text += storage::asString(row.back()) + "\n";
+    return text;
+  };
+  std::string code = planOf("i.s2 = ?", {std::string("8867-4")});
+  BOOST_CHECK_MESSAGE(code.find("search_index_s2") != std::string::npos, code);
+  std::string date = planOf("i.i1 <= ? AND i.i2 >= ?", {std::int64_t{5}, std::int64_t{1}});
+  BOOST_CHECK_MESSAGE(date.find("search_index_i1") != std::string::npos, date);
+  std::string number = planOf("i.n1 > ?", {100.0});
+  BOOST_CHECK_MESSAGE(number.find("search_index_n1") != std::string::npos, number);
+}
+
 BOOST_AUTO_TEST_CASE(history_pages_by_cursor_newest_first) {
   for (int i = 0; i < 5; ++i) {
     BOOST_REQUIRE(store->write([&](storage::WriteTx& tx) { auto r = rec("h" + std::to_string(i), 1, "{}"); return tx.put(r, {}); }).isOk());
