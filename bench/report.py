@@ -197,7 +197,7 @@ if mh:
     lines.append("and one settler, units that check before")
     lines.append("they write run without a savepoint, message Bundles made ready (JSON, index rows) before the write")
     lines.append("unit, disclosure audits committed beside the store's commit, time-ordered (UUID v7) ids so that new rows")
-    lines.append("append to the id indexes. An MLLP message goes through the")
+    lines.append("append to the id indexes, value indexes that hold only rows with a value. An MLLP message goes through the")
     lines.append("whole FHIR pipeline as the feed's `$process-message` (JSON, validation, the Patients it carries upserted")
     lines.append("and matched to the persons they are), and every delivery attempt re-reads the patient's Consents.")
     lines.append("")
