@@ -182,6 +182,9 @@ if mh:
     best = max(h["acks_s"] for h in mh)
     met = "met" if best >= 10000 else "**not met**"
     lines.append(f"Goal (issue 7): 10,000 acknowledged messages per second with durability on — {met} (best {best:,.0f}/s).")
+    lines.append("This VM's disk is not steady: in the full run at 20:10 on 2026-12-07, with a 4 KiB write + fsync at")
+    lines.append("0.42 ms, the same benchmark gave 1,677/s (16 senders), 2,144/s (64) and 487/s (MLLP); ten minutes later,")
+    lines.append("at 0.23 ms, the figures above (rerun with `bench/run.sh --only messaging`).")
     lines.append("Where the time goes (perf and syscall counts, 2026-12-07): at 64 senders both cores are ~80% busy,")
     lines.append("~0.45 ms of CPU per message all told (gateway, the in-process senders and receiver): the kernel 40%")
     lines.append("(page writes, thread wake-ups), SQLite 19%, malloc 10%, OneDoor's own code 13%. Each group commit")
