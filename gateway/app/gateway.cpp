@@ -209,7 +209,6 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
   gw->workers_ = std::make_unique<stages::deliver::DeliveryWorkers>(config, gw->outbox_, gw->audit_, env, gw->model_,
                                                                     "gateway-" + env->uuid());
   stages::deliver::DeliveryWorkers* workers = gw->workers_.get();
-  messaging->setNotify([workers] { workers->wake(); });
   messaging->setDirect(workers);
   // Each attempt is decided again from the patient's Consents as they are then.
   workers->setRecheck([messaging, env](const stages::deliver::OutboxEntry& m, std::string& why) {

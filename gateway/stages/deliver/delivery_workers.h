@@ -55,7 +55,7 @@ class DeliveryWorkers : public DirectDelivery {
   void start();
   void stop();
   // Looks at the outbox now instead of at the next poll (after messages were enqueued).
-  void wake();
+  void wake() override;
   // Messages accepted here go straight to the senders (within the in-flight limit).
   std::optional<Lease> reserve(std::size_t n, std::int64_t now_ms) override;
   void handOff(std::vector<OutboxEntry> leased, std::size_t reserved, std::int64_t claimed_ms) override;

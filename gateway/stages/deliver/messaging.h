@@ -7,7 +7,6 @@
 // enqueue in the transaction that stores the message, and the decisions to audit.
 // Built at start-up; thread-safe.
 
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -70,13 +69,12 @@ class Messaging {
   std::vector<storage::AuditEntry> disclosureAudits(core::Env& env, const std::vector<Disclosure>& disclosures,
                                                     const std::string& message_id) const;
 
-  // Called after deliveries were enqueued and committed (wakes the delivery workers).
-  void setNotify(std::function<void()> notify) { notify_ = std::move(notify); }
-  // This gateway's senders, for messages to go to them straight from acceptance; set before start.
+  // This gateway's delivery workers: messages go to them straight from acceptance, and they are
+  // woken when deliveries were committed that no sender was handed. Set before start.
   void setDirect(DirectDelivery* direct) { direct_ = direct; }
   DirectDelivery* direct() const { return direct_; }
   void notify() const {
-    if (notify_) notify_();
+    if (direct_ != nullptr) direct_->wake();
   }
 
  private:
@@ -94,7 +92,6 @@ class Messaging {
   std::shared_ptr<const Router> router_;
   consent::ConsentEvaluator evaluator_;
   std::map<std::string, fml::CompiledMapPtr> outbound_;  // partner id -> map
-  std::function<void()> notify_;
   DirectDelivery* direct_ = nullptr;
 };
 

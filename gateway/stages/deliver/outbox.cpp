@@ -44,12 +44,15 @@ core::Status updateOne(storage::Store& store, const std::string& sql, const stor
   });
 }
 
-// The messages behind message `id` (same destination and patient, not yet tried) are not due
-// before it: due again at `at_ms`, so that claims do not walk them meanwhile.
-core::Status holdFollowers(storage::WriteTx& tx, std::int64_t id, std::int64_t at_ms) {
-  return tx.sql().exec("UPDATE outbox SET next_attempt_ms = ? WHERE state = 'pending' AND next_attempt_ms < ? AND "
-                       "id > ? AND attempts = 0 AND (destination, ordering_key) = "
-                       "(SELECT destination, ordering_key FROM outbox WHERE id = ?)",
+// The messages behind message `id` (same destination and patient, pending, not yet tried) are
+// moved to be due at `at_ms`: later (hold: not due before it, so that claims do not walk them
+// meanwhile) or earlier (release: it is gone, they go on).
+enum class Followers { kHold, kRelease };
+core::Status moveFollowers(storage::WriteTx& tx, std::int64_t id, std::int64_t at_ms, Followers how) {
+  return tx.sql().exec(std::string("UPDATE outbox SET next_attempt_ms = ? WHERE state = 'pending' AND next_attempt_ms ") +
+                           (how == Followers::kHold ? "<" : ">") +
+                           " ? AND id > ? AND attempts = 0 AND (destination, ordering_key) = "
+                           "(SELECT destination, ordering_key FROM outbox WHERE id = ?)",
                        {at_ms, at_ms, id, id});
 }
 
@@ -72,13 +75,6 @@ storage::AuditEntry partnerAuditEntry(const fhir::Model& model, core::Env& env, 
   auto now = env.now();
   auto event = audit::auditEvent(ex, env.uuid(), core::formatInstant(now), core::epochMillis(now), "OneDoor gateway");
   return {std::move(event.json), std::move(event.facts)};
-}
-
-core::Status auditForPartner(storage::AuditStore& audit, const fhir::Model& model, core::Env& env,
-                             const config::PartnerConfig* partner, const std::string& partner_id,
-                             const std::function<void(core::Exchange&)>& fill) {
-  auto entry = partnerAuditEntry(model, env, partner, partner_id, fill);
-  return audit.append(std::move(entry.json), std::move(entry.facts)).status();
 }
 
 core::Result<std::optional<OutboxEntry>> enqueue(storage::WriteTx& tx, const OutboxEntry& e, const Lease* lease) {
@@ -177,14 +173,14 @@ core::Status Outbox::settle(const std::vector<Outcome>& outcomes) const {
           GW_ASSIGN_OR_RETURN(n, tx.sql().update("UPDATE outbox SET state = ?, attempts = ?, last_error = ?, "
                                                  "next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0 WHERE id = ?",
                                                  {state, o.attempts, o.error.substr(0, 1000), o.at_ms, o.id}));
-          if (o.kind == Outcome::Kind::kRetry) GW_RETURN_IF_ERROR(holdFollowers(tx, o.id, o.at_ms));
+          if (o.kind == Outcome::Kind::kRetry) GW_RETURN_IF_ERROR(moveFollowers(tx, o.id, o.at_ms, Followers::kHold));
           break;
         }
         case Outcome::Kind::kReleased: {
           GW_ASSIGN_OR_RETURN(n, tx.sql().update("UPDATE outbox SET next_attempt_ms = ?, lease_owner = '', "
                                                  "lease_until_ms = 0 WHERE id = ?",
                                                  {o.at_ms, o.id}));
-          GW_RETURN_IF_ERROR(holdFollowers(tx, o.id, o.at_ms));
+          GW_RETURN_IF_ERROR(moveFollowers(tx, o.id, o.at_ms, Followers::kHold));
           break;
         }
       }
@@ -239,11 +235,7 @@ core::Status Outbox::discard(std::int64_t id, std::int64_t now_ms) const {
                                                 "WHERE id = ? AND state IN ('pending', 'dead')",
                                                 {id}));
     if (n == 0) return core::notFound("no pending or dead outbox message " + std::to_string(id));
-    // The messages held behind it go on now.
-    return tx.sql().exec("UPDATE outbox SET next_attempt_ms = ? WHERE state = 'pending' AND next_attempt_ms > ? AND "
-                         "id > ? AND attempts = 0 AND (destination, ordering_key) = "
-                         "(SELECT destination, ordering_key FROM outbox WHERE id = ?)",
-                         {now_ms, now_ms, id, id});
+    return moveFollowers(tx, id, now_ms, Followers::kRelease);  // the messages held behind it go on now
   });
 }
 

@@ -65,6 +65,8 @@ class DirectDelivery {
   // After the commit (or its failure): the messages enqueued leased, to send; the room reserved
   // for the others given back.
   virtual void handOff(std::vector<OutboxEntry> leased, std::size_t reserved, std::int64_t claimed_ms) = 0;
+  // Look at the outbox now, not at the next poll: messages were committed that no sender has.
+  virtual void wake() = 0;
 };
 
 // Inside a write unit: the response a message from `sender` with `message_id` had, if it was
@@ -88,13 +90,9 @@ struct OutboxStats {
   std::vector<Destination> destinations;
 };
 
-// Appends an AuditEvent of an exchange with `partner` as the agent (a recipient of a message):
-// `fill` sets what happened (operation, outcome, patients, decision). Fails silently only as
-// append() does: the caller decides whether a record that could not be written matters.
-core::Status auditForPartner(storage::AuditStore& audit, const fhir::Model& model, core::Env& env,
-                             const config::PartnerConfig* partner, const std::string& partner_id,
-                             const std::function<void(core::Exchange&)>& fill);
-// The record auditForPartner appends, for appending several at once.
+// The AuditEvent of an exchange with `partner` as the agent (a recipient of a message): `fill`
+// sets what happened (operation, outcome, patients, decision). Callers append such records
+// together (AuditStore::appendAll / appendLater).
 storage::AuditEntry partnerAuditEntry(const fhir::Model& model, core::Env& env, const config::PartnerConfig* partner,
                                       const std::string& partner_id, const std::function<void(core::Exchange&)>& fill);
 
