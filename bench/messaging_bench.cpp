@@ -7,7 +7,7 @@
 // the consent evaluator, and every acknowledged message is in the store and outbox before the
 // answer. JSON lines for bench/run.sh. Profiling knobs: ONEDOOR_BENCH_SENDERS=N (one HTTP run
 // with N senders), ONEDOOR_BENCH_WORKERS=N (delivery workers, 16 unless set),
-// ONEDOOR_BENCH_KEEP=1 (keep the databases for a look).
+// ONEDOOR_BENCH_KEEP=1 (keep the databases for a look), ONEDOOR_BENCH_MLLP=0 (no MLLP run).
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -50,6 +50,8 @@ class Receive : public Poco::Net::HTTPRequestHandler {
  public:
   explicit Receive(Arrivals& a) : a_(a) {}
   void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
+    static thread_local const bool named = (core::nameThisThread("bench-receive"), true);
+    (void)named;
     std::string body;
     Poco::StreamCopier::copyToString(req.stream(), body);
     {
@@ -100,6 +102,7 @@ void httpRun(std::uint16_t port, int senders, double seconds, Arrivals& arrivals
   auto start = Clock::now();
   for (int t = 0; t < senders; ++t) {
     threads.emplace_back([&, t] {
+      core::nameThisThread("bench-http-send");
       Poco::Net::HTTPClientSession session("127.0.0.1", port);
       session.setKeepAlive(true);
       for (int n = 0; !stop.load(); ++n) {
@@ -202,7 +205,8 @@ int messagingBench(const std::vector<std::string>& args) {
   for (int senders : sender_counts) httpRun(port, senders, seconds, arrivals);
 
   // MLLP: 8 connections sending A01s with distinct control ids, each waiting for its ACK.
-  const int connections = 8;
+  const char* mllp_env = std::getenv("ONEDOOR_BENCH_MLLP");
+  const int connections = mllp_env != nullptr ? std::atoi(mllp_env) : 8;
   std::atomic<std::uint64_t> mllp_acked{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
@@ -210,6 +214,7 @@ int messagingBench(const std::vector<std::string>& args) {
   std::uint16_t mllp_port = (*gw)->mllpPort(0);
   for (int t = 0; t < connections; ++t) {
     threads.emplace_back([&, t] {
+      core::nameThisThread("bench-mllp-send");
       Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", mllp_port));
       std::string control = "|MSG0001|";
       std::size_t at = a01.find(control);
@@ -233,12 +238,14 @@ int messagingBench(const std::vector<std::string>& args) {
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& t : threads) t.join();
-  double mllp_s = std::chrono::duration<double>(Clock::now() - start).count();
-  std::cout << R"({"bench":"messaging_mllp","connections":)" << connections << R"(,"acked":)" << mllp_acked.load()
-            << R"(,"acks_s":)" << static_cast<double>(mllp_acked.load()) / mllp_s << "}\n";
+  if (connections > 0) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    stop = true;
+    for (auto& t : threads) t.join();
+    double mllp_s = std::chrono::duration<double>(Clock::now() - start).count();
+    std::cout << R"({"bench":"messaging_mllp","connections":)" << connections << R"(,"acked":)" << mllp_acked.load()
+              << R"(,"acks_s":)" << static_cast<double>(mllp_acked.load()) / mllp_s << "}\n";
+  }
   (*gw)->stop();
   receiver.stopAll(true);
   if (std::getenv("ONEDOOR_BENCH_KEEP") == nullptr) {

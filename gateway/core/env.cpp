@@ -1,6 +1,7 @@
 #include "core/env.h"
 
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <cstdio>
 #include <cstring>
@@ -10,12 +11,42 @@ namespace onedoor::core {
 namespace {
 
 std::string formatUuid(const unsigned char b[16]) {
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  std::size_t at = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++at;  // the dashes of 8-4-4-4-12
+    out[at++] = kHex[b[i] >> 4];
+    out[at++] = kHex[b[i] & 0x0F];
+  }
   return out;
+}
+
+// `width` decimal digits of v, zero-padded, at `at`.
+void putDigits(char* at, std::int64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    at[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+// The UTC calendar date and time of epoch_ms by arithmetic (std::chrono's civil calendar):
+// gmtime_r takes glibc's time-zone lock, which every request thread would contend for.
+struct UtcTime {
+  int year;
+  unsigned month, day, hour, minute, second, millis, weekday;
+};
+
+UtcTime utcTime(std::int64_t epoch_ms) {
+  using namespace std::chrono;
+  sys_time<milliseconds> t{milliseconds{epoch_ms}};
+  auto day = floor<days>(t);
+  year_month_day ymd{day};
+  hh_mm_ss<milliseconds> hms{t - day};
+  return {static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+          static_cast<unsigned>(hms.hours().count()), static_cast<unsigned>(hms.minutes().count()),
+          static_cast<unsigned>(hms.seconds().count()), static_cast<unsigned>(hms.subseconds().count()),
+          weekday{day}.c_encoding()};
 }
 
 class RealEnv : public Env {
@@ -55,14 +86,15 @@ std::shared_ptr<Env> Env::real() {
 }
 
 std::string formatInstant(std::chrono::system_clock::time_point t) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char out[96];
-  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
+  UtcTime u = utcTime(epochMillis(t));
+  std::string out = "0000-00-00T00:00:00.000Z";
+  putDigits(&out[0], u.year, 4);
+  putDigits(&out[5], u.month, 2);
+  putDigits(&out[8], u.day, 2);
+  putDigits(&out[11], u.hour, 2);
+  putDigits(&out[14], u.minute, 2);
+  putDigits(&out[17], u.second, 2);
+  putDigits(&out[20], u.millis, 3);
   return out;
 }
 
@@ -70,13 +102,15 @@ std::string formatHttpDate(std::int64_t epoch_ms) {
   static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::time_t secs = static_cast<std::time_t>(epoch_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char out[96];
-  std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
-                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
+  UtcTime u = utcTime(epoch_ms);
+  std::string out = "Sun, 00 Jan 0000 00:00:00 GMT";
+  out.replace(0, 3, kDays[u.weekday]);
+  putDigits(&out[5], u.day, 2);
+  out.replace(8, 3, kMonths[u.month - 1]);
+  putDigits(&out[12], u.year, 4);
+  putDigits(&out[17], u.hour, 2);
+  putDigits(&out[20], u.minute, 2);
+  putDigits(&out[23], u.second, 2);
   return out;
 }
 
@@ -91,6 +125,12 @@ std::string FakeEnv::uuid() {
   b[6] = 0x40;
   b[8] = 0x80;
   return formatUuid(b);
+}
+
+void nameThisThread(const char* name) {
+  char shortened[16];
+  std::snprintf(shortened, sizeof shortened, "%s", name);
+  (void)pthread_setname_np(pthread_self(), shortened);
 }
 
 }  // namespace onedoor::core

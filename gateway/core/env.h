@@ -27,6 +27,8 @@ std::string formatInstant(std::chrono::system_clock::time_point t);
 std::string formatHttpDate(std::int64_t epoch_ms);
 // Milliseconds since the Unix epoch.
 std::int64_t epochMillis(std::chrono::system_clock::time_point t);
+// Names the calling thread for `top -H`, perf and gdb (at most 15 characters are kept).
+void nameThisThread(const char* name);
 
 class FakeEnv : public Env {
  public:

@@ -145,7 +145,7 @@ class JsonWriter {
 
 std::string writeJsonElement(const Node& element) {
   if (element.isResource()) return writeJson(element);
-  rapidjson::StringBuffer buf;
+  rapidjson::StringBuffer buf(nullptr, 2048);
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
   JsonWriter<decltype(w)>(w).members(element);
@@ -154,7 +154,7 @@ std::string writeJsonElement(const Node& element) {
 }
 
 std::string writeJson(const Node& resource, const WriteOptions& opts) {
-  rapidjson::StringBuffer buf;
+  rapidjson::StringBuffer buf(nullptr, 2048);
   if (opts.pretty) {
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
     w.SetIndent(' ', 2);

@@ -11,6 +11,7 @@
 
 #include <mutex>
 
+#include "core/env.h"
 #include "http/exchange_handler.h"
 
 namespace onedoor::http {
@@ -22,6 +23,9 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
       : handlers_(handlers), max_body_(max_body) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const Poco::Net::HTTPServerRequest&) override {
+    // Runs on the connection's pool thread: named once per thread.
+    static thread_local const bool named = (core::nameThisThread("od-http"), true);
+    (void)named;
     return new ExchangeHandler(handlers_, max_body_);
   }
 

@@ -7,6 +7,8 @@
 #include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/Net/TCPServerParams.h>
 
+#include "core/env.h"
+
 namespace onedoor::mllp {
 
 std::string frame(const std::string& message) {
@@ -27,6 +29,7 @@ class Connection : public Poco::Net::TCPServerConnection {
       : Poco::Net::TCPServerConnection(s), handler_(handler), max_bytes_(max_bytes) {}
 
   void run() override {
+    core::nameThisThread("od-mllp");
     Poco::Net::StreamSocket& sock = socket();
     sock.setReceiveTimeout(Poco::Timespan(60, 0));
     std::string buffer, message;

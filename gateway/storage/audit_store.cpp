@@ -17,8 +17,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/env.h"
 #include "storage/sql.h"
 #include "storage/sqlite_statement.h"
+#include "storage/statement_cache.h"
 
 namespace onedoor::storage {
 namespace {
@@ -105,6 +107,8 @@ class SqliteAuditStore : public AuditStore {
           db, "INSERT INTO audit_event (seq, recorded_ms, partner, action, outcome, purpose, break_glass, body, "
               "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       insert_ref_ = std::make_unique<SqliteStatement>(db, "INSERT INTO audit_ref (seq, kind, ref) VALUES (?, ?, ?)");
+      // The statements of every batch (BEGIN, the head, COMMIT) prepared once too.
+      writer_cache_ = std::make_unique<StatementCache>(db);
       if (!insert_event_->ok() || !insert_ref_->ok()) {
         return core::Status(core::Code::kUnavailable, "audit store: cannot prepare inserts: " + insert_event_->error() +
                                                           insert_ref_->error());
@@ -121,7 +125,10 @@ class SqliteAuditStore : public AuditStore {
     } catch (const Poco::Exception& e) {
       return core::Status(core::Code::kUnavailable, "cannot open the audit store " + path_ + ": " + e.displayText());
     }
-    writer_ = std::thread([this] { writerLoop(); });
+    writer_ = std::thread([this] {
+      core::nameThisThread("od-audit-write");
+      writerLoop();
+    });
     return core::Status::ok();
   }
 
@@ -341,7 +348,7 @@ class SqliteAuditStore : public AuditStore {
     core::Status st = core::Status::ok();
     bool force_checkpoint = false;
     try {
-      Sql w(*writer_session_, Dialect::kSqlite);
+      Sql w(*writer_session_, Dialect::kSqlite, writer_cache_.get());
       st = w.exec("BEGIN IMMEDIATE");
       // The head is read under the write lock: another process (the CLI, a second gateway) may
       // have appended since this one last did.
@@ -439,6 +446,7 @@ class SqliteAuditStore : public AuditStore {
   std::unique_ptr<Poco::Data::Session> writer_session_;
   std::unique_ptr<SqliteStatement> insert_event_;  // writer thread only
   std::unique_ptr<SqliteStatement> insert_ref_;
+  std::unique_ptr<StatementCache> writer_cache_;  // writer thread only; before the session goes
   std::unique_ptr<Poco::Data::Session> reader_session_;
   mutable std::mutex mu_;
   std::mutex read_mu_;

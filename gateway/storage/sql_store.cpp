@@ -19,6 +19,7 @@
 #include <set>
 #include <thread>
 
+#include "core/env.h"
 #include "storage/migrations.h"
 #include "storage/session_pool.h"
 #include "storage/sql.h"
@@ -146,7 +147,10 @@ class SqlStore : public Store {
       (void)sql.exec("PRAGMA analysis_limit=1000");
       (void)sql.exec("ANALYZE");
     }
-    writer_ = std::thread([this] { writerLoop(); });
+    writer_ = std::thread([this] {
+      core::nameThisThread("od-store-write");
+      writerLoop();
+    });
     return core::Status::ok();
   }
 

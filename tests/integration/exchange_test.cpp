@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 
@@ -209,6 +210,17 @@ BOOST_AUTO_TEST_CASE(s1_referral_to_spa_and_accepted_task_back_to_gp) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   BOOST_CHECK_EQUAL(x.spa_rx.received().size(), 1u);
   BOOST_CHECK(x.waitState("mh-spa", "delivered", 1));
+  // ... and its routing to the SPA is in the audit log once: the copy disclosed nothing.
+  auto routed = testing::runOnedoor({"audit", "query", "--config", (x.gw->dir() / "onedoor.json").string(), "--agent",
+                                     "mh-spa", "--ndjson"});
+  std::size_t routing_records = 0;
+  std::istringstream lines(routed.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"ref-s1-0001\"") != std::string::npos && line.find("\"code\":\"route\"") != std::string::npos) {
+      ++routing_records;
+    }
+  }
+  BOOST_CHECK_MESSAGE(routing_records == 1, routed.out);
   // The SPA accepts: a Task pointing at the referral, back to the requester (the GP by ODS).
   auto spa = x.as("mh-spa");
   std::string task = R"(, {"fullUrl": "urn:uuid:task-s1", "resource": {"resourceType": "Task", "status": "accepted",

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <string_view>
 
 namespace onedoor::stages::audit {
 namespace {
@@ -17,12 +18,13 @@ constexpr const char* kDcm = "http://dicom.nema.org/resources/ontology/DCM";
 constexpr const char* kPartnerSystem = "https://onedoor.dev/fhir/Id/partner";
 constexpr const char* kOds = "https://fhir.nhs.uk/Id/ods-organization-code";
 
-void str(Writer& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+// Keys and values written straight from their characters (no std::string made for a literal).
+void str(Writer& w, std::string_view key, std::string_view value) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.String(value.empty() ? "" : value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
-void coding(Writer& w, const char* system, const std::string& code, const char* display = nullptr) {
+void coding(Writer& w, std::string_view system, std::string_view code, const char* display = nullptr) {
   w.StartObject();
   str(w, "system", system);
   str(w, "code", code);
@@ -114,7 +116,7 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
   f.break_glass = a.break_glass;
   f.patients = a.patients;
 
-  rapidjson::StringBuffer sb;
+  rapidjson::StringBuffer sb(nullptr, 4096);  // an AuditEvent is about 2 KB: grown once at most
   Writer w(sb);
   w.StartObject();
   str(w, "resourceType", "AuditEvent");
@@ -283,7 +285,9 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
         auto bar = l.find('|');
         std::string code = l.substr(bar == std::string::npos ? 0 : bar + 1);
         if (std::find(f.labels.begin(), f.labels.end(), code) == f.labels.end()) f.labels.push_back(code);
-        coding(w, bar == std::string::npos ? "" : l.substr(0, bar).c_str(), l.substr(bar == std::string::npos ? 0 : bar + 1));
+        std::string_view label(l);
+        coding(w, bar == std::string::npos ? std::string_view() : label.substr(0, bar),
+               label.substr(bar == std::string::npos ? 0 : bar + 1));
       }
       w.EndArray();
     }
@@ -338,7 +342,7 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
   }
   w.EndArray();
   w.EndObject();
-  out.json = sb.GetString();
+  out.json.assign(sb.GetString(), sb.GetSize());
   return out;
 }
 

@@ -61,11 +61,20 @@ DeliveryWorkers::DeliveryWorkers(config::GatewayConfigPtr config, std::shared_pt
 DeliveryWorkers::~DeliveryWorkers() { stop(); }
 
 void DeliveryWorkers::start() {
-  threads_.emplace_back([this] { dispatchLoop(); });
+  threads_.emplace_back([this] {
+    core::nameThisThread("od-dispatch");
+    dispatchLoop();
+  });
   for (std::uint32_t i = 0; i < config_->delivery.workers; ++i) {
-    threads_.emplace_back([this] { sendLoop(); });
+    threads_.emplace_back([this] {
+      core::nameThisThread("od-send");
+      sendLoop();
+    });
   }
-  settler_ = std::thread([this] { settleLoop(); });
+  settler_ = std::thread([this] {
+    core::nameThisThread("od-settle");
+    settleLoop();
+  });
   std::lock_guard lock(mu_);
   started_ = true;
 }

@@ -99,29 +99,32 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
   std::string now = core::formatInstant(now_tp);
   std::int64_t now_ms = core::epochMillis(now_tp);
   AcceptedMessage out;
-  // A message seen before is answered as it was (looked at again inside the write, for a copy
-  // sent at the same moment).
-  GW_ASSIGN_OR_RETURN(auto seen, deliver::processedResponse(*store_, sender, message_id));
-  if (seen) {
+  // Recipients and what each may see are decided before the transaction (they read Consents).
+  // A message seen before is found inside the write (no read of its own before it: one per
+  // message costs more than planning the rare copy); one that can no longer be planned (the
+  // routes changed since) is still answered as it was.
+  auto plan = messaging_->plan(bundle, sender, message_id, now, now_ms);
+  if (!plan.isOk()) {
+    GW_ASSIGN_OR_RETURN(auto seen, deliver::processedResponse(*store_, sender, message_id));
+    if (!seen) return plan.status();
     out.response = *seen;
     out.duplicate = true;
     return out;
   }
-  // Recipients and what each may see are decided before the transaction (they read Consents).
-  GW_ASSIGN_OR_RETURN(auto plan, messaging_->plan(bundle, sender, message_id, now, now_ms));
-  // The Bundle as it will be stored and the answer, made before the write unit: the single
-  // writer only stores them.
+  // The Bundle as it will be stored, the answer and the audit records of each recipient's
+  // decision, made before the write unit: the single writer only stores them.
   PreparedCreate stored = prepareCreate(bundle, "");
   const std::string stored_id = stored.write.record.id;
   const std::string answer = response(now);
-  // Each recipient's decision is audited before the answer; the audit log's commit runs beside
-  // the store's instead of after it.
+  std::vector<storage::AuditEntry> disclosures;
+  if (audit_) disclosures = messaging_->disclosureAudits(*env_, plan->disclosures, message_id);
+  // The decisions are audited before the answer, and only for a message not seen before: handed
+  // to the audit log once the write has found no copy, so its commit runs beside the store's.
   std::function<core::Status()> audited;
-  if (audit_) audited = audit_->appendLater(messaging_->disclosureAudits(*env_, plan.disclosures, message_id));
   // Room with this gateway's senders: the messages first in their queues go to them straight
   // after the commit, without waiting for a claim.
-  deliver::DirectDelivery* direct = plan.entries.empty() ? nullptr : messaging_->direct();
-  std::optional<deliver::Lease> lease = direct != nullptr ? direct->reserve(plan.entries.size(), now_ms) : std::nullopt;
+  deliver::DirectDelivery* direct = plan->entries.empty() ? nullptr : messaging_->direct();
+  std::optional<deliver::Lease> lease = direct != nullptr ? direct->reserve(plan->entries.size(), now_ms) : std::nullopt;
   std::vector<deliver::OutboxEntry> leased;
   core::Status written = store_->write([&](storage::WriteTx& tx) -> core::Status {
     GW_ASSIGN_OR_RETURN(auto prior, deliver::processedResponse(tx, sender, message_id));
@@ -130,10 +133,11 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
       out.duplicate = true;
       return core::Status::ok();
     }
+    if (audit_ && !audited) audited = audit_->appendLater(std::move(disclosures));
     GW_RETURN_IF_ERROR(putPrepared(tx, stored));
     GW_RETURN_IF_ERROR(keepMessagePatients(tx, bundle, sender, out.patients));
     leased.clear();
-    for (const auto& entry : plan.entries) {
+    for (const auto& entry : plan->entries) {
       GW_ASSIGN_OR_RETURN(auto taken, deliver::enqueue(tx, entry, lease ? &*lease : nullptr));
       if (taken) leased.push_back(std::move(*taken));
     }
@@ -142,15 +146,15 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
   }, carriesPatients(bundle) ? storage::WriteMode::kAnyTime : storage::WriteMode::kChecksFirst);
   if (!written.isOk() || out.duplicate) leased.clear();  // nothing of it was kept
   // The dispatcher is woken only for what the senders were not handed (its claims find it).
-  const bool all_handed = leased.size() == plan.entries.size();
-  if (lease) direct->handOff(std::move(leased), plan.entries.size(), now_ms);
+  const bool all_handed = leased.size() == plan->entries.size();
+  if (lease) direct->handOff(std::move(leased), plan->entries.size(), now_ms);
   if (written.isOk() && !out.duplicate && !all_handed) messaging_->notify();
   if (audited) (void)audited();
   GW_RETURN_IF_ERROR(written);
   if (out.duplicate) return out;
   out.stored_id = stored_id;
-  out.deliveries = plan.entries.size();
-  for (const auto& d : plan.disclosures) {
+  out.deliveries = plan->entries.size();
+  for (const auto& d : plan->disclosures) {
     for (const auto& p : d.patients) {
       if (std::find(out.patients.begin(), out.patients.end(), p) == out.patients.end()) out.patients.push_back(p);
     }

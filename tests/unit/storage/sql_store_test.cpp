@@ -1,4 +1,6 @@
 #include <boost/test/unit_test.hpp>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -276,6 +278,29 @@ BOOST_AUTO_TEST_CASE(new_ids_are_version_7_uuids_in_time_order) {
   auto now_ms = core::epochMillis(env->now());
   auto id_ms = static_cast<std::int64_t>(std::stoull(previous_ms, nullptr, 16));
   BOOST_CHECK(id_ms <= now_ms && id_ms > now_ms - 60'000);
+}
+
+// Instants and HTTP dates are formatted by calendar arithmetic: the same text as the C library's
+// gmtime_r and strftime, over leap days, year ends and the years up to 9999 (instants up to 2262,
+// the end of the system clock's nanoseconds).
+BOOST_AUTO_TEST_CASE(instants_and_http_dates_match_the_c_library) {
+  std::vector<std::int64_t> samples = {0, 951782400123, 951868799999, 1709164800001, 1798761599999, 4107542400000,
+                                       253402300799999};
+  for (std::int64_t ms = 0; ms < 253402300799999; ms += 86'399'937'123LL / 7) samples.push_back(ms);
+  for (std::int64_t ms : samples) {
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char date[64], http[64], expected[80];
+    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(expected, sizeof expected, "%s.%03dZ", date, static_cast<int>(ms % 1000));
+    std::strftime(http, sizeof http, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (ms < 9'000'000'000'000) {
+      auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+      BOOST_CHECK_EQUAL(core::formatInstant(t), expected);
+    }
+    BOOST_CHECK_EQUAL(core::formatHttpDate(ms), http);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
