@@ -8,20 +8,17 @@
 // answer. JSON lines for bench/run.sh. Profiling knobs: ONEDOOR_BENCH_SENDERS=N (one HTTP run
 // with N senders), ONEDOOR_BENCH_WORKERS=N (delivery workers, 16 unless set),
 // ONEDOOR_BENCH_KEEP=1 (keep the databases for a look), ONEDOOR_BENCH_MLLP=0 (no MLLP run).
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
-#include <Poco/StreamCopier.h>
-#include <Poco/TemporaryFile.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/TCPServerConnection.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
+#include <Poco/Net/TCPServerParams.h>
+#include <Poco/ThreadPool.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -40,39 +37,84 @@ using onedoor::bench::slurp;
 
 namespace {
 
-// The receiving partner: notes when each message (by Idempotency-Key) arrives.
+// The load generator and the receiving partner speak HTTP/1.1 over plain sockets (keep-alive,
+// Content-Length bodies): they share the two cores with the gateway, and Poco's streams would take
+// a fifth of them. The gateway's side is the product's own (Poco HTTPServer and HTTPClientSession).
+
+// Reads more bytes into `buf`; false when the peer closed.
+bool fill(Poco::Net::StreamSocket& s, std::string& buf) {
+  char chunk[8192];
+  int n = s.receiveBytes(chunk, sizeof chunk);
+  if (n <= 0) return false;
+  buf.append(chunk, static_cast<std::size_t>(n));
+  return true;
+}
+
+// The value of header `name` (lower case) in an HTTP head, or "".
+std::string headerValue(const std::string& head, const std::string& name) {
+  std::string lower = head;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::size_t at = lower.find("\r\n" + name + ":");
+  if (at == std::string::npos) return {};
+  at += name.size() + 3;
+  std::size_t end = head.find("\r\n", at);
+  std::string v = head.substr(at, end - at);
+  v.erase(0, v.find_first_not_of(' '));
+  return v;
+}
+
+// One HTTP/1.1 message (head and Content-Length body) from `s`; bytes read past it stay in `buf`
+// for the next. False when the peer closed.
+bool readMessage(Poco::Net::StreamSocket& s, std::string& buf, std::string& head, std::string& body) {
+  std::size_t end;
+  while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
+    if (!fill(s, buf)) return false;
+  }
+  head.assign(buf, 0, end + 4);
+  std::string length = headerValue(head, "content-length");
+  std::size_t n = length.empty() ? 0 : std::stoul(length);
+  while (buf.size() < end + 4 + n) {
+    if (!fill(s, buf)) return false;
+  }
+  body.assign(buf, end + 4, n);
+  buf.erase(0, end + 4 + n);
+  return true;
+}
+
+// The receiving partner: notes when each message (by Idempotency-Key) arrives, answers 200.
 struct Arrivals {
   std::mutex mu;
   std::map<std::string, Clock::time_point> at;
 };
 
-class Receive : public Poco::Net::HTTPRequestHandler {
+class Receive : public Poco::Net::TCPServerConnection {
  public:
-  explicit Receive(Arrivals& a) : a_(a) {}
-  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
-    static thread_local const bool named = (core::nameThisThread("bench-receive"), true);
-    (void)named;
-    std::string body;
-    Poco::StreamCopier::copyToString(req.stream(), body);
-    {
-      std::lock_guard lock(a_.mu);
-      a_.at.emplace(req.get("Idempotency-Key", ""), Clock::now());
+  Receive(const Poco::Net::StreamSocket& s, Arrivals& a) : Poco::Net::TCPServerConnection(s), a_(a) {}
+  void run() override {
+    core::nameThisThread("bench-receive");
+    static const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    std::string buf, head, body;
+    try {
+      while (readMessage(socket(), buf, head, body)) {
+        {
+          std::lock_guard lock(a_.mu);
+          a_.at.emplace(headerValue(head, "idempotency-key"), Clock::now());
+        }
+        socket().sendBytes(kOk.data(), static_cast<int>(kOk.size()));
+      }
+    } catch (const Poco::Exception&) {
+      // the gateway closed the connection
     }
-    resp.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
-    resp.setContentLength(0);
-    resp.send();
   }
 
  private:
   Arrivals& a_;
 };
 
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+class ReceiveFactory : public Poco::Net::TCPServerConnectionFactory {
  public:
-  explicit Factory(Arrivals& a) : a_(a) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new Receive(a_);
-  }
+  explicit ReceiveFactory(Arrivals& a) : a_(a) {}
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& s) override { return new Receive(s, a_); }
 
  private:
   Arrivals& a_;
@@ -103,21 +145,21 @@ void httpRun(std::uint16_t port, int senders, double seconds, Arrivals& arrivals
   for (int t = 0; t < senders; ++t) {
     threads.emplace_back([&, t] {
       core::nameThisThread("bench-http-send");
-      Poco::Net::HTTPClientSession session("127.0.0.1", port);
-      session.setKeepAlive(true);
+      Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
+      std::string buf, head, answer;
       for (int n = 0; !stop.load(); ++n) {
         std::string id = "b" + std::to_string(senders) + "-" + std::to_string(t) + "-" + std::to_string(n);
         std::string body = message(id);
-        Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/fhir/$process-message", Poco::Net::HTTPMessage::HTTP_1_1);
-        req.setContentType("application/fhir+json");
-        req.setContentLength(static_cast<std::streamsize>(body.size()));
-        req.setKeepAlive(true);
-        session.sendRequest(req) << body;
-        Poco::Net::HTTPResponse resp;
-        std::string answer;
-        Poco::StreamCopier::copyToString(session.receiveResponse(resp), answer);
-        if (resp.getStatus() != Poco::Net::HTTPResponse::HTTP_OK) {
-          std::cerr << "not acknowledged: " << resp.getStatus() << " " << answer << "\n";
+        std::string request = "POST /fhir/$process-message HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Content-Type: application/fhir+json\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body;
+        socket.sendBytes(request.data(), static_cast<int>(request.size()));
+        if (!readMessage(socket, buf, head, answer)) {
+          std::cerr << "the gateway closed the connection\n";
+          std::abort();
+        }
+        if (head.compare(0, 12, "HTTP/1.1 200") != 0) {
+          std::cerr << "not acknowledged: " << head << answer << "\n";
           std::abort();
         }
         acked++;
@@ -170,10 +212,10 @@ int messagingBench(const std::vector<std::string>& args) {
   std::filesystem::create_directories(dir);
   Arrivals arrivals;
   Poco::Net::ServerSocket rx_socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-  auto params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(16);
-  Poco::ThreadPool rx_pool(4, 16);
-  Poco::Net::HTTPServer receiver(new Factory(arrivals), rx_pool, rx_socket, params);
+  auto params = new Poco::Net::TCPServerParams;
+  params->setMaxThreads(64);
+  Poco::ThreadPool rx_pool(4, 64);
+  Poco::Net::TCPServer receiver(new ReceiveFactory(arrivals), rx_pool, rx_socket, params);
   receiver.start();
   std::string text = R"({"server": {"host": "127.0.0.1", "port": 0, "max_threads": 64},
     "storage": {"driver": "sqlite", "sqlite_path": ")" + (dir / "onedoor.db").string() + R"("},
@@ -247,7 +289,7 @@ int messagingBench(const std::vector<std::string>& args) {
               << R"(,"acks_s":)" << static_cast<double>(mllp_acked.load()) / mllp_s << "}\n";
   }
   (*gw)->stop();
-  receiver.stopAll(true);
+  receiver.stop();
   if (std::getenv("ONEDOOR_BENCH_KEEP") == nullptr) {
     std::filesystem::remove_all(dir);
   } else {
