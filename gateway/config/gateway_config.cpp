@@ -256,6 +256,7 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
   workers.u32("workers", cfg->delivery.workers, false, 1, 64);
   workers.u32("poll_ms", cfg->delivery.poll_ms, false, 10, 60000);
   workers.u32("lease_ms", cfg->delivery.lease_ms, false, 1000, 3600000);
+  workers.u32("heartbeat_ms", cfg->delivery.heartbeat_ms, false, 100, 60000);
   workers.done();
   ObjectReader auth = root.object("auth");
   auth.boolean("required", cfg->auth.required);

@@ -132,6 +132,9 @@ struct DeliveryWorkersConfig {
   std::uint32_t workers = 2;            // threads delivering
   std::uint32_t poll_ms = 200;          // how often the outbox is looked at when idle
   std::uint32_t lease_ms = 120000;      // a claimed message is another worker's after this
+  // Gateways sharing a database say they are alive this often; one silent for five heartbeats is
+  // taken to be gone, and the messages it had leased go to the others at once.
+  std::uint32_t heartbeat_ms = 2000;
 };
 
 // An MLLP listener for one partner's HL7 v2 feed: messages are kept as received (durably) before

@@ -22,32 +22,6 @@ using namespace onedoor;
 
 namespace {
 
-std::uint16_t freePort() {
-  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
-  return s.address().port();
-}
-
-struct Served {
-  Poco::ProcessHandle handle;
-};
-
-std::unique_ptr<Served> serve(const std::filesystem::path& dir, std::uint16_t port) {
-  std::string cmd = std::string("exec ") + ONEDOOR_BINARY + " serve --config " + (dir / "onedoor.json").string() + " >>" +
-                    (dir / "serve.log").string() + " 2>&1";
-  auto s = std::make_unique<Served>(Served{Poco::Process::launch("/bin/sh", {"-c", cmd})});
-  testing::HttpClient c(port);
-  for (int i = 0; i < 300; ++i) {
-    try {
-      if (c.get("/ready").status == 200) return s;
-    } catch (const std::exception&) {
-      // not listening yet
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  BOOST_FAIL("the gateway did not become ready: " + testing::readFile(dir / "serve.log"));
-  return s;
-}
-
 std::string message(int n) {
   std::string id = "crash-" + std::to_string(n);
   return R"({"resourceType": "Bundle", "id": ")" + id + R"(", "type": "message", "timestamp": "2026-11-23T10:00:00Z",
@@ -64,7 +38,7 @@ BOOST_AUTO_TEST_SUITE(Durability)
 BOOST_AUTO_TEST_CASE(sigkill_mid_load_loses_no_acknowledged_message) {
   testing::TempDir dir;
   testing::TestReceiver receiver;
-  std::uint16_t port = freePort();
+  std::uint16_t port = testing::freePort();
   std::ofstream(dir.path() / "onedoor.json") << R"({"server": {"host": "127.0.0.1", "port": )" << port
       << R"(, "allow_plain_http": true},
     "storage": {"driver": "sqlite", "sqlite_path": "db/onedoor.db"}, "audit": {"sqlite_path": "db/audit.db"},
@@ -75,7 +49,7 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_load_loses_no_acknowledged_message) {
                    "backoff_initial_ms": 20, "backoff_max_ms": 200}}],
     "delivery": {"poll_ms": 20},
     "routes": [{"name": "crash", "event": "crash", "to": ["crash-ward"]}]})";
-  auto served = serve(dir.path(), port);
+  auto served = testing::serveProcess(dir.path(), port);
   // Four senders posting at once; the gateway is killed after the 60th answer, with requests in
   // flight.
   const int total = 240, senders = 4;
@@ -84,7 +58,7 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_load_loses_no_acknowledged_message) {
   std::atomic<int> answered{0};
   std::thread killer([&] {
     while (answered.load() < 60) std::this_thread::sleep_for(std::chrono::microseconds(200));
-    Poco::Process::kill(served->handle);  // SIGKILL
+    Poco::Process::kill(*served);  // SIGKILL
   });
   std::vector<std::thread> threads;
   for (int t = 0; t < senders; ++t) {
@@ -109,14 +83,14 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_load_loses_no_acknowledged_message) {
   }
   for (auto& t : threads) t.join();
   killer.join();
-  served->handle.wait();
+  served->wait();
   BOOST_TEST_MESSAGE("acknowledged before the kill: " << acknowledged.size() << ", unanswered: " << unanswered.size());
   BOOST_REQUIRE_GE(acknowledged.size(), 60u);
   std::size_t acknowledged_before = acknowledged.size();
   // Started again, it delivers what it kept. The senders send what was not answered again, as a
   // sender without an acknowledgement would; one kept before the kill is answered as before and
   // not kept or delivered twice.
-  served = serve(dir.path(), port);
+  served = testing::serveProcess(dir.path(), port);
   testing::HttpClient client(port);
   for (int m : unanswered) {
     auto r = client.request("POST", "/fhir/$process-message", message(m), {{"Content-Type", "application/fhir+json"}});
@@ -153,8 +127,8 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_load_loses_no_acknowledged_message) {
   }
   BOOST_CHECK_EQUAL(rows, acknowledged.size());
   BOOST_CHECK_EQUAL(delivered, acknowledged.size());
-  Poco::Process::kill(served->handle);
-  served->handle.wait();
+  Poco::Process::kill(*served);
+  served->wait();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -130,6 +130,42 @@ BOOST_AUTO_TEST_CASE(a_message_first_in_its_queue_is_leased_as_it_is_enqueued) {
   BOOST_CHECK(claim(kNow + 30) == std::vector<std::string>{"b"});
 }
 
+// Gateways sharing the outbox: one that has stopped saying it is alive loses its leases to the
+// others at the next heartbeat past its silence; one still alive keeps them; one that stops
+// cleanly gives its leases back as it goes.
+BOOST_AUTO_TEST_CASE(a_silent_gateways_leases_are_released_and_a_live_ones_kept) {
+  const std::int64_t silent_ms = 1'000;
+  BOOST_REQUIRE(outbox->heartbeat("gone", kNow, kNow, silent_ms).isOk());
+  BOOST_REQUIRE(outbox->heartbeat("alive", kNow, kNow, silent_ms).isOk());
+  add("a", "Patient/1", kNow);
+  add("b", "Patient/2", kNow);
+  add("c", "Patient/3", kNow);
+  auto take = [&](const std::string& gateway, std::size_t n) {
+    auto c = outbox->claim(Outbox::leaseOwner(gateway), kNow, 3'600'000, n);
+    BOOST_REQUIRE(c.isOk());
+    BOOST_REQUIRE_EQUAL(c->size(), n);
+  };
+  take("gone", 1);
+  take("alive", 1);
+  take("leaving", 1);
+  // "alive" beats on, "gone" is silent; before its silence is long enough nothing changes.
+  auto early = outbox->heartbeat("alive", kNow, kNow + 900, silent_ms);
+  BOOST_REQUIRE(early.isOk());
+  BOOST_CHECK_EQUAL(*early, 0u);
+  BOOST_CHECK(claim(kNow + 900).empty());
+  auto late = outbox->heartbeat("alive", kNow, kNow + 1'500, silent_ms);
+  BOOST_REQUIRE(late.isOk());
+  BOOST_CHECK_EQUAL(*late, 1u);
+  BOOST_CHECK(claim(kNow + 1'500) == std::vector<std::string>{"a"});
+  // Stopping cleanly: its leases go back at once.
+  BOOST_REQUIRE(outbox->leave("leaving").isOk());
+  BOOST_CHECK(claim(kNow + 1'600) == std::vector<std::string>{"c"});
+  auto gone = store->query("SELECT owner FROM gateway_instance ORDER BY owner");
+  BOOST_REQUIRE(gone.isOk());
+  BOOST_REQUIRE_EQUAL(gone->size(), 1u);  // "gone" forgotten; "leaving" left
+  BOOST_CHECK_EQUAL(storage::asString(gone->front()[0]), "alive");
+}
+
 // The claim reads the index of due messages: a range up to now, not every pending row.
 BOOST_AUTO_TEST_CASE(a_claim_reads_only_due_messages) {
   auto plan = store->query(

@@ -5,7 +5,11 @@
 #include <boost/test/unit_test.hpp>
 #include <rapidjson/document.h>
 
+#include <Poco/Data/Session.h>
+#include <Poco/Net/ServerSocket.h>
+
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "support/test_receiver.h"
@@ -182,6 +186,59 @@ BOOST_AUTO_TEST_CASE(two_gateways_share_the_outbox_and_the_message_ledger) {
   auto pending = b.gateway().outbox().list("pending", "ward", 1000);
   BOOST_REQUIRE(pending.isOk());
   BOOST_CHECK(pending->empty());
+}
+
+// A gateway killed while it was sending (SIGKILL, its receiver never answering): the messages it
+// had leased go to another gateway once it has missed five heartbeats, not after its lease (ten
+// minutes here).
+BOOST_AUTO_TEST_CASE(a_killed_gateways_leased_messages_go_to_another_after_five_missed_heartbeats) {
+  auto url = testing::freshPostgres();
+  if (!url) return;
+  // Gateway C, a process of its own, sends to an endpoint that takes the connection and never answers.
+  Poco::Net::ServerSocket black_hole(Poco::Net::SocketAddress("127.0.0.1", 0));
+  testing::TempDir dir;
+  std::uint16_t port = testing::freePort();
+  const std::string delivery = R"("delivery": {"poll_ms": 20, "heartbeat_ms": 200, "lease_ms": 600000})";
+  std::ofstream(dir.path() / "onedoor.json") << R"({"server": {"host": "127.0.0.1", "port": )" << port
+      << R"(, "allow_plain_http": true}, )" << postgresStorage(*url) << R"(, "audit": {"sqlite_path": "audit.db"},
+    "auth": {"required": false}, "consent": {"policy": ")" ONEDOOR_SOURCE_DIR R"(/config/policy.sample.json"},
+    "partners": [{"id": "ward", "sector": "acute", "ods": "RXW", "purposes": ["TREAT"], "scopes": ["system/*.rs"],
+      "delivery": {"transport": "fhir-message", "endpoint": "http://127.0.0.1:)"
+      << black_hole.address().port() << R"(/fhir", "timeout_ms": 60000}}], )" << delivery << R"(,
+    "routes": [{"name": "notices", "event": "ward-notice", "to": ["ward"]}]})";
+  auto c = testing::serveProcess(dir.path(), port);
+  testing::HttpClient to_c(port);
+  for (int i = 0; i < 3; ++i) {
+    auto r = to_c.send("POST", "/fhir/$process-message", message("gone-" + std::to_string(i)));
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
+  // Leased by C and on their way when it dies.
+  Poco::Data::Session db("PostgreSQL", *url);
+  int leased = 0;
+  for (int i = 0; i < 100 && leased == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    db << "SELECT COUNT(*) FROM outbox WHERE lease_owner <> '' AND lease_until_ms > 0", Poco::Data::Keywords::into(leased),
+        Poco::Data::Keywords::now;
+  }
+  BOOST_REQUIRE_GT(leased, 0);
+  Poco::Process::kill(*c);
+  c->wait();
+  // Gateway B, on the same database, delivers them to the partner's real endpoint.
+  TestReceiver ward;
+  std::vector<TestPartner> partners = {
+      {"ward", "acute", {"TREAT"}, {"system/*.rs"}, "RXW", "",
+       R"({"transport": "fhir-message", "endpoint": ")" + ward.url() + R"(", "timeout_ms": 3000})"}};
+  auto started = std::chrono::steady_clock::now();
+  testing::TestGateway b("", postgresStorage(*url) + ", " + delivery +
+                                 R"(, "routes": [{"name": "notices", "event": "ward-notice", "to": ["ward"]}])",
+                         partners);
+  BOOST_REQUIRE(ward.waitTaken(3, std::chrono::seconds(20)));
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  BOOST_TEST_MESSAGE("delivered by the other gateway after " << waited.count() << " ms");
+  BOOST_CHECK_LT(waited.count(), 20'000);
+  auto delivered = b.gateway().outbox().list("delivered", "ward", 10);
+  BOOST_REQUIRE(delivered.isOk());
+  BOOST_CHECK_EQUAL(delivered->size(), 3u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

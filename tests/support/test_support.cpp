@@ -1,5 +1,6 @@
 #include "support/test_support.h"
 
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 
 #include "mllp/mllp_server.h"
@@ -215,6 +216,28 @@ TestGateway::TestGateway(const std::string& server_extra, const std::string& ext
   auto gw = app::Gateway::start(config_, core::Env::real());
   BOOST_REQUIRE_MESSAGE(gw.isOk(), gw.status().toString());
   gateway_ = std::move(gw).value();
+}
+
+std::uint16_t freePort() {
+  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
+  return s.address().port();
+}
+
+std::unique_ptr<Poco::ProcessHandle> serveProcess(const std::filesystem::path& dir, std::uint16_t port) {
+  std::string cmd = std::string("exec ") + ONEDOOR_BINARY + " serve --config " + (dir / "onedoor.json").string() + " >>" +
+                    (dir / "serve.log").string() + " 2>&1";
+  auto handle = std::make_unique<Poco::ProcessHandle>(Poco::Process::launch("/bin/sh", {"-c", cmd}));
+  HttpClient c(port);
+  for (int i = 0; i < 300; ++i) {
+    try {
+      if (c.get("/ready").status == 200) return handle;
+    } catch (const std::exception&) {
+      // not listening yet
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  BOOST_FAIL("the gateway did not become ready: " + readFile(dir / "serve.log"));
+  return handle;
 }
 
 std::optional<std::string> freshPostgres() {

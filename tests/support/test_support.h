@@ -2,6 +2,7 @@
 // Helpers shared by the test executables: the R4 model (loaded once), temporary folders, the
 // shared conformance folder, and a gateway started on port 0 with its own SQLite file.
 
+#include <Poco/Process.h>
 #include <rapidjson/document.h>
 
 #include <filesystem>
@@ -64,6 +65,12 @@ struct CliRun {
 std::string mllpExchange(std::uint16_t port, const std::string& message);
 
 CliRun runOnedoor(const std::vector<std::string>& args, const std::string& input = "");
+
+// A free TCP port on 127.0.0.1 (free when asked).
+std::uint16_t freePort();
+// `onedoor serve --config DIR/onedoor.json` as a process of its own (output in DIR/serve.log),
+// returned once GET /ready on `port` answers 200; the test fails if it never does.
+std::unique_ptr<Poco::ProcessHandle> serveProcess(const std::filesystem::path& dir, std::uint16_t port);
 
 // Runs `sql` on an audit store file as someone with write access to it would: the triggers that
 // refuse UPDATE and DELETE dropped first.

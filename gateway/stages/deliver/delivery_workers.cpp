@@ -90,14 +90,17 @@ void DeliveryWorkers::stop() {
     if (t.joinable()) t.join();
   }
   threads_.clear();
-  // What was sent is recorded before the settler goes; what is still queued stays leased (the
-  // next start, or another gateway once the lease lapses, takes it).
+  // What was sent is recorded before the settler goes; what is still queued is given back to the
+  // outbox for the next start, or the other gateways on the database.
   {
     std::lock_guard lock(mu_);
     settler_stop_ = true;
   }
   done_cv_.notify_all();
-  if (settler_.joinable()) settler_.join();
+  if (settler_.joinable()) {
+    settler_.join();
+    (void)outbox_->leave(owner_);
+  }
 }
 
 void DeliveryWorkers::wake() {
@@ -116,14 +119,14 @@ std::optional<Lease> DeliveryWorkers::reserve(std::size_t n, std::int64_t now_ms
   std::lock_guard lock(mu_);
   if (stopping_ || !started_ || in_flight_ + n > capacity()) return std::nullopt;
   in_flight_ += n;
-  return Lease{owner_ + "#claim", now_ms + config_->delivery.lease_ms};
+  return Lease{Outbox::leaseOwner(owner_), now_ms + config_->delivery.lease_ms};
 }
 
 void DeliveryWorkers::handOff(std::vector<OutboxEntry> leased, std::size_t reserved, std::int64_t claimed_ms) {
   {
     std::lock_guard lock(mu_);
     in_flight_ -= std::min(in_flight_, reserved - std::min(reserved, leased.size()));
-    // Stopping: they stay leased (the next start, or another gateway once the lease lapses, takes them).
+    // Stopping: they stay leased until stop() gives this gateway's leases back.
     if (stopping_) {
       in_flight_ -= std::min(in_flight_, leased.size());
       return;
@@ -137,9 +140,17 @@ void DeliveryWorkers::handOff(std::vector<OutboxEntry> leased, std::size_t reser
 void DeliveryWorkers::dispatchLoop() {
   // At most this many claimed and unsettled: enough to keep every sender busy between claims.
   const std::size_t capacity = this->capacity();
-  const std::string owner = owner_ + "#claim";
+  const std::string owner = Outbox::leaseOwner(owner_);
+  const std::int64_t started_ms = nowMs();
+  const std::int64_t heartbeat_ms = config_->delivery.heartbeat_ms;
+  std::int64_t last_heartbeat_ms = 0;
   std::uint64_t seen = 0;
   while (true) {
+    // Alive, said every heartbeat; the messages of gateways silent for five go to the claims below.
+    if (std::int64_t now = nowMs(); now - last_heartbeat_ms >= heartbeat_ms) {
+      (void)outbox_->heartbeat(owner_, started_ms, now, 5 * heartbeat_ms);
+      last_heartbeat_ms = now;
+    }
     std::size_t room = 0;
     {
       std::lock_guard lock(mu_);
@@ -168,7 +179,7 @@ void DeliveryWorkers::dispatchLoop() {
     std::unique_lock lock(mu_);
     if (stopping_) return;
     // Full: wait for a settle to make room; else for new messages or the next poll.
-    cv_.wait_for(lock, std::chrono::milliseconds(config_->delivery.poll_ms),
+    cv_.wait_for(lock, std::chrono::milliseconds(std::min(config_->delivery.poll_ms, config_->delivery.heartbeat_ms)),
                  [&] { return stopping_ || wakes_ != seen; });
   }
 }

@@ -196,6 +196,39 @@ core::Status Outbox::releaseAllLeases() const {
   });
 }
 
+core::Result<std::size_t> Outbox::heartbeat(const std::string& owner, std::int64_t started_ms, std::int64_t now_ms,
+                                            std::int64_t silent_ms) const {
+  std::size_t released = 0;
+  GW_RETURN_IF_ERROR(store_->write([&](storage::WriteTx& tx) -> core::Status {
+    released = 0;
+    GW_RETURN_IF_ERROR(tx.sql().exec("INSERT INTO gateway_instance (owner, started_ms, heartbeat_ms) VALUES (?, ?, ?) "
+                                     "ON CONFLICT (owner) DO UPDATE SET heartbeat_ms = excluded.heartbeat_ms",
+                                     {owner, started_ms, now_ms}));
+    // Usually no one is silent: the outbox is only looked at when someone is.
+    GW_ASSIGN_OR_RETURN(auto silent, tx.sql().query("SELECT owner FROM gateway_instance WHERE heartbeat_ms < ?",
+                                                    {now_ms - silent_ms}));
+    for (const auto& row : silent) {
+      std::string gone = asString(row[0]);
+      GW_ASSIGN_OR_RETURN(auto n, tx.sql().update("UPDATE outbox SET lease_owner = '', lease_until_ms = 0 WHERE "
+                                                  "state = 'pending' AND lease_owner = ? AND lease_until_ms > 0",
+                                                  {leaseOwner(gone)}));
+      released += n;
+      GW_RETURN_IF_ERROR(tx.sql().exec("DELETE FROM gateway_instance WHERE owner = ?", {gone}));
+    }
+    return core::Status::ok();
+  }));
+  return released;
+}
+
+core::Status Outbox::leave(const std::string& owner) const {
+  return store_->write([&](storage::WriteTx& tx) -> core::Status {
+    GW_RETURN_IF_ERROR(tx.sql().exec("UPDATE outbox SET lease_owner = '', lease_until_ms = 0 WHERE state = 'pending' "
+                                     "AND lease_owner = ? AND lease_until_ms > 0",
+                                     {leaseOwner(owner)}));
+    return tx.sql().exec("DELETE FROM gateway_instance WHERE owner = ?", {owner});
+  });
+}
+
 core::Result<std::vector<OutboxEntry>> Outbox::list(const std::string& state, const std::string& destination,
                                                     std::size_t limit) const {
   std::string sql = std::string("SELECT ") + kColumns + " FROM outbox WHERE 1 = 1";

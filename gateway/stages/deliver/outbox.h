@@ -121,6 +121,17 @@ class Outbox {
   // without giving them back (a crash) are dropped, so its messages go at once, not after the lease.
   core::Status releaseAllLeases() const;
 
+  // Gateways sharing the database (PostgreSQL): gateway `owner` is alive at `now_ms`. The messages
+  // leased by gateways silent since before now - silent_ms (killed, their machine gone) are
+  // released for the living to claim at once, instead of after their lease; the silent gateways
+  // are forgotten. Returns how many messages were released.
+  core::Result<std::size_t> heartbeat(const std::string& owner, std::int64_t started_ms, std::int64_t now_ms,
+                                      std::int64_t silent_ms) const;
+  // Gateway `owner` stops: the messages it leased and did not send are released, and it is forgotten.
+  core::Status leave(const std::string& owner) const;
+  // The lease owner of gateway `owner`'s claims.
+  static std::string leaseOwner(const std::string& owner) { return owner + "#claim"; }
+
   // Operators.
   core::Result<std::vector<OutboxEntry>> list(const std::string& state, const std::string& destination,
                                               std::size_t limit) const;
