@@ -146,8 +146,10 @@ void DeliveryWorkers::dispatchLoop() {
   std::int64_t last_heartbeat_ms = 0;
   std::uint64_t seen = 0;
   while (true) {
-    // Alive, said every heartbeat; the messages of gateways silent for five go to the claims below.
-    if (std::int64_t now = nowMs(); now - last_heartbeat_ms >= heartbeat_ms) {
+    // Alive, said every heartbeat to the other gateways on the database; the messages of those
+    // silent for five heartbeats go to the claims below. (Their clocks are taken to be in step, as
+    // for the leases themselves.)
+    if (std::int64_t now = nowMs(); outbox_->shared() && now - last_heartbeat_ms >= heartbeat_ms) {
       (void)outbox_->heartbeat(owner_, started_ms, now, 5 * heartbeat_ms);
       last_heartbeat_ms = now;
     }

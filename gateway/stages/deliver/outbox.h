@@ -129,6 +129,8 @@ class Outbox {
                                       std::int64_t silent_ms) const;
   // Gateway `owner` stops: the messages it leased and did not send are released, and it is forgotten.
   core::Status leave(const std::string& owner) const;
+  // Whether several gateways may share this outbox (PostgreSQL; a SQLite file has one gateway).
+  bool shared() const { return store_->driver() != "sqlite"; }
   // The lease owner of gateway `owner`'s claims.
   static std::string leaseOwner(const std::string& owner) { return owner + "#claim"; }
 
