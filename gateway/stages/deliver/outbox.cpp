@@ -56,6 +56,13 @@ core::Status moveFollowers(storage::WriteTx& tx, std::int64_t id, std::int64_t a
                        {at_ms, at_ms, id, id});
 }
 
+// The pending messages leased by `lease_owner` are anyone's again; how many.
+core::Result<std::size_t> releaseLeasesOf(storage::WriteTx& tx, const std::string& lease_owner) {
+  return tx.sql().update("UPDATE outbox SET lease_owner = '', lease_until_ms = 0 WHERE state = 'pending' AND "
+                         "lease_owner = ? AND lease_until_ms > 0",
+                         {lease_owner});
+}
+
 }  // namespace
 
 storage::AuditEntry partnerAuditEntry(const fhir::Model& model, core::Env& env, const config::PartnerConfig* partner,
@@ -209,9 +216,7 @@ core::Result<std::size_t> Outbox::heartbeat(const std::string& owner, std::int64
                                                     {now_ms - silent_ms}));
     for (const auto& row : silent) {
       std::string gone = asString(row[0]);
-      GW_ASSIGN_OR_RETURN(auto n, tx.sql().update("UPDATE outbox SET lease_owner = '', lease_until_ms = 0 WHERE "
-                                                  "state = 'pending' AND lease_owner = ? AND lease_until_ms > 0",
-                                                  {leaseOwner(gone)}));
+      GW_ASSIGN_OR_RETURN(auto n, releaseLeasesOf(tx, leaseOwner(gone)));
       released += n;
       GW_RETURN_IF_ERROR(tx.sql().exec("DELETE FROM gateway_instance WHERE owner = ?", {gone}));
     }
@@ -222,9 +227,7 @@ core::Result<std::size_t> Outbox::heartbeat(const std::string& owner, std::int64
 
 core::Status Outbox::leave(const std::string& owner) const {
   return store_->write([&](storage::WriteTx& tx) -> core::Status {
-    GW_RETURN_IF_ERROR(tx.sql().exec("UPDATE outbox SET lease_owner = '', lease_until_ms = 0 WHERE state = 'pending' "
-                                     "AND lease_owner = ? AND lease_until_ms > 0",
-                                     {leaseOwner(owner)}));
+    GW_RETURN_IF_ERROR(releaseLeasesOf(tx, leaseOwner(owner)).status());
     return tx.sql().exec("DELETE FROM gateway_instance WHERE owner = ?", {owner});
   });
 }
