@@ -239,6 +239,12 @@ BOOST_AUTO_TEST_CASE(a_killed_gateways_leased_messages_go_to_another_after_five_
   auto delivered = b.gateway().outbox().list("delivered", "ward", 10);
   BOOST_REQUIRE(delivered.isOk());
   BOOST_CHECK_EQUAL(delivered->size(), 3u);
+  // Operators see the take-over: the messages it released from the silent gateway.
+  auto metrics = b.client().get("/metrics");
+  const std::string counter = "\nonedoor_outbox_taken_over_total ";
+  auto at = metrics.body.find(counter);
+  BOOST_REQUIRE_MESSAGE(at != std::string::npos, metrics.body);
+  BOOST_CHECK_GE(std::stoi(metrics.body.substr(at + counter.size())), leased);  // more may have been leased by the kill
 }
 
 BOOST_AUTO_TEST_SUITE_END()

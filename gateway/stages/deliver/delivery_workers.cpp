@@ -29,6 +29,9 @@ std::string deliveryMetrics(const Outbox& outbox, const DeliveryCounters& counte
   out += "# HELP onedoor_circuit_opened_total Times a destination's circuit was opened.\n";
   out += "# TYPE onedoor_circuit_opened_total counter\n";
   out += "onedoor_circuit_opened_total " + std::to_string(counters.breaker_opened.load()) + "\n";
+  out += "# HELP onedoor_outbox_taken_over_total Messages released from gateways on the same database that went silent.\n";
+  out += "# TYPE onedoor_outbox_taken_over_total counter\n";
+  out += "onedoor_outbox_taken_over_total " + std::to_string(counters.taken_over.load()) + "\n";
   auto stats = outbox.stats();
   if (!stats.isOk()) return out + "# outbox unavailable: " + stats.status().message() + "\n";
   out += "# HELP onedoor_outbox_messages Messages in the outbox, by destination and state (queue depth: pending).\n";
@@ -150,7 +153,8 @@ void DeliveryWorkers::dispatchLoop() {
     // silent for five heartbeats go to the claims below. (Their clocks are taken to be in step, as
     // for the leases themselves.)
     if (std::int64_t now = nowMs(); outbox_->shared() && now - last_heartbeat_ms >= heartbeat_ms) {
-      (void)outbox_->heartbeat(owner_, started_ms, now, 5 * heartbeat_ms);
+      auto released = outbox_->heartbeat(owner_, started_ms, now, 5 * heartbeat_ms);
+      if (released.isOk()) counters_.taken_over += *released;
       last_heartbeat_ms = now;
     }
     std::size_t room = 0;

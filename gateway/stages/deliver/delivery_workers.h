@@ -36,6 +36,7 @@ struct DeliveryCounters {
   std::atomic<std::uint64_t> retried{0};
   std::atomic<std::uint64_t> dead{0};
   std::atomic<std::uint64_t> breaker_opened{0};
+  std::atomic<std::uint64_t> taken_over{0};  // leased by a gateway that went silent, released here
 };
 
 // The back-off before attempt `attempts` + 1: initial × 2^(attempts-1), capped at max, then a
