@@ -155,6 +155,28 @@ BOOST_AUTO_TEST_CASE(four_sources_one_patient_with_their_identifiers) {
   BOOST_CHECK_EQUAL(std::string(sr["entry"][0]["resource"]["subject"]["reference"].GetString()), "Patient/" + acute_id);
 }
 
+// A feed re-sends a patient's demographics with every event: the same Patient is not written
+// again (its version says when it last changed); a changed address is a new version.
+BOOST_AUTO_TEST_CASE(an_unchanged_patient_resent_by_the_feed_keeps_its_version) {
+  Identity& x = identity();
+  const std::string pid = "PID|1||RX1-300400^^^RX1^MR||Quinn^Rory^^^Mr||19770615|M|||4 Mill Lane^^Leeds^^LS2 7AB";
+  BOOST_REQUIRE_EQUAL(x.send(x.adt("NC0001", "A01", pid, "PV1|1|I|WARD1\r")), "AA");
+  auto gp = x.as("gp-riverside");
+  auto [id, ids] = patientBy(gp, kMrn, "RX1-300400");
+  auto version = [&] {
+    auto doc = json(gp.get("/fhir/Patient/" + id));
+    return std::string(doc["meta"]["versionId"].GetString());
+  };
+  BOOST_CHECK_EQUAL(version(), "1");
+  BOOST_REQUIRE_EQUAL(x.send(x.adt("NC0002", "A08", pid, "PV1|1|I|WARD2\r")), "AA");
+  BOOST_CHECK_EQUAL(version(), "1");
+  const std::string moved = "PID|1||RX1-300400^^^RX1^MR||Quinn^Rory^^^Mr||19770615|M|||9 Kirkgate^^Leeds^^LS2 7DJ";
+  BOOST_REQUIRE_EQUAL(x.send(x.adt("NC0003", "A08", moved, "PV1|1|I|WARD2\r")), "AA");
+  BOOST_CHECK_EQUAL(version(), "2");
+  auto history = json(gp.get("/fhir/Patient/" + id + "/_history"));
+  BOOST_CHECK_EQUAL(entries(history), 2u);
+}
+
 // Parallel upserts of one identifier create one Patient.
 BOOST_AUTO_TEST_CASE(concurrent_upserts_of_one_identifier_create_one_patient) {
   Identity& x = identity();

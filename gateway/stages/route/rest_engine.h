@@ -101,7 +101,9 @@ class RestEngine {
   // to `source` repointed and remembered), or undoes the last merge of `source`. `by` is who asked.
   // An update of a Patient keeps what the server owns: other partners' identifiers (systems the
   // update does not carry) and the merge links. Nothing for other types.
-  core::Status keepServerOwned(storage::WriteTx& tx, fhir::Node& resource, const std::string& id) const;
+  // `kept`, when given, receives the Patient as it is kept now (no type when there is none).
+  core::Status keepServerOwned(storage::WriteTx& tx, fhir::Node& resource, const std::string& id,
+                               fhir::Node* kept = nullptr) const;
   // Answers how many resources were repointed.
   core::Result<std::size_t> mergePatients(storage::WriteTx& tx, const std::string& source, const std::string& target,
                                           const std::string& by) const;

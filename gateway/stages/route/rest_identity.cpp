@@ -134,7 +134,8 @@ void RestEngine::canonicalNhsNumbers(fhir::Node& patient) const {
   }
 }
 
-core::Status RestEngine::keepServerOwned(storage::WriteTx& tx, fhir::Node& resource, const std::string& id) const {
+core::Status RestEngine::keepServerOwned(storage::WriteTx& tx, fhir::Node& resource, const std::string& id,
+                                         fhir::Node* kept_out) const {
   if (resource.type == nullptr || resource.type->name != "Patient" || !identity_) return core::Status::ok();
   canonicalNhsNumbers(resource);
   GW_ASSIGN_OR_RETURN(auto current, tx.current("Patient", id));
@@ -152,6 +153,7 @@ core::Status RestEngine::keepServerOwned(storage::WriteTx& tx, fhir::Node& resou
     if (fhir::Node* n = resource.add("identifier")) *n = *i;
   }
   keepLinks(kept, resource);
+  if (kept_out != nullptr) *kept_out = std::move(kept);
   return core::Status::ok();
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "fhir/codec.h"
+#include "fhir/compare.h"
 #include "stages/deliver/outbox.h"
 #include "stages/route/rest_engine.h"
 
@@ -43,6 +44,16 @@ fhir::Node responseMessage(const fhir::Model& model, const fhir::Node& request, 
   entry->set("fullUrl", "urn:uuid:" + id + "-header");
   entry->addResource("resource", std::move(h));
   return b;
+}
+
+// Whether `incoming` (no id, no meta) says the same as the Patient kept now.
+bool sameDemographics(const fhir::Node& kept, const fhir::Node& incoming) {
+  if (kept.type == nullptr) return false;
+  fhir::Node bare = kept;
+  bare.removeChildren("id");
+  bare.removeChildren("meta");
+  bare.name = incoming.name;  // a resource read on its own vs one inside a Bundle entry
+  return fhir::canonicalEqual(bare, incoming);
 }
 
 }  // namespace
@@ -207,8 +218,11 @@ core::Status RestEngine::keepMessagePatients(storage::WriteTx& tx, const fhir::N
       GW_ASSIGN_OR_RETURN(auto w, create(tx, std::move(patient), ""));
       target = w.record.id;
     } else {
-      GW_RETURN_IF_ERROR(keepServerOwned(tx, patient, target));
-      GW_RETURN_IF_ERROR(update(tx, std::move(patient), target, std::nullopt).status());
+      fhir::Node kept;
+      GW_RETURN_IF_ERROR(keepServerOwned(tx, patient, target, &kept));
+      // A feed re-sends the same demographics with every event (an A08 for a ward move): the
+      // same Patient is not written again, so its version and history say when it changed.
+      if (!sameDemographics(kept, patient)) GW_RETURN_IF_ERROR(update(tx, std::move(patient), target, std::nullopt).status());
     }
     if (std::find(patients.begin(), patients.end(), "Patient/" + target) == patients.end()) patients.push_back("Patient/" + target);
     for (const auto& [system, value] : replaces) {
