@@ -48,7 +48,7 @@ core::Result<Plan> Messaging::plan(const fhir::Node& bundle, const std::string& 
   // Deliveries to one partner about one patient keep their order.
   std::string ordering_key = "message:" + message_id;
   // One context for every recipient: the patients' Consents are read once per message.
-  consent::PatientContext pc(*model_, *store_, *indexer_, nullptr);
+  consent::PatientContext pc(*model_, *store_, *indexer_, &consents_);
   std::vector<std::string> patients;
   for (const fhir::Node* e : bundle.childrenNamed("entry")) {
     const fhir::Node* r = e->child("resource");
@@ -96,7 +96,7 @@ core::Result<std::string> Messaging::withheldNow(const OutboxEntry& m, const std
   if (m.ordering_key.rfind("Patient/", 0) != 0) return std::string();
   const config::PartnerConfig* partner = config_->partner(m.destination);
   if (partner == nullptr) return std::string("the partner is not registered");
-  consent::PatientContext pc(*model_, *store_, *indexer_, nullptr);
+  consent::PatientContext pc(*model_, *store_, *indexer_, &consents_);
   GW_ASSIGN_OR_RETURN(auto consents, pc.consentsOf(std::vector<std::string>{m.ordering_key}));
   consent::Requester who{partner->id, partner->sector, partner->ods, "TREAT", false};
   consent::Decision d = evaluator_.decideForType(who, "Patient", consents, "access", now,

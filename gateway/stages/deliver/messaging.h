@@ -18,6 +18,7 @@
 #include "fhir/node.h"
 #include "fml/engine.h"
 #include "search/indexer.h"
+#include "stages/consent/consent_cache.h"
 #include "stages/consent/consent_evaluator.h"
 #include "stages/consent/patient_context.h"
 #include "stages/deliver/outbox.h"
@@ -91,6 +92,9 @@ class Messaging {
   std::shared_ptr<const search::Indexer> indexer_;
   std::shared_ptr<const Router> router_;
   consent::ConsentEvaluator evaluator_;
+  // The patients' Consents, read once per write of a Consent (SQLite) for the plans and for the
+  // decision made again before every delivery attempt.
+  mutable consent::ConsentCache consents_;
   std::map<std::string, fml::CompiledMapPtr> outbound_;  // partner id -> map
   DirectDelivery* direct_ = nullptr;
 };
