@@ -148,6 +148,11 @@ BOOST_AUTO_TEST_CASE(a_silent_gateways_leases_are_released_and_a_live_ones_kept)
   take("gone", 1);
   take("alive", 1);
   take("leaving", 1);
+  // A gateway not yet beating for long enough to judge (silent_ms < 0) releases nothing.
+  auto unjudged = outbox->heartbeat("alive", kNow, kNow + 1'500, -1);
+  BOOST_REQUIRE(unjudged.isOk());
+  BOOST_CHECK_EQUAL(*unjudged, 0u);
+  BOOST_CHECK(claim(kNow + 1'500).empty());
   // "alive" beats on, "gone" is silent; before its silence is long enough nothing changes.
   auto early = outbox->heartbeat("alive", kNow, kNow + 900, silent_ms);
   BOOST_REQUIRE(early.isOk());

@@ -146,15 +146,25 @@ void DeliveryWorkers::dispatchLoop() {
   const std::string owner = Outbox::leaseOwner(owner_);
   const std::int64_t started_ms = nowMs();
   const std::int64_t heartbeat_ms = config_->delivery.heartbeat_ms;
+  const std::int64_t silent_ms = 5 * heartbeat_ms;
   std::int64_t last_heartbeat_ms = 0;
+  std::int64_t beating_since_ms = -1;  // the first of this gateway's unbroken run of heartbeats
   std::uint64_t seen = 0;
   while (true) {
     // Alive, said every heartbeat to the other gateways on the database; the messages of those
-    // silent for five heartbeats go to the claims below. (Their clocks are taken to be in step, as
-    // for the leases themselves.)
+    // silent for five heartbeats go to the claims below. Only a gateway that has itself been
+    // beating that long judges the others: after the database was unreachable for all of them,
+    // none takes the others' messages for their silence. (Clocks are taken to be in step, as for
+    // the leases themselves.)
     if (std::int64_t now = nowMs(); outbox_->shared() && now - last_heartbeat_ms >= heartbeat_ms) {
-      auto released = outbox_->heartbeat(owner_, started_ms, now, 5 * heartbeat_ms);
-      if (released.isOk()) counters_.taken_over += *released;
+      const bool judge = beating_since_ms >= 0 && now - beating_since_ms >= silent_ms;
+      auto released = outbox_->heartbeat(owner_, started_ms, now, judge ? silent_ms : -1);
+      if (released.isOk()) {
+        if (beating_since_ms < 0) beating_since_ms = now;
+        counters_.taken_over += *released;
+      } else {
+        beating_since_ms = -1;
+      }
       last_heartbeat_ms = now;
     }
     std::size_t room = 0;

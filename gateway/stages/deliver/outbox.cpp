@@ -211,6 +211,7 @@ core::Result<std::size_t> Outbox::heartbeat(const std::string& owner, std::int64
     GW_RETURN_IF_ERROR(tx.sql().exec("INSERT INTO gateway_instance (owner, started_ms, heartbeat_ms) VALUES (?, ?, ?) "
                                      "ON CONFLICT (owner) DO UPDATE SET heartbeat_ms = excluded.heartbeat_ms",
                                      {owner, started_ms, now_ms}));
+    if (silent_ms < 0) return core::Status::ok();
     // Usually no one is silent: the outbox is only looked at when someone is.
     GW_ASSIGN_OR_RETURN(auto silent, tx.sql().query("SELECT owner FROM gateway_instance WHERE heartbeat_ms < ?",
                                                     {now_ms - silent_ms}));

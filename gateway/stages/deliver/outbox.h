@@ -124,7 +124,9 @@ class Outbox {
   // Gateways sharing the database (PostgreSQL): gateway `owner` is alive at `now_ms`. The messages
   // leased by gateways silent since before now - silent_ms (killed, their machine gone) are
   // released for the living to claim at once, instead of after their lease; the silent gateways
-  // are forgotten. Returns how many messages were released.
+  // are forgotten. silent_ms < 0: only the heartbeat (a gateway that has not itself been beating
+  // for that long, as after the database was unreachable for all, judges no one). Returns how
+  // many messages were released.
   core::Result<std::size_t> heartbeat(const std::string& owner, std::int64_t started_ms, std::int64_t now_ms,
                                       std::int64_t silent_ms) const;
   // Gateway `owner` stops: the messages it leased and did not send are released, and it is forgotten.
