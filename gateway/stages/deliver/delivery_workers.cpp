@@ -147,6 +147,7 @@ void DeliveryWorkers::dispatchLoop() {
   const std::int64_t started_ms = nowMs();
   const std::int64_t heartbeat_ms = config_->delivery.heartbeat_ms;
   const std::int64_t silent_ms = 5 * heartbeat_ms;
+  const bool shared = outbox_->shared();  // other gateways on the database: heartbeats
   std::int64_t last_heartbeat_ms = 0;
   std::int64_t beating_since_ms = -1;  // the first of this gateway's unbroken run of heartbeats
   std::uint64_t seen = 0;
@@ -156,7 +157,7 @@ void DeliveryWorkers::dispatchLoop() {
     // beating that long judges the others: after the database was unreachable for all of them,
     // none takes the others' messages for their silence. (Clocks are taken to be in step, as for
     // the leases themselves.)
-    if (std::int64_t now = nowMs(); outbox_->shared() && now - last_heartbeat_ms >= heartbeat_ms) {
+    if (std::int64_t now = nowMs(); shared && now - last_heartbeat_ms >= heartbeat_ms) {
       const bool judge = beating_since_ms >= 0 && now - beating_since_ms >= silent_ms;
       auto released = outbox_->heartbeat(owner_, started_ms, now, judge ? silent_ms : -1);
       if (released.isOk()) {
