@@ -50,6 +50,9 @@ std::string rejectUnreadable(const std::string& text, const std::string& why, co
   return hl7v2::write(ack);
 }
 
+// How the audit log names a message kept as received.
+std::string inboundEntity(std::int64_t seq) { return "urn:onedoor:inbound:" + std::to_string(seq); }
+
 }  // namespace
 
 bool InboundHl7::audit(int status, const std::string& entity, const std::string& why) const {
@@ -107,27 +110,20 @@ std::string InboundHl7::handle(const std::string& text) const {
       fhir_message = std::move(mapped).value();
     }
   }
-  auto receipt = store_->recordInbound(partner_.id, control, "hl7v2", text, status, detail,
-                                       core::epochMillis(env_->now()));
-  if (!receipt.isOk()) {
-    (void)audit(503, "", "the message could not be kept: " + receipt.status().message());
-    return ack("AR", "the message could not be kept; send it again");
-  }
-  std::string entity = "urn:onedoor:inbound:" + std::to_string(receipt->seq);
-  // The receipt's audit record is committed while the message goes on through the pipeline; no
-  // acknowledgement is sent before it is durable. If it cannot be, the sender is told to send
-  // again (AR): a copy routed meanwhile is then answered as a duplicate, not routed twice.
-  auto audited = auditLater(status == "error" ? 422 : 201, entity, detail);
-  auto respond = [&](const char* code, const std::string& why) {
-    if (!audited().isOk()) return ack("AR", "the audit log cannot record the message; send it again");
-    return ack(code, why);
+  storage::InboundMessage inbound{partner_.id, control, "hl7v2", text, status, detail, core::epochMillis(env_->now())};
+  // A message mapped to a FHIR message goes through the FHIR pipeline as the partner's own
+  // $process-message: validated, decided by the consent stage as the partner's write, kept with
+  // its deliveries, audited. The control id is the message id. The message as received is kept in
+  // the same transaction, and the exchange's audit record names it: one commit and one audit
+  // record for what takes two when either fails.
+  struct Routed {
+    int code = 0;
+    std::string why;
+    std::optional<storage::Store::InboundReceipt> kept_with;
   };
-  if (status == "error") return respond("AE", detail);
-  // Kept with its deliveries before the AA (again on a re-send: a message kept before a crash but
-  // not yet routed is routed now; one already routed is not routed twice).
-  if (fhir_message && pipeline_) {
-    // As the partner's own $process-message: validated, decided by the consent stage as the
-    // partner's write, kept with its deliveries, audited. The control id is the message id.
+  std::optional<Routed> routed;
+  if (status != "error" && fhir_message && pipeline_) {
+    routed.emplace();
     std::string id;
     for (char c : control) id += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c : '-';
     fhir_message->set("id", id.substr(0, 64));
@@ -145,24 +141,56 @@ std::string InboundHl7::handle(const std::string& text) const {
     ex.principal.ods = partner_.ods;
     ex.principal.scopes = partner_.scopes;
     ex.principal.purpose = "TREAT";
+    ex.keep_with = [&](storage::WriteTx& tx) -> core::Status {
+      GW_ASSIGN_OR_RETURN(auto receipt, storage::keepInbound(tx, inbound));
+      routed->kept_with = receipt;
+      ex.audit.entities.push_back({inboundEntity(receipt.seq), {}});
+      return core::Status::ok();
+    };
     pipeline_->run(ex);
-    int code = ex.response.status;
-    if (code >= 200 && code < 300) return respond("AA", receipt->duplicate ? "duplicate of a message already received" : "");
+    routed->code = ex.response.status;
+    if (routed->code >= 200 && routed->code < 300 && routed->kept_with) {
+      return ack("AA", routed->kept_with->duplicate ? "duplicate of a message already received" : "");
+    }
     // The reason, as the OperationOutcome an HTTP sender would have had.
-    std::string why;
     if (ex.response.resource && ex.response.resource->type != nullptr && ex.response.resource->type->name == "OperationOutcome") {
       if (const fhir::Node* issue = ex.response.resource->child("issue")) {
-        why = std::string(issue->childValue("diagnostics"));
-        if (const fhir::Node* expr = issue->child("expression"); expr != nullptr && !expr->value.empty()) why += " at " + expr->value;
+        routed->why = std::string(issue->childValue("diagnostics"));
+        if (const fhir::Node* expr = issue->child("expression"); expr != nullptr && !expr->value.empty()) routed->why += " at " + expr->value;
       }
     }
-    if (why.empty() && !ex.issues().empty()) why = ex.issues().front().message;
-    if (why.empty()) why = "refused (HTTP " + std::to_string(code) + ")";
+    if (routed->why.empty() && !ex.issues().empty()) routed->why = ex.issues().front().message;
+    if (routed->why.empty()) routed->why = "refused (HTTP " + std::to_string(routed->code) + ")";
+  }
+  // Otherwise (not routed, refused, or answered without a write) the message is kept and audited
+  // on its own (again when it was kept with a write that failed: nothing of that was committed).
+  auto receipt = store_->recordInbound(inbound.partner, inbound.control_id, inbound.format, inbound.body, inbound.status,
+                                       inbound.detail, inbound.received_ms);
+  if (!receipt.isOk()) {
+    (void)audit(503, "", "the message could not be kept: " + receipt.status().message());
+    return ack("AR", "the message could not be kept; send it again");
+  }
+  std::string entity = inboundEntity(receipt->seq);
+  // The receipt's audit record is committed while the message goes on; no acknowledgement is sent
+  // before it is durable. If it cannot be, the sender is told to send again (AR): a copy routed
+  // meanwhile is then answered as a duplicate, not routed twice.
+  auto audited = auditLater(status == "error" ? 422 : 201, entity, detail);
+  auto respond = [&](const char* code, const std::string& why) {
+    if (!audited().isOk()) return ack("AR", "the audit log cannot record the message; send it again");
+    return ack(code, why);
+  };
+  if (status == "error") return respond("AE", detail);
+  if (routed) {
+    if (routed->code >= 200 && routed->code < 300) {
+      return respond("AA", receipt->duplicate ? "duplicate of a message already received" : "");
+    }
     // Refused by consent or policy (403), or by the gateway's state (5xx): AR, the sender must not
     // assume it went; a problem in the message (4xx): AE, with the reason.
-    if (code == 403 || code >= 500) return respond("AR", why);
-    return respond("AE", why);
+    if (routed->code == 403 || routed->code >= 500) return respond("AR", routed->why);
+    return respond("AE", routed->why);
   }
+  // Kept with its deliveries before the AA (again on a re-send: a message kept before a crash but
+  // not yet routed is routed now; one already routed is not routed twice).
   if (fhir_message && engine_) {
     auto accepted = engine_->acceptMessage(*fhir_message, partner_.id, control, [](const std::string&) { return "AA"; });
     if (!accepted.isOk()) {

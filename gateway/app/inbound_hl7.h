@@ -5,9 +5,10 @@
 // AA when kept and mapped, AE when kept but the map failed on it (the reason in MSA-3), AR when
 // it could not be read or kept (the sender should correct or resend it). A message that maps to a
 // FHIR message Bundle then goes through the FHIR pipeline as the partner's $process-message
-// (validated, decided as its write, kept with its deliveries, audited) before the AA; a
-// re-sent message is not delivered twice, and one kept before a crash but not yet routed is
-// routed when it is sent again. Thread-safe.
+// (validated, decided as its write, kept with its deliveries, audited) before the AA, the message
+// as received kept in the same transaction and named by the same audit record; a re-sent message
+// is not delivered twice, and one kept before a crash but not yet routed is routed when it is
+// sent again. Thread-safe.
 
 #include <functional>
 #include <memory>

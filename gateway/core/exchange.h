@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,10 @@
 #include "core/status.h"
 #include "fhir/codec.h"
 #include "fhir/node.h"
+
+namespace onedoor::storage {
+class WriteTx;
+}
 
 namespace onedoor::core {
 
@@ -152,6 +157,11 @@ class Exchange {
   std::string request_id;
   Principal principal;  // set by the authenticate stage
   AuditTrail audit;     // filled on the way, written by the audit stage
+  // What a transport keeps of the exchange in the same transaction as what the exchange writes,
+  // before it (the MLLP listener's copy of an HL7 v2 message, kept with the FHIR message it was
+  // mapped to): run inside the write of a $process-message, on the store's writer thread while
+  // this exchange's thread waits for the write. Not run when the exchange writes nothing.
+  std::function<Status(storage::WriteTx&)> keep_with;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   Issues& issues() { return issues_; }

@@ -331,20 +331,9 @@ class SqlStore : public Store {
                                              const std::string& status, const std::string& detail,
                                              std::int64_t received_ms) override {
     InboundReceipt receipt;
-    GW_RETURN_IF_ERROR(write([&](WriteTx&) -> core::Status {
-      Sql sql(*writer_session_, dialect_, writer_cache_.get());
-      GW_ASSIGN_OR_RETURN(auto rows, sql.query("SELECT seq FROM inbound_message WHERE partner = ? AND control_id = ?",
-                                               {partner, control_id}));
-      if (!rows.empty()) {
-        receipt.seq = asInt(rows.front()[0]);
-        receipt.duplicate = true;
-        return core::Status::ok();
-      }
-      GW_ASSIGN_OR_RETURN(auto ins, sql.query("INSERT INTO inbound_message (partner, control_id, received_ms, format, "
-                                              "body, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-                                              {partner, control_id, received_ms, format, body, status, detail}));
-      if (ins.empty()) return core::internal("insert returned no sequence number");
-      receipt.seq = asInt(ins.front()[0]);
+    const InboundMessage message{partner, control_id, format, body, status, detail, received_ms};
+    GW_RETURN_IF_ERROR(write([&](WriteTx& tx) -> core::Status {
+      GW_ASSIGN_OR_RETURN(receipt, keepInbound(tx, message));
       return core::Status::ok();
     }));
     return receipt;
@@ -516,6 +505,24 @@ core::Result<std::unique_ptr<Store>> open(Dialect dialect, SessionPool::Factory 
 }
 
 }  // namespace
+
+core::Result<Store::InboundReceipt> keepInbound(WriteTx& tx, const InboundMessage& m) {
+  Store::InboundReceipt receipt;
+  Sql& sql = tx.sql();
+  GW_ASSIGN_OR_RETURN(auto rows, sql.query("SELECT seq FROM inbound_message WHERE partner = ? AND control_id = ?",
+                                           {m.partner, m.control_id}));
+  if (!rows.empty()) {
+    receipt.seq = asInt(rows.front()[0]);
+    receipt.duplicate = true;
+    return receipt;
+  }
+  GW_ASSIGN_OR_RETURN(auto ins, sql.query("INSERT INTO inbound_message (partner, control_id, received_ms, format, "
+                                          "body, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+                                          {m.partner, m.control_id, m.received_ms, m.format, m.body, m.status, m.detail}));
+  if (ins.empty()) return core::internal("insert returned no sequence number");
+  receipt.seq = asInt(ins.front()[0]);
+  return receipt;
+}
 
 core::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
                                                      const StoreOptions& options) {

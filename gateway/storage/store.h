@@ -129,7 +129,8 @@ class Store {
                                        const std::string& reason) = 0;
   virtual core::Result<bool> hasBreakGlass(const std::string& partner, const std::string& patient, std::int64_t now_ms) = 0;
   // Keeps a message received in another format (HL7 v2 ...) as it came, durably; a message with
-  // a partner and control id already kept is not kept again (`duplicate`).
+  // a partner and control id already kept is not kept again (`duplicate`). keepInbound (below)
+  // does the same inside a write unit.
   struct InboundReceipt {
     std::int64_t seq = 0;
     bool duplicate = false;
@@ -150,5 +151,20 @@ class Store {
     return std::nullopt;
   }
 };
+
+// A message received in another format, as it came, and what became of it.
+struct InboundMessage {
+  std::string partner;
+  std::string control_id;
+  std::string format;  // hl7v2 ...
+  std::string body;
+  std::string status;  // received | mapped | error
+  std::string detail;
+  std::int64_t received_ms = 0;
+};
+
+// Keeps `message` in the unit's transaction, as Store::recordInbound does in one of its own: with
+// the FHIR message it was mapped to, both are kept or neither.
+core::Result<Store::InboundReceipt> keepInbound(WriteTx& tx, const InboundMessage& message);
 
 }  // namespace onedoor::storage

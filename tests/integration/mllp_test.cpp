@@ -74,14 +74,22 @@ BOOST_AUTO_TEST_CASE(messages_are_kept_mapped_audited_then_acknowledged) {
   hl7v2::Message ae = f.ack();
   BOOST_CHECK_EQUAL(ae.value("MSA-1"), "AE");
   BOOST_CHECK(ae.value("MSA-3").find("translate") != std::string::npos);
-  // Each exchange is in the audit log, naming the partner and the kept message.
+  // Each exchange is in the audit log, naming the partner and the message as received. A routed
+  // message is kept as received in the transaction that keeps its FHIR message: one record names
+  // both (and the re-send one more); a message the map refused has a record of its own.
   storage::AuditQuery q;
   q.agent = "test-client";
-  q.actions = {"C"};
-  auto records = f.gw.gateway().auditStore().search(q);
-  BOOST_REQUIRE(records.isOk());
-  BOOST_CHECK_GE(records->size(), 3u);
-  BOOST_CHECK(records->back().json.find("urn:onedoor:inbound:") != std::string::npos);
+  q.entity = "urn:onedoor:inbound:1";
+  auto routed = f.gw.gateway().auditStore().search(q);
+  BOOST_REQUIRE(routed.isOk());
+  BOOST_REQUIRE_EQUAL(routed->size(), 2u);
+  BOOST_CHECK(routed->front().json.find("process-message") != std::string::npos);
+  BOOST_CHECK(routed->front().json.find("\"reference\":\"Bundle/") != std::string::npos);
+  q.entity = "urn:onedoor:inbound:2";
+  auto refused = f.gw.gateway().auditStore().search(q);
+  BOOST_REQUIRE(refused.isOk());
+  BOOST_REQUIRE_EQUAL(refused->size(), 1u);
+  BOOST_CHECK(refused->front().json.find("no mapping for P") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(unreadable_messages_are_rejected_and_noise_is_skipped) {

@@ -127,9 +127,12 @@ class RestEngine {
   // and `response(now)` as its answer, in one transaction; a message id seen before from that
   // sender is a duplicate, answered as before. Then wakes the delivery workers and audits each
   // recipient's decision. For $process-message and messages mapped from other formats.
+  // `keep_with`, when given, runs first inside that transaction (what a transport keeps of the
+  // message beside it); it does not run when nothing is written.
   core::Result<AcceptedMessage> acceptMessage(const fhir::Node& bundle, const std::string& sender,
                                               const std::string& message_id,
-                                              const std::function<std::string(const std::string& now)>& response) const;
+                                              const std::function<std::string(const std::string& now)>& response,
+                                              const storage::WriteUnit& keep_with = {}) const;
 
   const fhir::Model& model() const { return *model_; }
   const search::Indexer& indexer() const { return *indexer_; }

@@ -88,9 +88,12 @@ void RestEngine::processMessage(core::Exchange& ex) const {
     return;
   }
   std::string sender = ex.principal.partner.empty() ? "anonymous" : ex.principal.partner;
-  auto accepted = acceptMessage(bundle, sender, message_id, [&](const std::string& now) {
-    return fhir::writeJson(responseMessage(*model_, bundle, message_id, env_->uuid(), now, config_.base_url));
-  });
+  auto accepted = acceptMessage(
+      bundle, sender, message_id,
+      [&](const std::string& now) {
+        return fhir::writeJson(responseMessage(*model_, bundle, message_id, env_->uuid(), now, config_.base_url));
+      },
+      ex.keep_with);
   if (!accepted.isOk()) {
     ex.fail(accepted.status());
     return;
@@ -104,7 +107,8 @@ void RestEngine::processMessage(core::Exchange& ex) const {
 
 core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle, const std::string& sender,
                                                        const std::string& message_id,
-                                                       const std::function<std::string(const std::string& now)>& response) const {
+                                                       const std::function<std::string(const std::string& now)>& response,
+                                                       const storage::WriteUnit& keep_with) const {
   if (messaging_ == nullptr) return core::Status(core::Code::kNotImplemented, "this gateway has no messaging configured");
   auto now_tp = env_->now();
   std::string now = core::formatInstant(now_tp);
@@ -138,6 +142,7 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
   std::optional<deliver::Lease> lease = direct != nullptr ? direct->reserve(plan->entries.size(), now_ms) : std::nullopt;
   std::vector<deliver::OutboxEntry> leased;
   core::Status written = store_->write([&](storage::WriteTx& tx) -> core::Status {
+    if (keep_with) GW_RETURN_IF_ERROR(keep_with(tx));
     GW_ASSIGN_OR_RETURN(auto prior, deliver::processedResponse(tx, sender, message_id));
     if (prior) {
       out.response = *prior;
