@@ -6,7 +6,7 @@
 // stages are off (auth.required false); each recipient is still decided by the routing table and
 // the consent evaluator, and every acknowledged message is in the store and outbox before the
 // answer. JSON lines for bench/run.sh. Profiling knobs: ONEDOOR_BENCH_SENDERS=N (one HTTP run
-// with N senders), ONEDOOR_BENCH_WORKERS=N (delivery workers, 16 unless set),
+// with N senders; 0: none), ONEDOOR_BENCH_WORKERS=N (delivery workers, 16 unless set),
 // ONEDOOR_BENCH_KEEP=1 (keep the databases for a look), ONEDOOR_BENCH_MLLP=0 (no MLLP run).
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
@@ -258,6 +258,7 @@ int messagingBench(const std::vector<std::string>& args) {
   // HTTP: 16 and then 64 senders with keep-alive connections (ONEDOOR_BENCH_SENDERS=N: N only).
   const char* senders_env = std::getenv("ONEDOOR_BENCH_SENDERS");
   std::vector<int> sender_counts = senders_env != nullptr ? std::vector<int>{std::atoi(senders_env)} : std::vector<int>{16, 64};
+  std::erase(sender_counts, 0);  // ONEDOOR_BENCH_SENDERS=0: no HTTP run
   for (int senders : sender_counts) httpRun(port, senders, seconds, arrivals);
 
   // MLLP: 8 connections sending A01s with distinct control ids, each waiting for its ACK.
