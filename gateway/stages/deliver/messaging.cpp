@@ -6,6 +6,7 @@
 #include "fml/parser.h"
 #include "formats/any_format.h"
 #include "stages/consent/patient_context.h"
+#include "stages/identity/resolver.h"
 
 namespace onedoor::stages::deliver {
 
@@ -49,11 +50,14 @@ core::Result<Plan> Messaging::plan(const fhir::Node& bundle, const std::string& 
   std::string ordering_key = "message:" + message_id;
   // One context for every recipient: the patients' Consents are read once per message.
   consent::PatientContext pc(*model_, *store_, *indexer_, &consents_);
+  // A message's Patient entries are the sender's own (an HL7 v2 feed's are made by its map): each
+  // recipient is decided with the Consents of the person the store knows.
+  GW_ASSIGN_OR_RETURN(const Persons persons, personsOf(bundle));
   std::vector<std::string> patients;
   for (const fhir::Node* e : bundle.childrenNamed("entry")) {
     const fhir::Node* r = e->child("resource");
     if (r == nullptr || r->type == nullptr || r->type->name == "MessageHeader") continue;
-    for (auto& p : pc.patientsOf(*r)) {
+    for (auto& p : patientsIn(*r, pc, persons)) {
       if (std::find(patients.begin(), patients.end(), p) == patients.end()) patients.push_back(std::move(p));
     }
   }
@@ -73,7 +77,7 @@ core::Result<Plan> Messaging::plan(const fhir::Node& bundle, const std::string& 
     Disclosure d;
     d.partner = recipient.partner->id;
     d.route = recipient.route;
-    auto seen = redact(bundle, *recipient.partner, pc, d, now);
+    auto seen = redact(bundle, *recipient.partner, pc, persons, d, now);
     plan.disclosures.push_back(d);
     if (!seen) continue;
     GW_ASSIGN_OR_RETURN(auto rendered, render(*seen, *recipient.partner));
@@ -105,8 +109,61 @@ core::Result<std::string> Messaging::withheldNow(const OutboxEntry& m, const std
   return d.rule + (d.consent.empty() ? std::string() : " (" + d.consent + ")");
 }
 
+core::Result<Messaging::Persons> Messaging::personsOf(const fhir::Node& bundle) const {
+  Persons persons;
+  for (const fhir::Node* e : bundle.childrenNamed("entry")) {
+    const fhir::Node* r = e->child("resource");
+    if (r == nullptr || r->type == nullptr || r->type->name != "Patient") continue;
+    std::string person;
+    for (const fhir::Node* id : r->childrenNamed("identifier")) {
+      if (id->childValue("system").empty() || id->childValue("value").empty()) continue;
+      std::vector<std::pair<std::string, std::string>> params = {
+          {"identifier", std::string(id->childValue("system")) + "|" + std::string(id->childValue("value"))}, {"_count", "2"}};
+      GW_ASSIGN_OR_RETURN(auto q, search::parseQuery(indexer_->registry(), *model_, {"Patient"}, params, false, {}));
+      q.total = "none";
+      GW_ASSIGN_OR_RETURN(auto page, store_->search(q));
+      if (page.matches.size() != 1) continue;
+      storage::ResourceRecord rec = std::move(page.matches.front());
+      // A Patient merged into another stands for its replacement.
+      for (int hops = 0; hops < 8; ++hops) {
+        auto node = fhir::readJson(*model_, rec.json);
+        if (!node.ok()) return core::internal("a stored Patient does not parse");
+        std::string to = identity::replacedBy(node.resource);
+        if (to.empty()) break;
+        GW_ASSIGN_OR_RETURN(auto next, store_->read("Patient", to));
+        if (!next || next->deleted) break;
+        rec = std::move(*next);
+      }
+      person = "Patient/" + rec.id;
+      break;
+    }
+    if (person.empty()) continue;
+    if (!e->childValue("fullUrl").empty()) persons[std::string(e->childValue("fullUrl"))] = person;
+    if (!r->childValue("id").empty()) persons["Patient/" + std::string(r->childValue("id"))] = person;
+  }
+  return persons;
+}
+
+std::vector<std::string> Messaging::patientsIn(const fhir::Node& r, consent::PatientContext& pc, const Persons& persons) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& p) {
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  };
+  for (const auto& p : pc.patientsOf(r)) {
+    auto it = persons.find(p);
+    add(it == persons.end() ? p : it->second);
+  }
+  if (!persons.empty()) {
+    fhir::forEachReference(r, [&](const fhir::Node& ref) {
+      if (auto it = persons.find(ref.value); it != persons.end()) add(it->second);
+    });
+  }
+  return out;
+}
+
 std::optional<fhir::Node> Messaging::redact(const fhir::Node& bundle, const config::PartnerConfig& recipient,
-                                            consent::PatientContext& pc, Disclosure& d, const std::string& now) const {
+                                            consent::PatientContext& pc, const Persons& persons, Disclosure& d,
+                                            const std::string& now) const {
   consent::Requester who{recipient.id, recipient.sector, recipient.ods, "TREAT", false};
   fhir::Node out = bundle;
   bool masked = false, removed = false, header = true;
@@ -123,7 +180,7 @@ std::optional<fhir::Node> Messaging::redact(const fhir::Node& bundle, const conf
       kept.push_back(std::move(c));
       continue;
     }
-    auto patients = pc.patientsOf(*r);
+    auto patients = patientsIn(*r, pc, persons);
     auto consents = pc.consentsOf(patients);
     if (!consents.isOk()) {  // fail closed
       d.decision = "deny";

@@ -79,9 +79,17 @@ class Messaging {
   }
 
  private:
+  // The message's own references to its Patient entries (fullUrl, Patient/<its id>) -> the
+  // Patient the store knows that person as (Patient/<id>): the one current Patient with one of the
+  // entry's identifiers, as the write links it (a merged record stands for its replacement).
+  using Persons = std::map<std::string, std::string>;
+  core::Result<Persons> personsOf(const fhir::Node& bundle) const;
+  // The patients resource `r` of the message is about, as the store knows them.
+  static std::vector<std::string> patientsIn(const fhir::Node& r, consent::PatientContext& pc, const Persons& persons);
   // The message as `recipient` may see it, or nullopt when it may see nothing of it.
   std::optional<fhir::Node> redact(const fhir::Node& bundle, const config::PartnerConfig& recipient,
-                                   consent::PatientContext& pc, Disclosure& d, const std::string& now) const;
+                                   consent::PatientContext& pc, const Persons& persons, Disclosure& d,
+                                   const std::string& now) const;
   // The message in the recipient's format: its body and content type.
   core::Result<std::pair<std::string, std::string>> render(const fhir::Node& bundle,
                                                            const config::PartnerConfig& recipient) const;
