@@ -1,11 +1,11 @@
 // onedoor_bench messaging POLICY ADT_MAP A01_FILE SECONDS: durable messaging through a gateway in
 // this process (SQLite, synchronous=FULL): FHIR messages acknowledged per second over HTTP
-// ($process-message, 16 and then 64 keep-alive senders: group commit grows with concurrency), HL7 v2 messages acknowledged per second over MLLP
-// (8 connections, mapped and routed), and the end-to-end delivery latency to a loopback FHIR
-// receiver (acknowledgement sent to receiver's arrival). Authentication, consent and audit
-// stages are off (auth.required false); each recipient is still decided by the routing table and
-// the consent evaluator, and every acknowledged message is in the store and outbox before the
-// answer. JSON lines for bench/run.sh. Profiling knobs: ONEDOOR_BENCH_SENDERS=N (one HTTP run
+// ($process-message, 16 and then 64 keep-alive senders: group commit grows with concurrency), HL7
+// v2 ADT A01s acknowledged per second over MLLP (8 connections, mapped and routed: first one
+// message for each of 2,000 new patients, then messages about the same patients), and the end-to-end delivery latency to a loopback FHIR receiver (acknowledgement
+// sent to receiver's arrival). Authentication is off (auth.required false); the consent and audit
+// stages run, each recipient is decided by the routing table and the consent evaluator, and every
+// acknowledged message is in the store, outbox and audit log before the answer. JSON lines for bench/run.sh. Profiling knobs: ONEDOOR_BENCH_SENDERS=N (one HTTP run
 // with N senders; 0: none), ONEDOOR_BENCH_WORKERS=N (delivery workers, 16 unless set),
 // ONEDOOR_BENCH_KEEP=1 (keep the databases for a look), ONEDOOR_BENCH_MLLP=0 (no MLLP run).
 #include <Poco/Net/ServerSocket.h>
@@ -22,6 +22,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -212,6 +213,38 @@ void httpRun(std::uint16_t port, int senders, double seconds, Arrivals& arrivals
 
 }
 
+// The people an ADT feed in the benchmark is about: valid NHS numbers (modulus 11), distinct
+// family names, birth dates spread over sixty years, twenty people per postcode.
+constexpr int kFeedPatients = 2000;
+
+struct Person {
+  std::string nhs, family, birth, postcode;
+};
+
+std::vector<Person> feedPeople() {
+  std::vector<Person> out;
+  for (long base = 940000000; static_cast<int>(out.size()) < kFeedPatients; ++base) {
+    std::string digits = std::to_string(base);
+    int sum = 0;
+    for (int i = 0; i < 9; ++i) sum += (digits[static_cast<std::size_t>(i)] - '0') * (10 - i);
+    int check = 11 - sum % 11;
+    if (check == 10) continue;
+    if (check == 11) check = 0;
+    const int k = static_cast<int>(out.size());
+    char birth[9];
+    std::snprintf(birth, sizeof birth, "%04d%02d%02d", 1940 + k % 60, 1 + k % 12, 1 + k % 28);
+    // About twenty people per postcode, as in England.
+    std::string postcode = "LS" + std::to_string(1 + k / 20 % 28) + " " + std::to_string(1 + k / 20 / 28 % 9) + "AB";
+    out.push_back({digits + std::to_string(check), "Feedperson" + std::to_string(k), birth, postcode});
+  }
+  return out;
+}
+
+void replaceOnce(std::string& text, const std::string& from, const std::string& to) {
+  std::size_t at = text.find(from);
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+}
+
 }  // namespace
 
 int messagingBench(const std::vector<std::string>& args) {
@@ -261,47 +294,59 @@ int messagingBench(const std::vector<std::string>& args) {
   std::erase(sender_counts, 0);  // ONEDOOR_BENCH_SENDERS=0: no HTTP run
   for (int senders : sender_counts) httpRun(port, senders, seconds, arrivals);
 
-  // MLLP: 8 connections sending A01s with distinct control ids, each waiting for its ACK.
+  // MLLP: 8 connections sending A01s with distinct control ids, each waiting for its ACK. First
+  // one message about each of kFeedPatients people (each creates its Patient: matched, indexed),
+  // then `seconds` of messages about the same people (each finds its Patient unchanged).
+  const std::vector<Person> people = feedPeople();
   const char* mllp_env = std::getenv("ONEDOOR_BENCH_MLLP");
   const int connections = mllp_env != nullptr ? std::atoi(mllp_env) : 8;
-  std::atomic<std::uint64_t> mllp_acked{0};
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> threads;
-  auto start = Clock::now();
-  std::uint16_t mllp_port = (*gw)->mllpPort(0);
-  for (int t = 0; t < connections; ++t) {
-    threads.emplace_back([&, t] {
-      core::nameThisThread("bench-mllp-send");
-      Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", mllp_port));
-      std::string control = "|MSG0001|";
-      std::size_t at = a01.find(control);
-      for (int n = 0; !stop.load(); ++n) {
-        std::string msg = a01;
-        if (at != std::string::npos) msg.replace(at, control.size(), "|M" + std::to_string(t) + "x" + std::to_string(n) + "|");
-        std::string framed = mllp::frame(msg);
-        socket.sendBytes(framed.data(), static_cast<int>(framed.size()));
-        std::string ack;
-        char buf[1024];
-        while (ack.find(mllp::kEndBlock) == std::string::npos) {
-          int k = socket.receiveBytes(buf, sizeof buf);
-          if (k <= 0) std::abort();
-          ack.append(buf, static_cast<std::size_t>(k));
+  const std::uint16_t mllp_port = (*gw)->mllpPort(0);
+  // Sends messages first, first + connections ... (while `more(n)`) on each connection; how many.
+  auto feed = [&](const std::string& phase, int first, const std::function<bool(int)>& more) {
+    std::atomic<std::uint64_t> acked{0};
+    std::vector<std::thread> threads;
+    auto start = Clock::now();
+    for (int t = 0; t < connections; ++t) {
+      threads.emplace_back([&, t] {
+        core::nameThisThread("bench-mllp-send");
+        Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", mllp_port));
+        for (int n = first + t; more(n); n += connections) {
+          const int who = n % kFeedPatients;
+          const Person& person = people[static_cast<std::size_t>(who)];
+          std::string msg = a01;
+          replaceOnce(msg, "|MSG0001|", "|M" + std::to_string(n) + "|");
+          replaceOnce(msg, "RX1-123456", "RX1-" + std::to_string(100000 + who));
+          replaceOnce(msg, "9434765919", person.nhs);
+          replaceOnce(msg, "Chalmers", person.family);
+          replaceOnce(msg, "19740620", person.birth);
+          replaceOnce(msg, "LS1 1AA", person.postcode);
+          std::string framed = mllp::frame(msg);
+          socket.sendBytes(framed.data(), static_cast<int>(framed.size()));
+          std::string ack;
+          char buf[1024];
+          while (ack.find(mllp::kEndBlock) == std::string::npos) {
+            int k = socket.receiveBytes(buf, sizeof buf);
+            if (k <= 0) std::abort();
+            ack.append(buf, static_cast<std::size_t>(k));
+          }
+          if (ack.find("MSA|AA") == std::string::npos) {
+            std::cerr << "not AA: " << ack << "\n";
+            std::abort();
+          }
+          acked++;
         }
-        if (ack.find("MSA|AA") == std::string::npos) {
-          std::cerr << "not AA: " << ack << "\n";
-          std::abort();
-        }
-        mllp_acked++;
-      }
-    });
-  }
-  if (connections > 0) {
-    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-    stop = true;
+      });
+    }
     for (auto& t : threads) t.join();
-    double mllp_s = std::chrono::duration<double>(Clock::now() - start).count();
-    std::cout << R"({"bench":"messaging_mllp","connections":)" << connections << R"(,"acked":)" << mllp_acked.load()
-              << R"(,"acks_s":)" << static_cast<double>(mllp_acked.load()) / mllp_s << "}\n";
+    double s = std::chrono::duration<double>(Clock::now() - start).count();
+    std::cout << R"({"bench":"messaging_mllp","phase":")" << phase << R"(","connections":)" << connections
+              << R"(,"patients":)" << kFeedPatients << R"(,"acked":)" << acked.load() << R"(,"acks_s":)"
+              << static_cast<double>(acked.load()) / s << "}\n";
+  };
+  if (connections > 0) {
+    feed("new-patients", 0, [](int n) { return n < kFeedPatients; });
+    auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    feed("known-patients", kFeedPatients, [&](int) { return Clock::now() < until; });
   }
   (*gw)->stop();
   receiver.stop();
