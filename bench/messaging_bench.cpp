@@ -231,7 +231,7 @@ std::vector<Person> feedPeople() {
     if (check == 10) continue;
     if (check == 11) check = 0;
     const int k = static_cast<int>(out.size());
-    char birth[9];
+    char birth[16];
     std::snprintf(birth, sizeof birth, "%04d%02d%02d", 1940 + k % 60, 1 + k % 12, 1 + k % 28);
     // About twenty people per postcode, as in England.
     std::string postcode = "LS" + std::to_string(1 + k / 20 % 28) + " " + std::to_string(1 + k / 20 / 28 % 9) + "AB";

@@ -99,7 +99,11 @@ int outboxCommand(const std::vector<std::string>& args) {
     std::cout << "id: " << m.id << "\nstate: " << m.state << "\ndestination: " << m.destination
               << "\nmessage id: " << m.message_id << "\nevent: " << m.event << "\nfrom: " << m.source
               << "\nordering key: " << m.ordering_key << "\nattempts: " << m.attempts << "\ncreated: " << when(m.created_ms)
-              << "\nnext attempt: " << when(m.next_attempt_ms) << "\ndelivered: " << when(m.delivered_ms)
+              << "\nnext attempt: "
+              << (m.state == "pending" && m.next_attempt_ms >= stages::deliver::kHeldBehind
+                      ? "after the message ahead of it (same destination and patient)"
+                      : when(m.next_attempt_ms))
+              << "\ndelivered: " << when(m.delivered_ms)
               << "\nlast error: " << m.last_error << "\ncontent type: " << m.content_type << "\n\n" << m.body << "\n";
     return 0;
   }

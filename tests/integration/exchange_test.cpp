@@ -320,15 +320,27 @@ BOOST_AUTO_TEST_CASE(receiver_down_then_back_gets_the_message_once) {
   auto client = x.as("test-client");
   std::string patient = created(client.send("POST", "/fhir/Patient", patientJson("9000000041", "Down")));
   BOOST_REQUIRE_EQUAL(post(client, message("down-0001", "test-poison", referral("down-0001", patient, "while down"))).status, 200);
+  BOOST_REQUIRE_EQUAL(post(client, message("down-0002", "test-poison", referral("down-0002", patient, "behind it"))).status, 200);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   auto pending = x.outbox().list("pending", "poison-ward", 10);
-  BOOST_REQUIRE(pending.isOk() && pending->size() == 1);
-  BOOST_CHECK_GE(pending->front().attempts, 1);
-  BOOST_CHECK(!pending->front().last_error.empty());
+  BOOST_REQUIRE(pending.isOk() && pending->size() == 2);
+  BOOST_CHECK_GE(pending->back().attempts, 1);  // newest first: down-0001 last
+  BOOST_CHECK(!pending->back().last_error.empty());
+  BOOST_CHECK_EQUAL(pending->front().attempts, 0);
+  // The operators see the second held behind the first, not tried while the first fails.
+  auto listed = json(x.as("ops-team").get("/fhir/$outbox?state=pending&destination=poison-ward"));
+  BOOST_REQUIRE_EQUAL(listed["messages"].Size(), 2u);
+  BOOST_CHECK(std::string(listed["messages"][0]["messageId"].GetString()).rfind("down-0002", 0) == 0);
+  BOOST_CHECK(listed["messages"][0]["heldBehind"].GetBool());
+  BOOST_CHECK(!listed["messages"][1]["heldBehind"].GetBool());
   x.poison_rx.start();
-  BOOST_REQUIRE(x.poison_rx.waitTaken(1));
-  BOOST_CHECK(x.waitState("poison-ward", "delivered", 1));
-  BOOST_CHECK_EQUAL(x.poison_rx.taken(), 1u);
+  BOOST_REQUIRE(x.poison_rx.waitTaken(2));
+  BOOST_CHECK(x.waitState("poison-ward", "delivered", 2));
+  BOOST_CHECK_EQUAL(x.poison_rx.taken(), 2u);
+  auto got = x.poison_rx.received();
+  BOOST_REQUIRE_EQUAL(got.size(), 2u);
+  BOOST_CHECK(got[0].body.find("down-0001") != std::string::npos);  // in order
+  BOOST_CHECK(got[1].body.find("down-0002") != std::string::npos);
 }
 
 // A message the receiver refuses for good is a dead letter at once, and holds back nothing: the

@@ -68,26 +68,53 @@ using Outcome = Outbox::Outcome;
 
 BOOST_FIXTURE_TEST_SUITE(OutboxClaims, OutboxFixture)
 
-// A message that failed waits for its back-off; the ones behind it for the same patient wait in
-// step with it (not due before it), so claims meanwhile walk neither; another patient's go on.
-BOOST_AUTO_TEST_CASE(messages_behind_a_failing_one_wait_in_step_with_it) {
+// A message that failed waits for its back-off; the ones behind it for the same patient are held
+// until it has gone (not due before it), so claims meanwhile walk neither; another patient's go on.
+BOOST_AUTO_TEST_CASE(messages_behind_a_failing_one_wait_for_it) {
+  using stages::deliver::kHeldBehind;
   std::int64_t a = add("a", "Patient/1", kNow);
   BOOST_REQUIRE(claim(kNow) == std::vector<std::string>{"a"});
   const std::int64_t retry_at = kNow + 60'000;
   BOOST_REQUIRE(outbox->settle({{a, Outcome::Kind::kRetry, 1, retry_at, "HTTP 503"}}).isOk());
   std::int64_t b = add("b", "Patient/1", kNow + 10);       // behind a
+  std::int64_t b2 = add("b2", "Patient/1", kNow + 11);     // behind b
   std::int64_t c = add("c", "Patient/2", kNow + 10);       // someone else
-  BOOST_CHECK_EQUAL(get(b).next_attempt_ms, retry_at);
+  BOOST_CHECK_EQUAL(get(b).next_attempt_ms, kHeldBehind);
   BOOST_CHECK_EQUAL(get(c).next_attempt_ms, kNow + 10);
   BOOST_CHECK(claim(kNow + 20) == std::vector<std::string>{"c"});
-  // A message already waiting behind one that then fails is held back as well.
+  // A message behind one in flight is held too; it stays held when that one fails.
   std::int64_t d = add("d", "Patient/2", kNow + 30);
+  BOOST_CHECK_EQUAL(get(d).next_attempt_ms, kHeldBehind);
   BOOST_REQUIRE(outbox->settle({{c, Outcome::Kind::kRetry, 1, kNow + 90'000, "timeout"}}).isOk());
-  BOOST_CHECK_EQUAL(get(d).next_attempt_ms, kNow + 90'000);
-  // When a is due again, a goes first (b still waits for it).
+  BOOST_CHECK_EQUAL(get(d).next_attempt_ms, kHeldBehind);
+  // When a is due again, a goes first (b still waits for it); once a is delivered b is due, and
+  // b2 still waits for b.
   BOOST_CHECK(claim(retry_at) == std::vector<std::string>{"a"});
   BOOST_REQUIRE(outbox->settle({{a, Outcome::Kind::kDelivered, 2, retry_at + 5, ""}}).isOk());
+  BOOST_CHECK_EQUAL(get(b).next_attempt_ms, retry_at + 5);
+  BOOST_CHECK_EQUAL(get(b2).next_attempt_ms, kHeldBehind);
   BOOST_CHECK(claim(retry_at + 10) == std::vector<std::string>{"b"});
+  // A dead letter lets the one behind it go.
+  BOOST_REQUIRE(outbox->settle({{b, Outcome::Kind::kDead, 5, retry_at + 20, "HTTP 400"}}).isOk());
+  BOOST_CHECK(claim(retry_at + 30) == std::vector<std::string>{"b2"});
+}
+
+// A patient's long queue costs a claim nothing: the messages behind the first are not due, and
+// the claim reads only due messages (a_claim_reads_only_due_messages); each goes when the one
+// ahead of it has been delivered, in order.
+BOOST_AUTO_TEST_CASE(a_long_queue_for_one_patient_goes_one_by_one_in_order) {
+  for (int i = 0; i < 200; ++i) add("q" + std::to_string(i), "Patient/7", kNow);
+  auto due = store->query("SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ?", {kNow});
+  BOOST_REQUIRE(due.isOk());
+  BOOST_CHECK_EQUAL(storage::asInt(due->front()[0]), 1);
+  for (int i = 0; i < 200; ++i) {
+    auto c = outbox->claim("test", kNow + i, 60'000, 100);
+    BOOST_REQUIRE(c.isOk());
+    BOOST_REQUIRE_EQUAL(c->size(), 1u);
+    BOOST_REQUIRE_EQUAL(c->front().message_id, "q" + std::to_string(i));
+    BOOST_REQUIRE(outbox->settle({{c->front().id, Outcome::Kind::kDelivered, 1, kNow + i, ""}}).isOk());
+  }
+  BOOST_CHECK(claim(kNow + 1000).empty());
 }
 
 // An operator who discards the failing message lets the ones behind it go at once.

@@ -305,7 +305,8 @@ Outbox::Outcome DeliveryWorkers::deliver(const OutboxEntry& m, std::vector<stora
   double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
   (dead ? counters_.dead : counters_.retried)++;
   audits.push_back(auditEntry(m, partner, false, r.error));
-  return {m.id, dead ? Kind::kDead : Kind::kRetry, attempts, now + backoffMs(d, attempts, unit), r.error};
+  // A dead letter lets the message behind it go now; a retry is due after its back-off.
+  return {m.id, dead ? Kind::kDead : Kind::kRetry, attempts, dead ? now : now + backoffMs(d, attempts, unit), r.error};
 }
 
 storage::AuditEntry DeliveryWorkers::auditEntry(const OutboxEntry& m, const config::PartnerConfig* partner,

@@ -44,16 +44,24 @@ core::Status updateOne(storage::Store& store, const std::string& sql, const stor
   });
 }
 
-// The messages behind message `id` (same destination and patient, pending, not yet tried) are
-// moved to be due at `at_ms`: later (hold: not due before it, so that claims do not walk them
-// meanwhile) or earlier (release: it is gone, they go on).
-enum class Followers { kHold, kRelease };
-core::Status moveFollowers(storage::WriteTx& tx, std::int64_t id, std::int64_t at_ms, Followers how) {
-  return tx.sql().exec(std::string("UPDATE outbox SET next_attempt_ms = ? WHERE state = 'pending' AND next_attempt_ms ") +
-                           (how == Followers::kHold ? "<" : ">") +
-                           " ? AND id > ? AND attempts = 0 AND (destination, ordering_key) = "
-                           "(SELECT destination, ordering_key FROM outbox WHERE id = ?)",
+// The messages behind message `id` (same destination and patient, pending, not yet tried) that
+// are due before `at_ms` are moved to it: not due before the one ahead, so that claims do not walk
+// them meanwhile. (Messages enqueued held behind another are never due before it anyway.)
+core::Status holdFollowers(storage::WriteTx& tx, std::int64_t id, std::int64_t at_ms) {
+  return tx.sql().exec("UPDATE outbox SET next_attempt_ms = ? WHERE state = 'pending' AND next_attempt_ms < ? AND id > ? AND "
+                       "attempts = 0 AND (destination, ordering_key) = (SELECT destination, ordering_key FROM outbox "
+                       "WHERE id = ?)",
                        {at_ms, at_ms, id, id});
+}
+
+// Message `id` has gone (delivered, dead or discarded): the first message still pending behind it
+// for the same destination and patient is due at `at_ms`, if it was waiting for it (held, or
+// moved later with it). The ones after that wait for that one in turn.
+core::Status releaseNext(storage::WriteTx& tx, std::int64_t id, std::int64_t at_ms) {
+  return tx.sql().exec("UPDATE outbox SET next_attempt_ms = ? WHERE id = (SELECT n.id FROM outbox n, outbox o WHERE "
+                       "o.id = ? AND n.destination = o.destination AND n.ordering_key = o.ordering_key AND "
+                       "n.state = 'pending' AND n.id > o.id ORDER BY n.id LIMIT 1) AND next_attempt_ms > ? AND attempts = 0",
+                       {at_ms, id, at_ms});
 }
 
 // The pending messages leased by `lease_owner` are anyone's again; how many.
@@ -85,13 +93,13 @@ storage::AuditEntry partnerAuditEntry(const fhir::Model& model, core::Env& env, 
 }
 
 core::Result<std::optional<OutboxEntry>> enqueue(storage::WriteTx& tx, const OutboxEntry& e, const Lease* lease) {
-  // Not due before the message ahead of it for the same destination and patient.
-  GW_ASSIGN_OR_RETURN(auto ahead, tx.sql().query("SELECT MAX(next_attempt_ms) FROM outbox WHERE destination = ? AND "
-                                                 "ordering_key = ? AND state = 'pending'",
+  // Held behind a message still pending ahead of it for the same destination and patient.
+  GW_ASSIGN_OR_RETURN(auto ahead, tx.sql().query("SELECT 1 FROM outbox WHERE destination = ? AND ordering_key = ? AND "
+                                                 "state = 'pending' LIMIT 1",
                                                  {e.destination, e.ordering_key}));
-  const bool first = ahead.empty() || storage::isNull(ahead.front()[0]);
+  const bool first = ahead.empty();
   OutboxEntry out = e;
-  if (!first) out.next_attempt_ms = std::max(e.next_attempt_ms, asInt(ahead.front()[0]));
+  if (!first) out.next_attempt_ms = kHeldBehind;
   const bool take = lease != nullptr && first;
   GW_ASSIGN_OR_RETURN(
       auto rows,
@@ -172,6 +180,7 @@ core::Status Outbox::settle(const std::vector<Outcome>& outcomes) const {
           GW_ASSIGN_OR_RETURN(n, tx.sql().update("UPDATE outbox SET state = 'delivered', attempts = ?, delivered_ms = ?, "
                                                  "last_error = '', lease_owner = '', lease_until_ms = 0 WHERE id = ?",
                                                  {o.attempts, o.at_ms, o.id}));
+          GW_RETURN_IF_ERROR(releaseNext(tx, o.id, o.at_ms));
           break;
         }
         case Outcome::Kind::kRetry:
@@ -180,14 +189,15 @@ core::Status Outbox::settle(const std::vector<Outcome>& outcomes) const {
           GW_ASSIGN_OR_RETURN(n, tx.sql().update("UPDATE outbox SET state = ?, attempts = ?, last_error = ?, "
                                                  "next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0 WHERE id = ?",
                                                  {state, o.attempts, o.error.substr(0, 1000), o.at_ms, o.id}));
-          if (o.kind == Outcome::Kind::kRetry) GW_RETURN_IF_ERROR(moveFollowers(tx, o.id, o.at_ms, Followers::kHold));
+          if (o.kind == Outcome::Kind::kRetry) GW_RETURN_IF_ERROR(holdFollowers(tx, o.id, o.at_ms));
+          if (o.kind == Outcome::Kind::kDead) GW_RETURN_IF_ERROR(releaseNext(tx, o.id, o.at_ms));
           break;
         }
         case Outcome::Kind::kReleased: {
           GW_ASSIGN_OR_RETURN(n, tx.sql().update("UPDATE outbox SET next_attempt_ms = ?, lease_owner = '', "
                                                  "lease_until_ms = 0 WHERE id = ?",
                                                  {o.at_ms, o.id}));
-          GW_RETURN_IF_ERROR(moveFollowers(tx, o.id, o.at_ms, Followers::kHold));
+          GW_RETURN_IF_ERROR(holdFollowers(tx, o.id, o.at_ms));
           break;
         }
       }
@@ -272,7 +282,7 @@ core::Status Outbox::discard(std::int64_t id, std::int64_t now_ms) const {
                                                 "WHERE id = ? AND state IN ('pending', 'dead')",
                                                 {id}));
     if (n == 0) return core::notFound("no pending or dead outbox message " + std::to_string(id));
-    return moveFollowers(tx, id, now_ms, Followers::kRelease);  // the messages held behind it go on now
+    return releaseNext(tx, id, now_ms);  // the messages held behind it go on now, in turn
   });
 }
 

@@ -25,6 +25,11 @@
 
 namespace onedoor::stages::deliver {
 
+// When a message waiting behind another for the same destination and patient is due: not before
+// the one ahead has gone (delivered, dead or discarded), which then makes the next one due. Claims
+// never walk the messages held so, however long a patient's queue. (9999-12-31T23:59:59.999Z.)
+constexpr std::int64_t kHeldBehind = 253'402'300'799'999;
+
 struct OutboxEntry {
   std::int64_t id = 0;
   std::string destination;   // partner id
@@ -48,8 +53,8 @@ struct Lease {
   std::int64_t until_ms = 0;
 };
 
-// Inside a write unit: adds `entry` (pending, due at entry.next_attempt_ms, or later if a message
-// ahead of it for the same destination and patient is due later). With `lease`, an entry that is
+// Inside a write unit: adds `entry` (pending, due at entry.next_attempt_ms; held behind a message
+// still pending ahead of it for the same destination and patient). With `lease`, an entry that is
 // first in its queue and due is taken by that lease at once and returned with its id, for the
 // caller to send after the commit; otherwise nullopt (a claim takes it when it is due).
 core::Result<std::optional<OutboxEntry>> enqueue(storage::WriteTx& tx, const OutboxEntry& entry,

@@ -40,6 +40,8 @@ void writeEntry(Writer& w, const deliver::OutboxEntry& m, bool with_body) {
   field(w, "attempts", m.attempts);
   field(w, "createdMs", m.created_ms);
   field(w, "nextAttemptMs", m.next_attempt_ms);
+  w.Key("heldBehind");  // waits for the message ahead of it (same destination and patient)
+  w.Bool(m.state == "pending" && m.next_attempt_ms >= deliver::kHeldBehind);
   field(w, "deliveredMs", m.delivered_ms);
   field(w, "lastError", m.last_error);
   field(w, "contentType", m.content_type);
