@@ -2,12 +2,15 @@
 // this process (SQLite, synchronous=FULL): FHIR messages acknowledged per second over HTTP
 // ($process-message, 16 and then 64 keep-alive senders: group commit grows with concurrency), HL7
 // v2 ADT A01s acknowledged per second over MLLP (8 connections, mapped and routed: first one
-// message for each of 2,000 new patients, then messages about the same patients), and the end-to-end delivery latency to a loopback FHIR receiver (acknowledgement
-// sent to receiver's arrival). Authentication is off (auth.required false); the consent and audit
-// stages run, each recipient is decided by the routing table and the consent evaluator, and every
-// acknowledged message is in the store, outbox and audit log before the answer. JSON lines for bench/run.sh. Profiling knobs: ONEDOOR_BENCH_SENDERS=N (one HTTP run
-// with N senders; 0: none), ONEDOOR_BENCH_WORKERS=N (delivery workers, 16 unless set),
-// ONEDOOR_BENCH_KEEP=1 (keep the databases for a look), ONEDOOR_BENCH_MLLP=0 (no MLLP run).
+// message for each of 2,000 new patients, then messages about the same patients), and the
+// end-to-end delivery latency to a loopback FHIR receiver (acknowledgement sent to receiver's
+// arrival). Authentication is off (auth.required false); the consent and audit stages run, each
+// recipient is decided by the routing table and the consent evaluator, and every acknowledged
+// message is in the store, outbox and audit log before the answer. JSON lines for bench/run.sh.
+// Profiling knobs: ONEDOOR_BENCH_SENDERS=N (one HTTP run with N senders; 0: none),
+// ONEDOOR_BENCH_WORKERS=N (delivery workers, 16 unless set), ONEDOOR_BENCH_KEEP=1 (keep the
+// databases for a look), ONEDOOR_BENCH_MLLP=N (N connections; 0: no MLLP run),
+// ONEDOOR_BENCH_PATIENTS=N (the feed is about N people, 2,000 unless set).
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/TCPServer.h>
@@ -221,9 +224,9 @@ struct Person {
   std::string nhs, family, birth, postcode;
 };
 
-std::vector<Person> feedPeople() {
+std::vector<Person> feedPeople(int n) {
   std::vector<Person> out;
-  for (long base = 940000000; static_cast<int>(out.size()) < kFeedPatients; ++base) {
+  for (long base = 940000000; static_cast<int>(out.size()) < n; ++base) {
     std::string digits = std::to_string(base);
     int sum = 0;
     for (int i = 0; i < 9; ++i) sum += (digits[static_cast<std::size_t>(i)] - '0') * (10 - i);
@@ -297,7 +300,10 @@ int messagingBench(const std::vector<std::string>& args) {
   // MLLP: 8 connections sending A01s with distinct control ids, each waiting for its ACK. First
   // one message about each of kFeedPatients people (each creates its Patient: matched, indexed),
   // then `seconds` of messages about the same people (each finds its Patient unchanged).
-  const std::vector<Person> people = feedPeople();
+  // ONEDOOR_BENCH_PATIENTS=N: a feed about N people instead.
+  const char* patients_env = std::getenv("ONEDOOR_BENCH_PATIENTS");
+  const int patients = std::max(1, patients_env != nullptr ? std::atoi(patients_env) : kFeedPatients);
+  const std::vector<Person> people = feedPeople(patients);
   const char* mllp_env = std::getenv("ONEDOOR_BENCH_MLLP");
   const int connections = mllp_env != nullptr ? std::atoi(mllp_env) : 8;
   const std::uint16_t mllp_port = (*gw)->mllpPort(0);
@@ -311,7 +317,7 @@ int messagingBench(const std::vector<std::string>& args) {
         core::nameThisThread("bench-mllp-send");
         Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", mllp_port));
         for (int n = first + t; more(n); n += connections) {
-          const int who = n % kFeedPatients;
+          const int who = n % patients;
           const Person& person = people[static_cast<std::size_t>(who)];
           std::string msg = a01;
           replaceOnce(msg, "|MSG0001|", "|M" + std::to_string(n) + "|");
@@ -340,13 +346,13 @@ int messagingBench(const std::vector<std::string>& args) {
     for (auto& t : threads) t.join();
     double s = std::chrono::duration<double>(Clock::now() - start).count();
     std::cout << R"({"bench":"messaging_mllp","phase":")" << phase << R"(","connections":)" << connections
-              << R"(,"patients":)" << kFeedPatients << R"(,"acked":)" << acked.load() << R"(,"acks_s":)"
+              << R"(,"patients":)" << patients << R"(,"acked":)" << acked.load() << R"(,"acks_s":)"
               << static_cast<double>(acked.load()) / s << "}\n";
   };
   if (connections > 0) {
-    feed("new-patients", 0, [](int n) { return n < kFeedPatients; });
+    feed("new-patients", 0, [&](int n) { return n < patients; });
     auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-    feed("known-patients", kFeedPatients, [&](int) { return Clock::now() < until; });
+    feed("known-patients", patients, [&](int) { return Clock::now() < until; });
   }
   (*gw)->stop();
   receiver.stop();
