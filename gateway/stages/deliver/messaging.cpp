@@ -125,7 +125,7 @@ core::Result<Messaging::Persons> Messaging::personsOf(const fhir::Node& bundle) 
       if (page.matches.size() != 1) continue;
       storage::ResourceRecord rec = std::move(page.matches.front());
       // A Patient merged into another stands for its replacement.
-      for (int hops = 0; hops < 8; ++hops) {
+      for (int hops = 0; hops < 8 && identity::mayBeReplaced(rec.json); ++hops) {
         auto node = fhir::readJson(*model_, rec.json);
         if (!node.ok()) return core::internal("a stored Patient does not parse");
         std::string to = identity::replacedBy(node.resource);

@@ -31,6 +31,9 @@ struct Candidate {
 
 // The Patient `patient` replaced by, if it was merged into another (Patient.link replaced-by); "".
 std::string replacedBy(const fhir::Node& patient);
+// False when a stored Patient (its JSON) cannot have been merged into another: it has no
+// replaced-by link, and need not be read to find out.
+inline bool mayBeReplaced(const std::string& stored_json) { return stored_json.find("replaced-by") != std::string::npos; }
 
 // A finder searching `store` (committed data, outside any write), for $match and the consent
 // stage's look ahead.
