@@ -434,29 +434,44 @@ BOOST_AUTO_TEST_CASE(s3_discharge_over_mllp_to_gp_and_cmht_not_the_charity) {
 }
 
 // A feed's message carries the sender's own Patient (its id is not the store's): each recipient
-// is decided with the Consents of the person it is matched to by identifier, as the write links
-// it. A patient who refused the community mental health team is not sent to it; the GP still is,
-// and the message is ordered with the patient's others.
+// is decided with the Consents of the person it is linked to — by identifier, or without one by the
+// demographics identity matching links on — as the write links it. A patient who refused the
+// community mental health team is not sent to it; the GP still is, and the message is ordered
+// with the patient's others.
 BOOST_AUTO_TEST_CASE(a_feeds_message_is_decided_per_recipient_with_the_matched_persons_consents) {
   Exchange& x = exchange();
   auto gp = x.as("gp-riverside");
-  std::string id = created(gp.send("POST", "/fhir/Patient", patientJson("9000002028", "Okafor")));
-  created(gp.send("POST", "/fhir/Consent", R"({"resourceType": "Consent", "status": "active",
-    "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
-    "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
-    "patient": {"reference": "Patient/)" + id + R"("}, "dateTime": "2026-11-01",
-    "provision": {"type": "deny", "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
-      "code": "IRCP"}]}, "reference": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RX4C"}}}]}})"));
+  auto refusesCmht = [&](const std::string& patient_json) {
+    std::string id = created(gp.send("POST", "/fhir/Patient", patient_json));
+    created(gp.send("POST", "/fhir/Consent", R"({"resourceType": "Consent", "status": "active",
+      "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+      "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+      "patient": {"reference": "Patient/)" + id + R"("}, "dateTime": "2026-11-01",
+      "provision": {"type": "deny", "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+        "code": "IRCP"}]}, "reference": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RX4C"}}}]}})"));
+    return id;
+  };
+  auto discharge = [&](const std::string& control, const std::string& pid) {
+    std::string a03 = "MSH|^~\\&|PAS|RX1|ONEDOOR|ICS|20261125160000||ADT^A03^ADT_A03|" + control + "|P|2.4\r"
+                      "EVN|A03|20261125160000\r" + pid + "\r"
+                      "PV1|1|I|WARD1||||||||||||||||V0778|||||||||||||||||||||||||20261123101500|20261125160000\r";
+    auto ack = hl7v2::parse(testing::mllpExchange(x.gw->gateway().mllpPort(0), a03));
+    BOOST_REQUIRE(ack.isOk());
+    BOOST_REQUIRE_EQUAL(ack->value("MSA-1"), "AA");
+  };
+  // Known by NHS number.
+  std::string id = refusesCmht(patientJson("9000002028", "Okafor"));
   std::size_t gp_before = x.gp_rx.taken(), cmht_before = x.cmht_rx.count();
-  std::string a03 = "MSH|^~\\&|PAS|RX1|ONEDOOR|ICS|20261125160000||ADT^A03^ADT_A03|MSG-REFUSED-1|P|2.4\r"
-                    "EVN|A03|20261125160000\r"
-                    "PID|1||RX1-778899^^^RX1^MR~9000002028^^^NHS^NH||Okafor^Amira||19900402|F\r"
-                    "PV1|1|I|WARD1||||||||||||||||V0778|||||||||||||||||||||||||20261123101500|20261125160000\r";
-  auto ack = hl7v2::parse(testing::mllpExchange(x.gw->gateway().mllpPort(0), a03));
-  BOOST_REQUIRE(ack.isOk());
-  BOOST_REQUIRE_EQUAL(ack->value("MSA-1"), "AA");
+  discharge("MSG-REFUSED-1", "PID|1||RX1-778899^^^RX1^MR~9000002028^^^NHS^NH||Okafor^Amira||19900402|F");
   BOOST_REQUIRE(x.gp_rx.waitTaken(gp_before + 1));
   BOOST_CHECK(x.gp_rx.received().back().body.find("9000002028") != std::string::npos);
+  // Known by name, birth date and postcode only (the PAS sends no NHS number).
+  refusesCmht(R"({"resourceType": "Patient", "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number",
+      "value": "9000002036"}], "name": [{"family": "Adeyemi", "given": ["Tunde"]}], "gender": "male",
+      "birthDate": "1981-03-14", "address": [{"line": ["4 Mill Lane"], "city": "Leeds", "postalCode": "LS2 9JT"}]})");
+  discharge("MSG-REFUSED-2", "PID|1||RX1-889900^^^RX1^MR||Adeyemi^Tunde||19810314|M|||4 Mill Lane^^Leeds^^LS2 9JT^GBR");
+  BOOST_REQUIRE(x.gp_rx.waitTaken(gp_before + 2));
+  BOOST_CHECK(x.gp_rx.received().back().body.find("RX1-889900") != std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   BOOST_CHECK_EQUAL(x.cmht_rx.count(), cmht_before);
   // The GP's delivery is queued under the patient the store knows.

@@ -6,7 +6,6 @@
 #include "fml/parser.h"
 #include "formats/any_format.h"
 #include "stages/consent/patient_context.h"
-#include "stages/identity/resolver.h"
 
 namespace onedoor::stages::deliver {
 
@@ -136,6 +135,14 @@ core::Result<Messaging::Persons> Messaging::personsOf(const fhir::Node& bundle) 
       }
       person = "Patient/" + rec.id;
       break;
+    }
+    if (person.empty() && identity_) {
+      // No identifier known: the person it matches well enough to be linked to (as the write does).
+      GW_ASSIGN_OR_RETURN(auto found,
+                          identity_->candidates(*r, identity::storeFinder(*store_, indexer_->registry(), *model_)));
+      if (!found.empty() && identity::linksAutomatically(found.front().comparison.grade)) {
+        person = "Patient/" + found.front().record.id;
+      }
     }
     if (person.empty()) continue;
     if (!e->childValue("fullUrl").empty()) persons[std::string(e->childValue("fullUrl"))] = person;

@@ -23,6 +23,7 @@
 #include "stages/consent/patient_context.h"
 #include "stages/deliver/outbox.h"
 #include "stages/deliver/router.h"
+#include "stages/identity/resolver.h"
 #include "core/env.h"
 #include "storage/audit_store.h"
 #include "storage/store.h"
@@ -55,7 +56,9 @@ class Messaging {
         indexer_(std::move(indexer)),
         router_(std::move(router)),
         evaluator_(std::move(policy)),
-        outbound_(std::move(outbound_maps)) {}
+        outbound_(std::move(outbound_maps)) {
+    if (config_->identity.enabled) identity_ = std::make_unique<identity::Resolver>(model_, config_->identity);
+  }
 
   // Whether message `m` may still go to its destination, decided now from its patient's current
   // Consents (the patient is its ordering key): "" if it may, else why not. An error (the store
@@ -81,7 +84,8 @@ class Messaging {
  private:
   // The message's own references to its Patient entries (fullUrl, Patient/<its id>) -> the
   // Patient the store knows that person as (Patient/<id>): the one current Patient with one of the
-  // entry's identifiers, as the write links it (a merged record stands for its replacement).
+  // entry's identifiers, as the write links it (a merged record stands for its replacement); else,
+  // with identity matching on, the record the entry matches well enough to be linked to it.
   using Persons = std::map<std::string, std::string>;
   core::Result<Persons> personsOf(const fhir::Node& bundle) const;
   // The patients resource `r` of the message is about, as the store knows them.
@@ -104,6 +108,7 @@ class Messaging {
   // decision made again before every delivery attempt.
   mutable consent::ConsentCache consents_;
   std::map<std::string, fml::CompiledMapPtr> outbound_;  // partner id -> map
+  std::unique_ptr<identity::Resolver> identity_;         // null when identity matching is off
   DirectDelivery* direct_ = nullptr;
 };
 
