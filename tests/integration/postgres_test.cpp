@@ -188,6 +188,48 @@ BOOST_AUTO_TEST_CASE(two_gateways_share_the_outbox_and_the_message_ledger) {
   BOOST_CHECK(pending->empty());
 }
 
+// Messages about one patient accepted by two gateways in turn are delivered in the order they were
+// accepted, each once: each waits, held, for the one ahead of it, whichever gateway sends that one;
+// the first answers 503 once (a retry holds the rest back).
+BOOST_AUTO_TEST_CASE(two_gateways_deliver_one_patients_messages_in_order) {
+  auto url = testing::freshPostgres();
+  if (!url) return;
+  TestReceiver ward;
+  ward.answer({503});
+  std::vector<TestPartner> partners = {
+      {"ward", "acute", {"TREAT"}, {"system/*.rs"}, "RXW", "",
+       R"({"transport": "fhir-message", "endpoint": ")" + ward.url() +
+           R"(", "timeout_ms": 3000, "backoff_initial_ms": 50, "backoff_max_ms": 100})"}};
+  std::string extra = postgresStorage(*url) + R"(, "delivery": {"workers": 4, "poll_ms": 20},
+    "routes": [{"name": "notices", "event": "ward-notice", "to": ["ward"]}])";
+  testing::TestGateway a("", extra, partners);
+  testing::TestGateway b("", extra, partners);
+  auto ca = a.client(a.token());
+  auto cb = b.client(b.token());
+  std::string patient = testing::created(ca.send("POST", "/fhir/Patient", R"({"resourceType": "Patient",
+      "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9000002044"}],
+      "name": [{"family": "Inorder", "given": ["Ola"]}], "birthDate": "1970-01-01"})"));
+  const int n = 12;
+  for (int i = 0; i < n; ++i) {
+    std::string id = "po-" + std::to_string(100 + i);
+    std::string body = message(id);
+    body.replace(body.find(R"("status": "completed",)"), 22,
+                 R"("status": "completed", "subject": {"reference": "Patient/)" + patient + R"("},)");
+    auto r = (i % 2 == 0 ? ca : cb).send("POST", "/fhir/$process-message", body);
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
+  BOOST_REQUIRE(ward.waitTaken(n, std::chrono::seconds(30)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::vector<std::string> order;
+  for (const auto& got : ward.received()) {
+    std::size_t at = got.body.find("notice po-");
+    if (at != std::string::npos && got.answered < 300) order.push_back(got.body.substr(at + 7, 6));
+  }
+  std::vector<std::string> expected;
+  for (int i = 0; i < n; ++i) expected.push_back("po-" + std::to_string(100 + i));
+  BOOST_CHECK_EQUAL_COLLECTIONS(order.begin(), order.end(), expected.begin(), expected.end());
+}
+
 // A gateway killed while it was sending (SIGKILL, its receiver never answering): the messages it
 // had leased go to another gateway once it has missed five heartbeats, not after its lease (ten
 // minutes here).
