@@ -220,6 +220,7 @@ void DeliveryWorkers::sendLoop() {
     } else {
       outcome = deliver(c.message, audits);
     }
+    outcome.may_have_followers = mayHaveFollowers(c.message.ordering_key);
     {
       std::lock_guard lock(mu_);
       done_.push_back(std::move(outcome));

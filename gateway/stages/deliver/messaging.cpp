@@ -46,7 +46,7 @@ core::Result<Plan> Messaging::plan(const fhir::Node& bundle, const std::string& 
                                    const std::string& now, std::int64_t now_ms) const {
   Plan plan;
   // Deliveries to one partner about one patient keep their order.
-  std::string ordering_key = "message:" + message_id;
+  std::string ordering_key = messageOrderingKey(message_id);
   // One context for every recipient: the patients' Consents are read once per message.
   consent::PatientContext pc(*model_, *store_, *indexer_, &consents_);
   // A message's Patient entries are the sender's own (an HL7 v2 feed's are made by its map): each

@@ -180,7 +180,7 @@ core::Status Outbox::settle(const std::vector<Outcome>& outcomes) const {
           GW_ASSIGN_OR_RETURN(n, tx.sql().update("UPDATE outbox SET state = 'delivered', attempts = ?, delivered_ms = ?, "
                                                  "last_error = '', lease_owner = '', lease_until_ms = 0 WHERE id = ?",
                                                  {o.attempts, o.at_ms, o.id}));
-          GW_RETURN_IF_ERROR(releaseNext(tx, o.id, o.at_ms));
+          if (o.may_have_followers) GW_RETURN_IF_ERROR(releaseNext(tx, o.id, o.at_ms));
           break;
         }
         case Outcome::Kind::kRetry:
@@ -190,7 +190,7 @@ core::Status Outbox::settle(const std::vector<Outcome>& outcomes) const {
                                                  "next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0 WHERE id = ?",
                                                  {state, o.attempts, o.error.substr(0, 1000), o.at_ms, o.id}));
           if (o.kind == Outcome::Kind::kRetry) GW_RETURN_IF_ERROR(holdFollowers(tx, o.id, o.at_ms));
-          if (o.kind == Outcome::Kind::kDead) GW_RETURN_IF_ERROR(releaseNext(tx, o.id, o.at_ms));
+          if (o.kind == Outcome::Kind::kDead && o.may_have_followers) GW_RETURN_IF_ERROR(releaseNext(tx, o.id, o.at_ms));
           break;
         }
         case Outcome::Kind::kReleased: {

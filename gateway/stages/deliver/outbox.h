@@ -30,6 +30,11 @@ namespace onedoor::stages::deliver {
 // never walk the messages held so, however long a patient's queue. (9999-12-31T23:59:59.999Z.)
 constexpr std::int64_t kHeldBehind = 253'402'300'799'999;
 
+// The ordering key of a message about no patient: its own, shared with no other message, so
+// that nothing ever waits behind it.
+inline std::string messageOrderingKey(const std::string& message_id) { return "message:" + message_id; }
+inline bool mayHaveFollowers(const std::string& ordering_key) { return ordering_key.rfind("message:", 0) != 0; }
+
 struct OutboxEntry {
   std::int64_t id = 0;
   std::string destination;   // partner id
@@ -118,6 +123,9 @@ class Outbox {
     std::int64_t attempts = 0;
     std::int64_t at_ms = 0;  // delivered at, or due again at
     std::string error;
+    // Whether messages may be held behind it (mayHaveFollowers of its ordering key): if not, none
+    // is looked for when it goes.
+    bool may_have_followers = true;
   };
   // Records the outcomes of a batch of claimed messages in one commit (and drops their leases).
   core::Status settle(const std::vector<Outcome>& outcomes) const;
