@@ -115,7 +115,7 @@ std::string InboundHl7::handle(const std::string& text) const {
   // $process-message: validated, decided by the consent stage as the partner's write, kept with
   // its deliveries, audited. The control id is the message id. The message as received is kept in
   // the same transaction, and the exchange's audit record names it: one commit and one audit
-  // record for what takes two when either fails.
+  // record (a message refused or not routed is kept and audited on its own as well).
   struct Routed {
     int code = 0;
     std::string why;
