@@ -35,6 +35,18 @@ std::string message(const std::string& id) {
       "payload": [{"contentString": "notice )" + id + R"("}]}}]})";
 }
 
+// The partner "ward", sent FHIR messages at `ward` (`more`: further delivery settings).
+std::vector<TestPartner> wardPartner(const TestReceiver& ward, const std::string& more = "") {
+  return {{"ward", "acute", {"TREAT"}, {"system/*.rs"}, "RXW", "",
+           R"({"transport": "fhir-message", "endpoint": ")" + ward.url() + R"(", "timeout_ms": 3000)" + more + "}"}};
+}
+
+// A gateway's configuration on the PostgreSQL database at `url`, routing ward notices to "ward".
+std::string wardNotices(const std::string& url) {
+  return postgresStorage(url) + R"(, "delivery": {"workers": 4, "poll_ms": 20},
+    "routes": [{"name": "notices", "event": "ward-notice", "to": ["ward"]}])";
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(PostgreSql)
@@ -151,13 +163,8 @@ BOOST_AUTO_TEST_CASE(two_gateways_share_the_outbox_and_the_message_ledger) {
   auto url = testing::freshPostgres();
   if (!url) return;
   TestReceiver ward;
-  std::vector<TestPartner> partners = {
-      {"ward", "acute", {"TREAT"}, {"system/*.rs"}, "RXW", "",
-       R"({"transport": "fhir-message", "endpoint": ")" + ward.url() + R"(", "timeout_ms": 3000})"}};
-  std::string extra = postgresStorage(*url) + R"(, "delivery": {"workers": 4, "poll_ms": 20},
-    "routes": [{"name": "notices", "event": "ward-notice", "to": ["ward"]}])";
-  testing::TestGateway a("", extra, partners);
-  testing::TestGateway b("", extra, partners);
+  testing::TestGateway a("", wardNotices(*url), wardPartner(ward));
+  testing::TestGateway b("", wardNotices(*url), wardPartner(ward));
   auto ca = a.client(a.token());
   auto cb = b.client(b.token());
   const int n = 60;
@@ -196,14 +203,9 @@ BOOST_AUTO_TEST_CASE(two_gateways_deliver_one_patients_messages_in_order) {
   if (!url) return;
   TestReceiver ward;
   ward.answer({503});
-  std::vector<TestPartner> partners = {
-      {"ward", "acute", {"TREAT"}, {"system/*.rs"}, "RXW", "",
-       R"({"transport": "fhir-message", "endpoint": ")" + ward.url() +
-           R"(", "timeout_ms": 3000, "backoff_initial_ms": 50, "backoff_max_ms": 100})"}};
-  std::string extra = postgresStorage(*url) + R"(, "delivery": {"workers": 4, "poll_ms": 20},
-    "routes": [{"name": "notices", "event": "ward-notice", "to": ["ward"]}])";
-  testing::TestGateway a("", extra, partners);
-  testing::TestGateway b("", extra, partners);
+  const std::string backoff = R"(, "backoff_initial_ms": 50, "backoff_max_ms": 100)";
+  testing::TestGateway a("", wardNotices(*url), wardPartner(ward, backoff));
+  testing::TestGateway b("", wardNotices(*url), wardPartner(ward, backoff));
   auto ca = a.client(a.token());
   auto cb = b.client(b.token());
   std::string patient = testing::created(ca.send("POST", "/fhir/Patient", R"({"resourceType": "Patient",
