@@ -122,17 +122,11 @@ core::Result<Messaging::Persons> Messaging::personsOf(const fhir::Node& bundle) 
       q.total = "none";
       GW_ASSIGN_OR_RETURN(auto page, store_->search(q));
       if (page.matches.size() != 1) continue;
-      storage::ResourceRecord rec = std::move(page.matches.front());
       // A Patient merged into another stands for its replacement.
-      for (int hops = 0; hops < 8 && identity::mayBeReplaced(rec.json); ++hops) {
-        auto node = fhir::readJson(*model_, rec.json);
-        if (!node.ok()) return core::internal("a stored Patient does not parse");
-        std::string to = identity::replacedBy(node.resource);
-        if (to.empty()) break;
-        GW_ASSIGN_OR_RETURN(auto next, store_->read("Patient", to));
-        if (!next || next->deleted) break;
-        rec = std::move(*next);
-      }
+      GW_ASSIGN_OR_RETURN(auto rec, identity::followReplacement(std::move(page.matches.front()), *model_,
+                                                                [&](const std::string& patient_id) {
+                                                                  return store_->read("Patient", patient_id);
+                                                                }));
       person = "Patient/" + rec.id;
       break;
     }

@@ -19,6 +19,20 @@ std::string replacedBy(const fhir::Node& patient) {
   return "";
 }
 
+core::Result<storage::ResourceRecord> followReplacement(storage::ResourceRecord record, const fhir::Model& model,
+                                                        const PatientReader& read) {
+  for (int hops = 0; hops < 8 && mayBeReplaced(record.json); ++hops) {
+    auto node = fhir::readJson(model, record.json);
+    if (!node.ok()) return core::internal("stored Patient/" + record.id + " does not parse");
+    std::string to = replacedBy(node.resource);
+    if (to.empty()) break;
+    GW_ASSIGN_OR_RETURN(auto next, read(to));
+    if (!next || next->deleted) break;
+    record = std::move(*next);
+  }
+  return record;
+}
+
 PatientFinder storeFinder(storage::Store& store, const search::SearchParamRegistry& registry, const fhir::Model& model) {
   return [&store, &registry, &model](const SearchParams& params,
                                      std::size_t limit) -> core::Result<std::vector<storage::ResourceRecord>> {

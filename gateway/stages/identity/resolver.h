@@ -5,6 +5,7 @@
 // and outside one ($match); the search is passed in. Thread-safe.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,7 +34,17 @@ struct Candidate {
 std::string replacedBy(const fhir::Node& patient);
 // False when a stored Patient (its JSON) cannot have been merged into another: it has no
 // replaced-by link, and need not be read to find out.
-inline bool mayBeReplaced(const std::string& stored_json) { return stored_json.find("replaced-by") != std::string::npos; }
+inline bool mayBeReplaced(const std::string& stored_json) {
+  return stored_json.find("\"replaced-by\"") != std::string::npos;
+}
+
+// Reads the current Patient with an id (nullopt when there is none).
+using PatientReader = std::function<core::Result<std::optional<storage::ResourceRecord>>(const std::string& id)>;
+// The record a stored Patient stands for: itself, or, when it was merged into another, the
+// replacement its replaced-by link names, followed for up to 8 links (stopping at one that is
+// gone).
+core::Result<storage::ResourceRecord> followReplacement(storage::ResourceRecord record, const fhir::Model& model,
+                                                        const PatientReader& read);
 
 // A finder searching `store` (committed data, outside any write), for $match and the consent
 // stage's look ahead.

@@ -80,7 +80,7 @@ void RestEngine::read(core::Exchange& ex) const {
   }
   respondWithRecord(ex, **rec);
   // A Patient merged into another says where it went: its link, and a Link header to follow.
-  if (ex.fhir.type == "Patient" && (*rec)->json.find("\"replaced-by\"") != std::string::npos) {
+  if (ex.fhir.type == "Patient" && identity::mayBeReplaced((*rec)->json)) {
     auto node = parseStored(*model_, (*rec)->json);
     if (node.isOk()) {
       std::string to = identity::replacedBy(*node);

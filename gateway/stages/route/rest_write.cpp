@@ -61,22 +61,10 @@ core::Result<std::vector<storage::ResourceRecord>> RestEngine::matches(
   if (type != "Patient") return found;
   // A Patient merged into another stands for its replacement.
   std::vector<storage::ResourceRecord> out;
-  for (auto& rec : found) {
-    std::string to;
-    if (identity::mayBeReplaced(rec.json)) {
-      GW_ASSIGN_OR_RETURN(fhir::Node node, parseStored(*model_, rec.json));
-      to = identity::replacedBy(node);
-    }
-    for (int hops = 0; !to.empty() && hops < 8; ++hops) {
-      GW_ASSIGN_OR_RETURN(auto next, tx.current("Patient", to));
-      if (!next || next->deleted) break;
-      rec = std::move(*next);
-      to.clear();
-      if (identity::mayBeReplaced(rec.json)) {
-        GW_ASSIGN_OR_RETURN(fhir::Node node, parseStored(*model_, rec.json));
-        to = identity::replacedBy(node);
-      }
-    }
+  for (auto& found_rec : found) {
+    GW_ASSIGN_OR_RETURN(auto rec, identity::followReplacement(std::move(found_rec), *model_, [&](const std::string& id) {
+                          return tx.current("Patient", id);
+                        }));
     bool seen = std::any_of(out.begin(), out.end(), [&](const storage::ResourceRecord& r) { return r.id == rec.id; });
     if (!seen) out.push_back(std::move(rec));
   }
