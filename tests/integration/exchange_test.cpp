@@ -333,6 +333,9 @@ BOOST_AUTO_TEST_CASE(receiver_down_then_back_gets_the_message_once) {
   BOOST_CHECK(std::string(listed["messages"][0]["messageId"].GetString()).rfind("down-0002", 0) == 0);
   BOOST_CHECK(listed["messages"][0]["heldBehind"].GetBool());
   BOOST_CHECK(!listed["messages"][1]["heldBehind"].GetBool());
+  auto shown = testing::runOnedoor({"outbox", "show", std::to_string(listed["messages"][0]["id"].GetInt64()), "--config",
+                                    (x.gw->dir() / "onedoor.json").string()});
+  BOOST_CHECK_MESSAGE(shown.out.find("next attempt: after the message ahead of it") != std::string::npos, shown.out);
   x.poison_rx.start();
   BOOST_REQUIRE(x.poison_rx.waitTaken(2));
   BOOST_CHECK(x.waitState("poison-ward", "delivered", 2));
