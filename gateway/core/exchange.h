@@ -159,8 +159,9 @@ class Exchange {
   AuditTrail audit;     // filled on the way, written by the audit stage
   // What a transport keeps of the exchange in the same transaction as what the exchange writes,
   // before it (the MLLP listener's copy of an HL7 v2 message, kept with the FHIR message it was
-  // mapped to): run inside the write of a $process-message, on the store's writer thread while
-  // this exchange's thread waits for the write. Not run when the exchange writes nothing.
+  // mapped to): run inside the write of a $process-message (no other interaction runs it), on the
+  // store's writer thread while this exchange's thread waits for the write. Not run when the
+  // exchange writes nothing: whoever set it then keeps its record on its own.
   std::function<Status(storage::WriteTx&)> keep_with;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
