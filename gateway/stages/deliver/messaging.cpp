@@ -110,20 +110,19 @@ core::Result<std::string> Messaging::withheldNow(const OutboxEntry& m, const std
 
 core::Result<Messaging::Persons> Messaging::personsOf(const fhir::Node& bundle) const {
   Persons persons;
+  const identity::PatientFinder find = identity::storeFinder(*store_, indexer_->registry(), *model_);
   for (const fhir::Node* e : bundle.childrenNamed("entry")) {
     const fhir::Node* r = e->child("resource");
     if (r == nullptr || r->type == nullptr || r->type->name != "Patient") continue;
     std::string person;
     for (const fhir::Node* id : r->childrenNamed("identifier")) {
       if (id->childValue("system").empty() || id->childValue("value").empty()) continue;
-      std::vector<std::pair<std::string, std::string>> params = {
-          {"identifier", std::string(id->childValue("system")) + "|" + std::string(id->childValue("value"))}, {"_count", "2"}};
-      GW_ASSIGN_OR_RETURN(auto q, search::parseQuery(indexer_->registry(), *model_, {"Patient"}, params, false, {}));
-      q.total = "none";
-      GW_ASSIGN_OR_RETURN(auto page, store_->search(q));
-      if (page.matches.size() != 1) continue;
+      GW_ASSIGN_OR_RETURN(auto found, find({{"identifier", std::string(id->childValue("system")) + "|" +
+                                                                std::string(id->childValue("value"))}},
+                                           2));
+      if (found.size() != 1) continue;
       // A Patient merged into another stands for its replacement.
-      GW_ASSIGN_OR_RETURN(auto rec, identity::followReplacement(std::move(page.matches.front()), *model_,
+      GW_ASSIGN_OR_RETURN(auto rec, identity::followReplacement(std::move(found.front()), *model_,
                                                                 [&](const std::string& patient_id) {
                                                                   return store_->read("Patient", patient_id);
                                                                 }));
@@ -132,10 +131,9 @@ core::Result<Messaging::Persons> Messaging::personsOf(const fhir::Node& bundle) 
     }
     if (person.empty() && identity_) {
       // No identifier known: the person it matches well enough to be linked to (as the write does).
-      GW_ASSIGN_OR_RETURN(auto found,
-                          identity_->candidates(*r, identity::storeFinder(*store_, indexer_->registry(), *model_)));
-      if (!found.empty() && identity::linksAutomatically(found.front().comparison.grade)) {
-        person = "Patient/" + found.front().record.id;
+      GW_ASSIGN_OR_RETURN(auto candidates, identity_->candidates(*r, find));
+      if (!candidates.empty() && identity::linksAutomatically(candidates.front().comparison.grade)) {
+        person = "Patient/" + candidates.front().record.id;
       }
     }
     if (person.empty()) continue;
