@@ -64,11 +64,14 @@ core::Status releaseNext(storage::WriteTx& tx, std::int64_t id, std::int64_t at_
                        {at_ms, id, at_ms});
 }
 
-// The pending messages leased by `lease_owner` are anyone's again; how many.
-core::Result<std::size_t> releaseLeasesOf(storage::WriteTx& tx, const std::string& lease_owner) {
-  return tx.sql().update("UPDATE outbox SET lease_owner = '', lease_until_ms = 0 WHERE state = 'pending' AND "
-                         "lease_owner = ? AND lease_until_ms > 0",
-                         {lease_owner});
+// Gateway `owner` is gone (silent, or stopped): the pending messages it had leased are anyone's
+// again, and its heartbeat record is dropped; how many messages.
+core::Result<std::size_t> forgetGateway(storage::WriteTx& tx, const std::string& owner) {
+  GW_ASSIGN_OR_RETURN(auto released, tx.sql().update("UPDATE outbox SET lease_owner = '', lease_until_ms = 0 WHERE "
+                                                     "state = 'pending' AND lease_owner = ? AND lease_until_ms > 0",
+                                                     {Outbox::leaseOwner(owner)}));
+  GW_RETURN_IF_ERROR(tx.sql().exec("DELETE FROM gateway_instance WHERE owner = ?", {owner}));
+  return released;
 }
 
 }  // namespace
@@ -226,10 +229,8 @@ core::Result<std::size_t> Outbox::heartbeat(const std::string& owner, std::int64
     GW_ASSIGN_OR_RETURN(auto silent, tx.sql().query("SELECT owner FROM gateway_instance WHERE heartbeat_ms < ?",
                                                     {now_ms - silent_ms}));
     for (const auto& row : silent) {
-      std::string gone = asString(row[0]);
-      GW_ASSIGN_OR_RETURN(auto n, releaseLeasesOf(tx, leaseOwner(gone)));
+      GW_ASSIGN_OR_RETURN(auto n, forgetGateway(tx, asString(row[0])));
       released += n;
-      GW_RETURN_IF_ERROR(tx.sql().exec("DELETE FROM gateway_instance WHERE owner = ?", {gone}));
     }
     return core::Status::ok();
   }));
@@ -237,10 +238,7 @@ core::Result<std::size_t> Outbox::heartbeat(const std::string& owner, std::int64
 }
 
 core::Status Outbox::leave(const std::string& owner) const {
-  return store_->write([&](storage::WriteTx& tx) -> core::Status {
-    GW_RETURN_IF_ERROR(releaseLeasesOf(tx, leaseOwner(owner)).status());
-    return tx.sql().exec("DELETE FROM gateway_instance WHERE owner = ?", {owner});
-  });
+  return store_->write([&](storage::WriteTx& tx) -> core::Status { return forgetGateway(tx, owner).status(); });
 }
 
 core::Result<std::vector<OutboxEntry>> Outbox::list(const std::string& state, const std::string& destination,
