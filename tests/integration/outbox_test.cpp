@@ -130,6 +130,34 @@ BOOST_AUTO_TEST_CASE(discarding_a_failing_message_releases_the_ones_behind_it) {
   BOOST_CHECK_EQUAL(get(a).state, "discarded");
 }
 
+// A dead letter replayed while a later message for the same patient is being sent waits for that
+// one to go (never two of a patient's messages in flight at once), then goes before the messages
+// still waiting behind; replayed when nothing is in flight, it is due at once.
+BOOST_AUTO_TEST_CASE(a_replayed_dead_letter_waits_for_the_message_in_flight_then_goes_first) {
+  using stages::deliver::kHeldBehind;
+  std::int64_t a = add("a", "Patient/1", kNow);
+  std::int64_t b = add("b", "Patient/1", kNow);
+  std::int64_t c = add("c", "Patient/1", kNow);
+  BOOST_REQUIRE(claim(kNow) == std::vector<std::string>{"a"});
+  BOOST_REQUIRE(outbox->settle({{a, Outcome::Kind::kDead, 5, kNow + 10, "HTTP 400"}}).isOk());
+  BOOST_REQUIRE(claim(kNow + 20) == std::vector<std::string>{"b"});  // b in flight, leased for a minute
+  BOOST_REQUIRE(outbox->replay(a, kNow + 30).isOk());
+  BOOST_CHECK_EQUAL(get(a).next_attempt_ms, kNow + 20 + 60'000);
+  BOOST_CHECK(claim(kNow + 40).empty());  // not a (b is in flight), not c (behind b)
+  BOOST_REQUIRE(outbox->settle({{b, Outcome::Kind::kDelivered, 1, kNow + 50, ""}}).isOk());
+  BOOST_CHECK_EQUAL(get(a).next_attempt_ms, kNow + 50);
+  BOOST_CHECK_EQUAL(get(c).next_attempt_ms, kHeldBehind);
+  BOOST_CHECK(claim(kNow + 60) == std::vector<std::string>{"a"});
+  BOOST_REQUIRE(outbox->settle({{a, Outcome::Kind::kDelivered, 1, kNow + 70, ""}}).isOk());
+  BOOST_CHECK(claim(kNow + 80) == std::vector<std::string>{"c"});
+  // Nothing in flight: due at once.
+  BOOST_REQUIRE(outbox->settle({{c, Outcome::Kind::kDead, 5, kNow + 90, "HTTP 400"}}).isOk());
+  BOOST_REQUIRE(outbox->replay(c, kNow + 100).isOk());
+  BOOST_CHECK_EQUAL(get(c).next_attempt_ms, kNow + 100);
+  BOOST_CHECK(claim(kNow + 100) == std::vector<std::string>{"c"});
+  BOOST_CHECK(!outbox->replay(b, kNow + 110).isOk());  // delivered: nothing to replay
+}
+
 // A message accepted here goes straight to this gateway's senders when it is first in its queue:
 // enqueued under their lease (no claim takes it meanwhile); one behind it is left for a claim.
 BOOST_AUTO_TEST_CASE(a_message_first_in_its_queue_is_leased_as_it_is_enqueued) {

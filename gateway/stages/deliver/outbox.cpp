@@ -34,16 +34,6 @@ OutboxEntry toEntry(const storage::SqlRow& r) {
   return e;
 }
 
-// One UPDATE in its own write unit; kNotFound when no row changed.
-core::Status updateOne(storage::Store& store, const std::string& sql, const storage::SqlParams& params,
-                       const std::string& what) {
-  return store.write([&](storage::WriteTx& tx) -> core::Status {
-    GW_ASSIGN_OR_RETURN(auto n, tx.sql().update(sql, params));
-    if (n == 0) return core::notFound(what);
-    return core::Status::ok();
-  });
-}
-
 // The messages behind message `id` (same destination and patient, pending, not yet tried) that
 // are due before `at_ms` are moved to it: not due before the one ahead, so that claims do not walk
 // them meanwhile. (Messages enqueued held behind another are never due before it anyway.)
@@ -54,13 +44,14 @@ core::Status holdFollowers(storage::WriteTx& tx, std::int64_t id, std::int64_t a
                        {at_ms, at_ms, id, id});
 }
 
-// Message `id` has gone (delivered, dead or discarded): the first message still pending behind it
-// for the same destination and patient is due at `at_ms`, if it was waiting for it (held, or
-// moved later with it). The ones after that wait for that one in turn.
+// Message `id` has gone (delivered, dead or discarded): the first message still pending for the
+// same destination and patient is due at `at_ms`, if it was waiting for it (held, moved later with
+// it, or a replayed dead letter waiting for the one in flight). The ones after that wait for that
+// one in turn. (The first pending is usually the next by id; a replayed dead letter comes before.)
 core::Status releaseNext(storage::WriteTx& tx, std::int64_t id, std::int64_t at_ms) {
   return tx.sql().exec("UPDATE outbox SET next_attempt_ms = ? WHERE id = (SELECT n.id FROM outbox n, outbox o WHERE "
                        "o.id = ? AND n.destination = o.destination AND n.ordering_key = o.ordering_key AND "
-                       "n.state = 'pending' AND n.id > o.id ORDER BY n.id LIMIT 1) AND next_attempt_ms > ? AND attempts = 0",
+                       "n.state = 'pending' ORDER BY n.id LIMIT 1) AND next_attempt_ms > ? AND attempts = 0",
                        {at_ms, id, at_ms});
 }
 
@@ -163,9 +154,13 @@ core::Result<std::vector<OutboxEntry>> Outbox::claim(const std::string& owner, s
     claimed.clear();
     for (const auto& r : rows) {
       OutboxEntry e = toEntry(r);
+      // Still first in its queue: a dead letter replayed since the read goes before it.
       GW_ASSIGN_OR_RETURN(auto n, tx.sql().update("UPDATE outbox SET lease_owner = ?, lease_until_ms = ? WHERE id = ? AND "
-                                                  "state = 'pending' AND lease_until_ms <= ?",
-                                                  {owner, now_ms + lease_ms, e.id, now_ms}));
+                                                  "state = 'pending' AND lease_until_ms <= ? AND NOT EXISTS (SELECT 1 FROM "
+                                                  "outbox p WHERE p.destination = ? AND p.ordering_key = ? AND "
+                                                  "p.state = 'pending' AND p.id < ?)",
+                                                  {owner, now_ms + lease_ms, e.id, now_ms, e.destination, e.ordering_key,
+                                                   e.id}));
       if (n == 1) claimed.push_back(std::move(e));
     }
     return core::Status::ok();
@@ -268,10 +263,24 @@ core::Result<std::optional<OutboxEntry>> Outbox::get(std::int64_t id) const {
 }
 
 core::Status Outbox::replay(std::int64_t id, std::int64_t now_ms) const {
-  return updateOne(*store_,
-                   "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?, lease_owner = '', "
-                   "lease_until_ms = 0 WHERE id = ? AND state IN ('dead', 'discarded')",
-                   {now_ms, id}, "no dead or discarded outbox message " + std::to_string(id));
+  return store_->write([&](storage::WriteTx& tx) -> core::Status {
+    // Due now, or, while a message for the same destination and patient is being sent, when that
+    // one's lease ends: its outcome releases the replayed message first (releaseNext), so that
+    // the two are never in flight together. The replayed message then goes before the ones still
+    // waiting behind, as it was accepted before them.
+    GW_ASSIGN_OR_RETURN(auto in_flight, tx.sql().query("SELECT MAX(p.lease_until_ms) FROM outbox p, outbox o WHERE o.id = ? "
+                                                       "AND p.destination = o.destination AND p.ordering_key = "
+                                                       "o.ordering_key AND p.state = 'pending' AND p.lease_until_ms > ?",
+                                                       {id, now_ms}));
+    std::int64_t due = now_ms;
+    if (!in_flight.empty() && !storage::isNull(in_flight.front()[0])) due = asInt(in_flight.front()[0]);
+    GW_ASSIGN_OR_RETURN(auto n, tx.sql().update("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?, "
+                                                "lease_owner = '', lease_until_ms = 0 WHERE id = ? AND "
+                                                "state IN ('dead', 'discarded')",
+                                                {due, id}));
+    if (n == 0) return core::notFound("no dead or discarded outbox message " + std::to_string(id));
+    return core::Status::ok();
+  });
 }
 
 core::Status Outbox::discard(std::int64_t id, std::int64_t now_ms) const {

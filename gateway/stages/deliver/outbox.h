@@ -153,7 +153,9 @@ class Outbox {
   core::Result<std::vector<OutboxEntry>> list(const std::string& state, const std::string& destination,
                                               std::size_t limit) const;
   core::Result<std::optional<OutboxEntry>> get(std::int64_t id) const;
-  // A dead or discarded message back to pending, due now, its attempts counted afresh.
+  // A dead or discarded message back to pending, its attempts counted afresh; due now, or when a
+  // message for the same destination and patient that is being sent has gone. It goes before the
+  // messages still waiting behind it for that patient.
   core::Status replay(std::int64_t id, std::int64_t now_ms) const;
   // A pending or dead message is not to be delivered.
   core::Status discard(std::int64_t id, std::int64_t now_ms) const;
