@@ -163,6 +163,11 @@ class Exchange {
   // store's writer thread while this exchange's thread waits for the write. Not run when the
   // exchange writes nothing: whoever set it then keeps its record on its own.
   std::function<Status(storage::WriteTx&)> keep_with;
+  // For a message Bundle: the stored person ("Patient/<id>", or "" when none) each entry's Patient
+  // resource stands for, by entry position, as the consent stage looked them up (identity::personOf)
+  // to decide the sender's write; the plan of its deliveries uses the same, without looking again.
+  // Unset when no stage looked.
+  std::optional<std::vector<std::string>> entry_persons;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   Issues& issues() { return issues_; }

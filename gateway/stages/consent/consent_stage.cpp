@@ -182,25 +182,46 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
     return core::Flow::kContinue;
   }
   // In a Bundle, the entries that point at a Patient entry (urn:uuid:...) are about the person
-  // that Patient entry will be matched to.
-  std::map<std::string, std::string> persons;
-  if (identity_ && (fr.interaction == Interaction::kBatch || message)) {
+  // that Patient entry will be matched to, looked up once per entry: a message's Patients all
+  // (their ids are the sender's own, and they are kept by their identifiers), a batch's those
+  // without an id. A message's are handed on to the plan of its deliveries.
+  const auto lookupFailed = [&]() {
+    deny(ex, Decision{Decision::Effect::kDeny, "error", "", "", ""});
+    return core::Flow::kRespond;
+  };
+  std::vector<std::string> entry_persons;
+  std::map<std::string, std::string> persons;  // fullUrl -> Patient/<id>
+  if (fr.interaction == Interaction::kBatch || message) {
     for (const fhir::Node* entry : fr.resource->childrenNamed("entry")) {
+      entry_persons.emplace_back();
       const fhir::Node* r = entry->child("resource");
-      // (A message's Patient ids are its own, not the store's: its Patients are matched too.)
       if (r == nullptr || r->type == nullptr || r->type->name != "Patient") continue;
-      if (!message && !r->childValue("id").empty()) continue;
-      std::string person = personOf(*r);
-      if (!person.empty() && !entry->childValue("fullUrl").empty()) persons[std::string(entry->childValue("fullUrl"))] = person;
+      if (!message && (!identity_ || !r->childValue("id").empty())) continue;
+      auto person = personOf(*r, message ? identity::PersonLookup::kMessage : identity::PersonLookup::kLinked);
+      if (!person.isOk()) return lookupFailed();
+      entry_persons.back() = *person;
+      if (!person->empty() && !entry->childValue("fullUrl").empty()) persons[std::string(entry->childValue("fullUrl"))] = *person;
     }
+    if (message) ex.entry_persons = entry_persons;
   }
-  auto decideOne = [&](fhir::Node& resource) -> bool {
+  // `entry_person`: the person looked up for a Bundle entry's Patient (null outside a Bundle).
+  auto decideOne = [&](fhir::Node& resource, const std::string* entry_person) -> bool {
     if (!validating) label(resource, who.sector);
     auto patients = pc.patientsOf(resource);
     if ((patients.empty() || message) && resource.type->name == "Patient") {
       // A Patient arriving without an id (or in a message, whose ids are its own) is decided as
       // the person it will be matched to, with that person's Consents.
-      std::string person = personOf(resource);
+      std::string person;
+      if (entry_person != nullptr) {
+        person = *entry_person;
+      } else {
+        auto found = personOf(resource, identity::PersonLookup::kLinked);
+        if (!found.isOk()) {
+          lookupFailed();
+          return false;
+        }
+        person = *found;
+      }
       if (!person.empty()) patients = {person};
     }
     if (patients.empty() && !persons.empty()) addPersons(resource, persons, patients);
@@ -226,14 +247,16 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
     return true;
   };
   if (fr.interaction == Interaction::kBatch || message) {
+    std::size_t index = 0;
     for (auto& entry : fr.resource->children) {
       if (entry.name != "entry") continue;
+      const std::string* entry_person = &entry_persons[index++];
       fhir::Node* r = entry.child("resource");
-      if (r != nullptr && r->type != nullptr && !decideOne(*r)) return core::Flow::kRespond;
+      if (r != nullptr && r->type != nullptr && !decideOne(*r, entry_person)) return core::Flow::kRespond;
     }
     return core::Flow::kContinue;
   }
-  return decideOne(*fr.resource) ? core::Flow::kContinue : core::Flow::kRespond;
+  return decideOne(*fr.resource, nullptr) ? core::Flow::kContinue : core::Flow::kRespond;
 }
 
 void ConsentStage::addPersons(const fhir::Node& n, const std::map<std::string, std::string>& persons,
@@ -246,11 +269,9 @@ void ConsentStage::addPersons(const fhir::Node& n, const std::map<std::string, s
   });
 }
 
-std::string ConsentStage::personOf(const fhir::Node& patient) const {
-  if (!identity_) return "";
-  auto found = identity_->candidates(patient, identity::storeFinder(*store_, indexer_->registry(), *model_));
-  if (!found.isOk() || found->empty() || !identity::linksAutomatically(found->front().comparison.grade)) return "";
-  return "Patient/" + found->front().record.id;
+core::Result<std::string> ConsentStage::personOf(const fhir::Node& patient, identity::PersonLookup how) const {
+  return identity::personOf(how, identity_.get(), patient, identity::storeFinder(*store_, indexer_->registry(), *model_),
+                            *model_, [&](const std::string& id) { return store_->read("Patient", id); });
 }
 
 core::Flow ConsentStage::decidePatch(core::Exchange& ex, const Requester& who, PatientContext& pc) const {

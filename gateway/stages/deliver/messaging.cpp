@@ -43,7 +43,8 @@ fhir::Node asTransaction(const fhir::Model& model, const fhir::Node& bundle) {
 }  // namespace
 
 core::Result<Plan> Messaging::plan(const fhir::Node& bundle, const std::string& sender, const std::string& message_id,
-                                   const std::string& now, std::int64_t now_ms) const {
+                                   const std::string& now, std::int64_t now_ms,
+                                   const std::vector<std::string>* entry_persons) const {
   Plan plan;
   // Deliveries to one partner about one patient keep their order.
   std::string ordering_key = messageOrderingKey(message_id);
@@ -51,7 +52,7 @@ core::Result<Plan> Messaging::plan(const fhir::Node& bundle, const std::string& 
   consent::PatientContext pc(*model_, *store_, *indexer_, &consents_);
   // A message's Patient entries are the sender's own (an HL7 v2 feed's are made by its map): each
   // recipient is decided with the Consents of the person the store knows.
-  GW_ASSIGN_OR_RETURN(const Persons persons, personsOf(bundle));
+  GW_ASSIGN_OR_RETURN(const Persons persons, personsOf(bundle, entry_persons));
   std::vector<std::string> patients;
   for (const fhir::Node* e : bundle.childrenNamed("entry")) {
     const fhir::Node* r = e->child("resource");
@@ -108,33 +109,22 @@ core::Result<std::string> Messaging::withheldNow(const OutboxEntry& m, const std
   return d.rule + (d.consent.empty() ? std::string() : " (" + d.consent + ")");
 }
 
-core::Result<Messaging::Persons> Messaging::personsOf(const fhir::Node& bundle) const {
+core::Result<Messaging::Persons> Messaging::personsOf(const fhir::Node& bundle,
+                                                     const std::vector<std::string>* entry_persons) const {
   Persons persons;
   const identity::PatientFinder find = identity::storeFinder(*store_, indexer_->registry(), *model_);
+  const identity::PatientReader read = [&](const std::string& id) { return store_->read("Patient", id); };
+  std::size_t index = 0;
   for (const fhir::Node* e : bundle.childrenNamed("entry")) {
+    const std::size_t at = index++;
     const fhir::Node* r = e->child("resource");
     if (r == nullptr || r->type == nullptr || r->type->name != "Patient") continue;
     std::string person;
-    for (const fhir::Node* id : r->childrenNamed("identifier")) {
-      if (id->childValue("system").empty() || id->childValue("value").empty()) continue;
-      GW_ASSIGN_OR_RETURN(auto found, find({{"identifier", std::string(id->childValue("system")) + "|" +
-                                                                std::string(id->childValue("value"))}},
-                                           2));
-      if (found.size() != 1) continue;
-      // A Patient merged into another stands for its replacement.
-      GW_ASSIGN_OR_RETURN(auto rec, identity::followReplacement(std::move(found.front()), *model_,
-                                                                [&](const std::string& patient_id) {
-                                                                  return store_->read("Patient", patient_id);
-                                                                }));
-      person = "Patient/" + rec.id;
-      break;
-    }
-    if (person.empty() && identity_) {
-      // No identifier known: the person it matches well enough to be linked to (as the write does).
-      GW_ASSIGN_OR_RETURN(auto candidates, identity_->candidates(*r, find));
-      if (!candidates.empty() && identity::linksAutomatically(candidates.front().comparison.grade)) {
-        person = "Patient/" + candidates.front().record.id;
-      }
+    if (entry_persons != nullptr && at < entry_persons->size()) {
+      person = (*entry_persons)[at];
+    } else {
+      GW_ASSIGN_OR_RETURN(person, identity::personOf(identity::PersonLookup::kMessage, identity_.get(), *r, find,
+                                                     *model_, read));
     }
     if (person.empty()) continue;
     if (!e->childValue("fullUrl").empty()) persons[std::string(e->childValue("fullUrl"))] = person;

@@ -66,8 +66,11 @@ class Messaging {
   core::Result<std::string> withheldNow(const OutboxEntry& m, const std::string& now) const;
 
   // The deliveries of message `bundle` (id `message_id`) from partner `sender`, accepted at `now`.
+  // `entry_persons`, when given, is the person each entry's Patient stands for, by entry position
+  // (core::Exchange::entry_persons, as the consent stage found them): not looked up again.
   core::Result<Plan> plan(const fhir::Node& bundle, const std::string& sender, const std::string& message_id,
-                          const std::string& now, std::int64_t now_ms) const;
+                          const std::string& now, std::int64_t now_ms,
+                          const std::vector<std::string>* entry_persons = nullptr) const;
 
   // The audit records of each recipient's decision (permit, redact, deny) as a disclosure.
   std::vector<storage::AuditEntry> disclosureAudits(core::Env& env, const std::vector<Disclosure>& disclosures,
@@ -83,11 +86,10 @@ class Messaging {
 
  private:
   // The message's own references to its Patient entries (fullUrl, Patient/<its id>) -> the
-  // Patient the store knows that person as (Patient/<id>): the one current Patient with one of the
-  // entry's identifiers, as the write links it (a merged record stands for its replacement); else,
-  // with identity matching on, the record the entry matches well enough to be linked to it.
+  // Patient the store knows that person as (Patient/<id>), as the write will keep it
+  // (identity::personOf, PersonLookup::kMessage), or as `entry_persons` gives it.
   using Persons = std::map<std::string, std::string>;
-  core::Result<Persons> personsOf(const fhir::Node& bundle) const;
+  core::Result<Persons> personsOf(const fhir::Node& bundle, const std::vector<std::string>* entry_persons) const;
   // The patients resource `r` of the message is about, as the store knows them.
   static std::vector<std::string> patientsIn(const fhir::Node& r, consent::PatientContext& pc, const Persons& persons);
   // The message as `recipient` may see it, or nullopt when it may see nothing of it.

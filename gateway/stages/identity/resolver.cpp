@@ -93,4 +93,36 @@ core::Result<std::vector<Candidate>> Resolver::candidates(const fhir::Node& pati
   return out;
 }
 
+bool ambiguous(const std::vector<Candidate>& candidates) {
+  return candidates.size() > 1 && linksAutomatically(candidates[1].comparison.grade) &&
+         candidates[0].comparison.reason != "NHS number";
+}
+
+const Candidate* linkedCandidate(const std::vector<Candidate>& candidates) {
+  if (candidates.empty() || ambiguous(candidates) || !linksAutomatically(candidates.front().comparison.grade)) return nullptr;
+  return &candidates.front();
+}
+
+core::Result<std::string> personOf(PersonLookup how, const Resolver* resolver, const fhir::Node& patient,
+                                   const PatientFinder& find, const fhir::Model& model, const PatientReader& read) {
+  if (how == PersonLookup::kMessage) {
+    bool any = false;
+    for (const fhir::Node* id : patient.childrenNamed("identifier")) {
+      if (id->childValue("system").empty() || id->childValue("value").empty()) continue;
+      any = true;
+      GW_ASSIGN_OR_RETURN(auto found, find({{"identifier", std::string(id->childValue("system")) + "|" +
+                                                               std::string(id->childValue("value"))}},
+                                           2));
+      if (found.size() != 1) continue;
+      GW_ASSIGN_OR_RETURN(auto rec, followReplacement(std::move(found.front()), model, read));
+      return "Patient/" + rec.id;
+    }
+    if (!any) return std::string();
+  }
+  if (resolver == nullptr) return std::string();
+  GW_ASSIGN_OR_RETURN(auto candidates, resolver->candidates(patient, find));
+  const Candidate* linked = linkedCandidate(candidates);
+  return linked != nullptr ? "Patient/" + linked->record.id : std::string();
+}
+
 }  // namespace onedoor::stages::identity

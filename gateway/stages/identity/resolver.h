@@ -50,6 +50,24 @@ core::Result<storage::ResourceRecord> followReplacement(storage::ResourceRecord 
 // stage's look ahead.
 PatientFinder storeFinder(storage::Store& store, const search::SearchParamRegistry& registry, const fhir::Model& model);
 
+// Whether the best two candidates both score as the same person without the NHS number to tell
+// them apart: then a person decides which (if either) it is, and neither is linked automatically.
+bool ambiguous(const std::vector<Candidate>& candidates);
+// The candidate (best first) an incoming Patient is linked to without a person deciding: graded
+// certain or probable, and not ambiguous; nullptr when none.
+const Candidate* linkedCandidate(const std::vector<Candidate>& candidates);
+
+class Resolver;
+// The stored person ("Patient/<id>") a Patient resource coming in without a store id will be
+// linked to by a write, looked ahead of it (committed data, as `find` searches): "" when none.
+// - kLinked (a create, a batch entry): the record the resolver links it to; "" without a resolver.
+// - kMessage (a message's Patient entry, kept by its identifiers): the Patient one of its
+//   identifiers finds (a merged record stands for its replacement), else the linked record; ""
+//   when it has no identifier (a message's write keeps no Patient without one).
+enum class PersonLookup { kLinked, kMessage };
+core::Result<std::string> personOf(PersonLookup how, const Resolver* resolver, const fhir::Node& patient,
+                                   const PatientFinder& find, const fhir::Model& model, const PatientReader& read);
+
 class Resolver {
  public:
   Resolver(fhir::ModelPtr model, config::IdentityConfig config) : model_(std::move(model)), matcher_(std::move(config)) {}

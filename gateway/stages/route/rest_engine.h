@@ -128,11 +128,13 @@ class RestEngine {
   // sender is a duplicate, answered as before. Then wakes the delivery workers and audits each
   // recipient's decision. For $process-message and messages mapped from other formats.
   // `keep_with`, when given, runs first inside that transaction (what a transport keeps of the
-  // message beside it); it does not run when nothing is written.
+  // message beside it); it does not run when nothing is written. `entry_persons`, when given, is
+  // who the message's Patient entries are (core::Exchange::entry_persons), not looked up again.
   core::Result<AcceptedMessage> acceptMessage(const fhir::Node& bundle, const std::string& sender,
                                               const std::string& message_id,
                                               const std::function<std::string(const std::string& now)>& response,
-                                              const storage::WriteUnit& keep_with = {}) const;
+                                              const storage::WriteUnit& keep_with = {},
+                                              const std::vector<std::string>* entry_persons = nullptr) const;
 
   const fhir::Model& model() const { return *model_; }
   const search::Indexer& indexer() const { return *indexer_; }

@@ -169,8 +169,7 @@ core::Result<IdentityDecision> RestEngine::resolvePatient(storage::WriteTx& tx, 
   GW_ASSIGN_OR_RETURN(auto candidates, identity_->candidates(patient, find));
   // Two records that both score as the same person, without the strong key to tell them apart:
   // a person decides which (if either) it is.
-  bool ambiguous = candidates.size() > 1 && identity::linksAutomatically(candidates[1].comparison.grade) &&
-                   candidates[0].comparison.reason != "NHS number";
+  const bool ambiguous = identity::ambiguous(candidates);
   for (auto& c : candidates) {
     if (ambiguous) {
       c.comparison.reason = "more than one record matches: " + c.comparison.reason;

@@ -93,7 +93,7 @@ void RestEngine::processMessage(core::Exchange& ex) const {
       [&](const std::string& now) {
         return fhir::writeJson(responseMessage(*model_, bundle, message_id, env_->uuid(), now, config_.base_url));
       },
-      ex.keep_with);
+      ex.keep_with, ex.entry_persons ? &*ex.entry_persons : nullptr);
   if (!accepted.isOk()) {
     ex.fail(accepted.status());
     return;
@@ -108,7 +108,8 @@ void RestEngine::processMessage(core::Exchange& ex) const {
 core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle, const std::string& sender,
                                                        const std::string& message_id,
                                                        const std::function<std::string(const std::string& now)>& response,
-                                                       const storage::WriteUnit& keep_with) const {
+                                                       const storage::WriteUnit& keep_with,
+                                                       const std::vector<std::string>* entry_persons) const {
   if (messaging_ == nullptr) return core::Status(core::Code::kNotImplemented, "this gateway has no messaging configured");
   auto now_tp = env_->now();
   std::string now = core::formatInstant(now_tp);
@@ -118,7 +119,7 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
   // A message seen before is found inside the write (no read of its own before it: one per
   // message costs more than planning the rare copy); one that can no longer be planned (the
   // routes changed since) is still answered as it was.
-  auto plan = messaging_->plan(bundle, sender, message_id, now, now_ms);
+  auto plan = messaging_->plan(bundle, sender, message_id, now, now_ms, entry_persons);
   if (!plan.isOk()) {
     GW_ASSIGN_OR_RETURN(auto seen, deliver::processedResponse(*store_, sender, message_id));
     if (!seen) return plan.status();
