@@ -3,15 +3,24 @@
 // ($process-message, 16 and then 64 keep-alive senders: group commit grows with concurrency), HL7
 // v2 ADT A01s acknowledged per second over MLLP (8 connections, mapped and routed: first one
 // message for each of 2,000 new patients, then messages about the same patients), and the
-// end-to-end delivery latency to a loopback FHIR receiver (acknowledgement sent to receiver's
-// arrival). Authentication is off (auth.required false); the consent and audit stages run, each
-// recipient is decided by the routing table and the consent evaluator, and every acknowledged
-// message is in the store, outbox and audit log before the answer. JSON lines for bench/run.sh.
+// end-to-end delivery latency to a loopback FHIR receiver (from the sender's request to the
+// message's arrival at the receiver; a message can arrive before its sender has the answer).
+// The whole pipeline runs as in production: each HTTP sender presents a bearer token (SMART
+// Backend Services, ES384 keys made for the run), the sender's write is decided by the consent
+// stage and audited by the audit stage, each recipient is decided by the routing table and
+// the consent evaluator and audited as a disclosure, and every acknowledged message is in the
+// store, outbox and audit log before the answer. JSON lines for bench/run.sh.
 // Profiling knobs: ONEDOOR_BENCH_SENDERS=N (one HTTP run with N senders; 0: none),
 // ONEDOOR_BENCH_WORKERS=N (delivery workers, 16 unless set), ONEDOOR_BENCH_KEEP=1 (keep the
 // databases for a look), ONEDOOR_BENCH_MLLP=N (N connections; 0: no MLLP run),
 // ONEDOOR_BENCH_PATIENTS=N (the feed is about N people, 2,000 unless set).
+#include <Poco/Net/HTMLForm.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+#include <rapidjson/document.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/TCPServer.h>
 #include <Poco/Net/TCPServerConnection.h>
@@ -29,11 +38,15 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "app/gateway.h"
 #include "bench/bench_support.h"
 #include "mllp/mllp_server.h"
+#include "stages/authenticate/keys.h"
+#include "stages/authenticate/token_service.h"
 
 using namespace onedoor;
 using onedoor::bench::Clock;
@@ -143,11 +156,11 @@ double cpuSeconds() {
 
 // `senders` threads post messages for `seconds`; then, once every acknowledged message has
 // arrived (or after 120 s), one JSON line: acknowledgements per second and delivery latency.
-void httpRun(std::uint16_t port, int senders, double seconds, Arrivals& arrivals) {
+void httpRun(std::uint16_t port, const std::string& token, int senders, double seconds, Arrivals& arrivals) {
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> acked{0};
   std::mutex sent_mu;
-  std::map<std::string, Clock::time_point> acked_at;
+  std::map<std::string, Clock::time_point> sent_at;  // of the acknowledged messages
   std::vector<std::thread> threads;
   std::size_t arrived_before = 0;  // of earlier runs
   {
@@ -164,8 +177,9 @@ void httpRun(std::uint16_t port, int senders, double seconds, Arrivals& arrivals
       for (int n = 0; !stop.load(); ++n) {
         std::string id = "b" + std::to_string(senders) + "-" + std::to_string(t) + "-" + std::to_string(n);
         std::string body = message(id);
-        std::string request = "POST /fhir/$process-message HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                              "Content-Type: application/fhir+json\r\nContent-Length: " +
+        const auto sent = Clock::now();
+        std::string request = "POST /fhir/$process-message HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                              token + "\r\nContent-Type: application/fhir+json\r\nContent-Length: " +
                               std::to_string(body.size()) + "\r\n\r\n" + body;
         socket.sendBytes(request.data(), static_cast<int>(request.size()));
         if (!readMessage(socket, buf, head, answer)) {
@@ -178,7 +192,7 @@ void httpRun(std::uint16_t port, int senders, double seconds, Arrivals& arrivals
         }
         acked++;
         std::lock_guard lock(sent_mu);
-        acked_at.emplace(id + "/bench-ward", Clock::now());
+        sent_at.emplace(id + "/bench-ward", sent);
       }
     });
   }
@@ -186,11 +200,11 @@ void httpRun(std::uint16_t port, int senders, double seconds, Arrivals& arrivals
   stop = true;
   for (auto& t : threads) t.join();
   double http_s = std::chrono::duration<double>(Clock::now() - start).count();
-  // Every acknowledged message delivered, then the latency from acknowledgement to arrival.
+  // Every acknowledged message delivered, then the latency from the request to the arrival.
   auto wait_until = Clock::now() + std::chrono::seconds(120);
   while (Clock::now() < wait_until) {
     std::lock_guard lock(arrivals.mu);
-    if (arrivals.at.size() - arrived_before >= acked_at.size()) break;
+    if (arrivals.at.size() - arrived_before >= sent_at.size()) break;
     arrivals.mu.unlock();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     arrivals.mu.lock();
@@ -202,7 +216,7 @@ void httpRun(std::uint16_t port, int senders, double seconds, Arrivals& arrivals
   std::size_t delivered = 0;
   {
     std::lock_guard lock(arrivals.mu);
-    for (const auto& [key, t] : acked_at) {
+    for (const auto& [key, t] : sent_at) {
       auto it = arrivals.at.find(key);
       if (it == arrivals.at.end()) continue;
       ++delivered;
@@ -243,6 +257,38 @@ std::vector<Person> feedPeople(int n) {
   return out;
 }
 
+// An access token for partner `partner` of the gateway on `port`: a client assertion signed with
+// its development key, exchanged at the token endpoint (as `onedoor token` does).
+std::string accessToken(const config::GatewayConfig& cfg, std::uint16_t port, const std::string& partner) {
+  const config::PartnerConfig* p = cfg.partner(partner);
+  auto key = stages::authenticate::JwtKey::load("ES384", cfg.resolvePath(p->development_key), true);
+  if (!key.isOk()) throw std::runtime_error(key.status().message());
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + "/auth/token";
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto assertion = stages::authenticate::TokenService::clientAssertion(*p, **key, url, now, core::Env::real()->uuid());
+  if (!assertion.isOk()) throw std::runtime_error(assertion.status().message());
+  Poco::Net::HTMLForm form;
+  form.set("grant_type", "client_credentials");
+  form.set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+  form.set("client_assertion", *assertion);
+  std::ostringstream body;
+  form.write(body);
+  Poco::Net::HTTPClientSession session("127.0.0.1", port);
+  Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/auth/token", Poco::Net::HTTPMessage::HTTP_1_1);
+  req.setContentType("application/x-www-form-urlencoded");
+  req.setContentLength64(static_cast<Poco::Int64>(body.str().size()));
+  session.sendRequest(req) << body.str();
+  Poco::Net::HTTPResponse resp;
+  std::string text;
+  Poco::StreamCopier::copyToString(session.receiveResponse(resp), text);
+  rapidjson::Document d;
+  d.Parse(text.c_str());
+  if (resp.getStatus() != 200 || !d.IsObject() || !d.HasMember("access_token")) {
+    throw std::runtime_error("the token endpoint refused: " + text);
+  }
+  return d["access_token"].GetString();
+}
+
 void replaceOnce(std::string& text, const std::string& from, const std::string& to) {
   std::size_t at = text.find(from);
   if (at != std::string::npos) text.replace(at, from.size(), to);
@@ -267,11 +313,24 @@ int messagingBench(const std::vector<std::string>& args) {
   Poco::ThreadPool rx_pool(4, 64);
   Poco::Net::TCPServer receiver(new ReceiveFactory(arrivals), rx_pool, rx_socket, params);
   receiver.start();
-  std::string text = R"({"server": {"host": "127.0.0.1", "port": 0, "max_threads": 64},
+  // Keys made for this run only: the gateway's token signing key and the HTTP sender's.
+  for (const char* name : {"gateway", "bench-sender"}) {
+    auto key = stages::authenticate::JwtKey::generateEc((dir / (std::string(name) + ".key.pem")).string(),
+                                                        (dir / (std::string(name) + ".pub.pem")).string());
+    if (!key.isOk()) {
+      std::cerr << key.status().toString() << "\n";
+      return 1;
+    }
+  }
+  std::string text = R"({"server": {"host": "127.0.0.1", "port": 0, "max_threads": 64, "allow_plain_http": true},
     "storage": {"driver": "sqlite", "sqlite_path": ")" + (dir / "onedoor.db").string() + R"("},
     "audit": {"sqlite_path": ")" + (dir / "audit.db").string() + R"("},
-    "auth": {"required": false}, "consent": {"policy": ")" + policy + R"("},
-    "partners": [{"id": "pas", "sector": "acute", "ods": "RX1"},
+    "auth": {"signing_key": ")" + (dir / "gateway.key.pem").string() + R"("},
+    "consent": {"policy": ")" + policy + R"("},
+    "partners": [{"id": "pas", "sector": "acute", "ods": "RX1", "purposes": ["TREAT"], "scopes": ["system/*.cruds"]},
+      {"id": "bench-sender", "sector": "acute", "ods": "RXS", "purposes": ["TREAT"], "scopes": ["system/*.cruds"],
+       "keys": [{"kid": "k1", "alg": "ES384", "public_key": ")" + (dir / "bench-sender.pub.pem").string() + R"("}],
+       "development_key": ")" + (dir / "bench-sender.key.pem").string() + R"("},
       {"id": "bench-ward", "sector": "acute", "ods": "RXB", "delivery": {"transport": "fhir-message",
        "endpoint": "http://127.0.0.1:)" + std::to_string(rx_socket.address().port()) + R"(/fhir"}}],
     "delivery": {"workers": )" + workers + R"(, "poll_ms": 20},
@@ -295,7 +354,8 @@ int messagingBench(const std::vector<std::string>& args) {
   const char* senders_env = std::getenv("ONEDOOR_BENCH_SENDERS");
   std::vector<int> sender_counts = senders_env != nullptr ? std::vector<int>{std::atoi(senders_env)} : std::vector<int>{16, 64};
   std::erase(sender_counts, 0);  // ONEDOOR_BENCH_SENDERS=0: no HTTP run
-  for (int senders : sender_counts) httpRun(port, senders, seconds, arrivals);
+  // A fresh token per run (tokens live five minutes).
+  for (int senders : sender_counts) httpRun(port, accessToken(*cfg, port, "bench-sender"), senders, seconds, arrivals);
 
   // MLLP: 8 connections sending A01s with distinct control ids, each waiting for its ACK. First
   // one message about each of kFeedPatients people (each creates its Patient: matched, indexed),
