@@ -13,7 +13,8 @@
 // Profiling knobs: ONEDOOR_BENCH_SENDERS=N (one HTTP run with N senders; 0: none),
 // ONEDOOR_BENCH_WORKERS=N (delivery workers, 16 unless set), ONEDOOR_BENCH_KEEP=1 (keep the
 // databases for a look), ONEDOOR_BENCH_MLLP=N (N connections; 0: no MLLP run),
-// ONEDOOR_BENCH_PATIENTS=N (the feed is about N people, 2,000 unless set).
+// ONEDOOR_BENCH_PATIENTS=N (the feed is about N people, 2,000 unless set), ONEDOOR_BENCH_AUTH=0
+// (authentication off, which leaves out the consent and audit stages too).
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -313,6 +314,10 @@ int messagingBench(const std::vector<std::string>& args) {
   Poco::ThreadPool rx_pool(4, 64);
   Poco::Net::TCPServer receiver(new ReceiveFactory(arrivals), rx_pool, rx_socket, params);
   receiver.start();
+  // ONEDOOR_BENCH_AUTH=0: no authentication, and so no consent and audit stages (auth.required
+  // false, a loopback development set-up), to see what they cost.
+  const char* auth_env = std::getenv("ONEDOOR_BENCH_AUTH");
+  const bool secured = auth_env == nullptr || std::string(auth_env) != "0";
   // Keys made for this run only: the gateway's token signing key and the HTTP sender's.
   for (const char* name : {"gateway", "bench-sender"}) {
     auto key = stages::authenticate::JwtKey::generateEc((dir / (std::string(name) + ".key.pem")).string(),
@@ -325,7 +330,7 @@ int messagingBench(const std::vector<std::string>& args) {
   std::string text = R"({"server": {"host": "127.0.0.1", "port": 0, "max_threads": 64, "allow_plain_http": true},
     "storage": {"driver": "sqlite", "sqlite_path": ")" + (dir / "onedoor.db").string() + R"("},
     "audit": {"sqlite_path": ")" + (dir / "audit.db").string() + R"("},
-    "auth": {"signing_key": ")" + (dir / "gateway.key.pem").string() + R"("},
+    "auth": {"signing_key": ")" + (dir / "gateway.key.pem").string() + R"(", "required": )" + (secured ? "true" : "false") + R"(},
     "consent": {"policy": ")" + policy + R"("},
     "partners": [{"id": "pas", "sector": "acute", "ods": "RX1", "purposes": ["TREAT"], "scopes": ["system/*.cruds"]},
       {"id": "bench-sender", "sector": "acute", "ods": "RXS", "purposes": ["TREAT"], "scopes": ["system/*.cruds"],
@@ -355,7 +360,9 @@ int messagingBench(const std::vector<std::string>& args) {
   std::vector<int> sender_counts = senders_env != nullptr ? std::vector<int>{std::atoi(senders_env)} : std::vector<int>{16, 64};
   std::erase(sender_counts, 0);  // ONEDOOR_BENCH_SENDERS=0: no HTTP run
   // A fresh token per run (tokens live five minutes).
-  for (int senders : sender_counts) httpRun(port, accessToken(*cfg, port, "bench-sender"), senders, seconds, arrivals);
+  for (int senders : sender_counts) {
+    httpRun(port, secured ? accessToken(*cfg, port, "bench-sender") : "none", senders, seconds, arrivals);
+  }
 
   // MLLP: 8 connections sending A01s with distinct control ids, each waiting for its ACK. First
   // one message about each of kFeedPatients people (each creates its Patient: matched, indexed),
