@@ -2,7 +2,7 @@
 // (certificates from a CA made for the run, client certificates optional and mapped to partners),
 // the sample ICS policy (config/policy.sample.json) and the sample partners' sectors. Covers
 // token forgery, expiry, replay, audiences, unknown clients and certificates, purposes and
-// scopes, then scenarios S1 and S4 to S8 of ../shared/DOMAIN.md and the audit log's tamper check.
+// scopes, then scenarios S1, S2, S4 to S8 and S11 of ../shared/DOMAIN.md and the audit log's tamper check.
 #include <Poco/Net/NetException.h>
 #include <Poco/JWT/Signer.h>
 #include <boost/test/unit_test.hpp>
@@ -351,6 +351,63 @@ BOOST_AUTO_TEST_CASE(s5_social_care_reads_the_care_plan_with_sdv_withheld) {
   BOOST_CHECK_EQUAL(history.status, 200);
   BOOST_CHECK_EQUAL(entries(history), 0u);
   BOOST_CHECK(history.body.find("Third-party") == std::string::npos);
+}
+
+// S11: a person detained under section 136: the acute trust records the Encounter with its
+// Mental Health Act legal status, which the policy labels PSY and R by its content (an ordinary
+// Encounter of the same trust is not); the status and its change reach the CMHT, social care (the
+// AMHP) and the GP, with the high-water mark R; the label is what the person's Consents about
+// psychiatric data apply to; the writes are in the audit log for S8-style reports.
+BOOST_AUTO_TEST_CASE(s11_mental_health_act_status_is_labelled_by_content) {
+  Ics& s = ics();
+  auto acute = s.as("acute-general");
+  std::string patient = created(acute.send("POST", "/fhir/Patient", patientJson("9000000106")));
+  auto encounter = [&](const std::string& legal_status) {
+    std::string ext = legal_status.empty() ? "" : R"("extension": [{"url": "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-LegalStatus",
+      "extension": [{"url": "legalStatusContext", "valueCodeableConcept": {"coding": [{"system": "https://fhir.hl7.org.uk/CodeSystem/UKCore-LegalStatusContext", "code": "admission"}]}},
+                    {"url": "legalStatusClassification", "valueCodeableConcept": {"coding": [{"system": "https://fhir.hl7.org.uk/CodeSystem/UKCore-LegalStatusClassificationEngland", "code": ")" + legal_status + R"("}]}}]}],)";
+    return R"({"resourceType": "Encounter", )" + ext + R"( "status": "in-progress",
+      "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER"},
+      "subject": {"reference": "Patient/)" + patient + R"("}})";
+  };
+  std::string s136 = created(acute.send("POST", "/fhir/Encounter", encounter("20")));
+  std::string ordinary = created(acute.send("POST", "/fhir/Encounter", encounter("")));
+  auto detained = json(acute.get("/fhir/Encounter/" + s136));
+  BOOST_CHECK(hasLabel(detained, "PSY"));
+  BOOST_CHECK(hasLabel(detained, "R"));
+  auto plain = json(acute.get("/fhir/Encounter/" + ordinary));
+  BOOST_CHECK(!hasLabel(plain, "PSY"));
+  BOOST_CHECK(!hasLabel(plain, "R"));
+  // The assessment's outcome (section 2) is an update, sent without the labels: labelled again.
+  detained["extension"][0]["extension"][1]["valueCodeableConcept"]["coding"][0]["code"].SetString("02");
+  detained["meta"].RemoveMember("security");
+  BOOST_REQUIRE_EQUAL(acute.send("PUT", "/fhir/Encounter/" + s136, testing::jsonText(detained)).status, 200);
+  auto updated = json(acute.get("/fhir/Encounter/" + s136));
+  BOOST_CHECK(hasLabel(updated, "PSY"));
+  BOOST_CHECK(hasLabel(updated, "R"));
+  // Direct care sees both, with the high-water mark R on the search.
+  for (const char* partner : {"mh-spa", "council-adults", "gp-riverside"}) {
+    auto found = s.as(partner).get("/fhir/Encounter?patient=Patient/" + patient);
+    BOOST_REQUIRE_EQUAL(found.status, 200);
+    BOOST_CHECK_EQUAL(entries(found), 2u);
+    BOOST_CHECK(hasLabel(json(found), "R"));
+  }
+  // The person objects to their GP practice seeing psychiatric data: from then on the GP sees the
+  // ordinary Encounter only; the CMHT still sees both.
+  created(acute.send("POST", "/fhir/Consent", consentJson(patient, R"({"type": "permit", "provision": [{"type": "deny",
+    "actor": [)" + odsActor("Y12345") + R"(],
+    "securityLabel": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"}]}]})")));
+  auto gp = s.as("gp-riverside");
+  auto seen = gp.get("/fhir/Encounter?patient=Patient/" + patient);
+  BOOST_REQUIRE_EQUAL(seen.status, 200);
+  BOOST_CHECK_EQUAL(entries(seen), 1u);
+  BOOST_CHECK(seen.body.find(ordinary) != std::string::npos);
+  BOOST_CHECK_EQUAL(gp.get("/fhir/Encounter/" + s136).status, 403);
+  BOOST_CHECK_EQUAL(entries(s.as("mh-spa").get("/fhir/Encounter?patient=Patient/" + patient)), 2u);
+  // The status changes are in the audit log: an auditor finds the acute trust's writes of it.
+  auto writes = s.as("ics-auditor").get("/fhir/AuditEvent?entity=Encounter/" + s136 + "&agent=acute-general&action=C,U");
+  BOOST_CHECK_EQUAL(writes.status, 200);
+  BOOST_CHECK_GE(entries(writes), 2u);
 }
 
 // S4 and S6: the befriending charity gets the minimal dataset only with explicit consent, and

@@ -127,6 +127,14 @@ void ConsentStage::label(fhir::Node& resource, const std::string& sector) const 
   const std::string type = resource.type != nullptr ? resource.type->name : "";
   for (const auto& rule : evaluator_.policy().labelling) {
     if (!rule.written_by_sectors.count(sector) || (!rule.types.empty() && !rule.types.count(type))) continue;
+    if (rule.when) {
+      fhirpath::Environment env;
+      env.model = model_.get();
+      auto applies = rule.when->test(resource, env);
+      // Empty or false: not labelled. A condition that cannot be evaluated on this resource
+      // labels it: a label too many withholds data from some partners, one too few discloses it.
+      if (applies.isOk() && (!*applies || !**applies)) continue;
+    }
     auto labels = ConsentEvaluator::labels(resource);
     if (std::find(labels.begin(), labels.end(), rule.label) != labels.end()) continue;
     fhir::Node* meta = resource.child("meta");

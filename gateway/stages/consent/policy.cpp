@@ -71,6 +71,16 @@ PolicyPtr build(const config::JsonConfigFile& file, config::Diagnostics& diags) 
     l.types.insert(types.begin(), types.end());
     r.string("label", l.label, true);
     l.label = labelKey(l.label);
+    std::string when;
+    r.string("when", when);
+    if (!when.empty()) {
+      auto e = fhirpath::Expression::compile(when);
+      if (e.isOk()) {
+        l.when = std::make_shared<const fhirpath::Expression>(std::move(e).value());
+      } else {
+        r.error("when", "FHIRPath: " + e.status().message());
+      }
+    }
     r.done();
     p->labelling.push_back(std::move(l));
   });

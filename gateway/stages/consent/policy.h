@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/diagnostics.h"
+#include "fhirpath/expression.h"
 
 namespace onedoor::stages::consent {
 
@@ -35,6 +36,9 @@ struct LabelRule {
   std::set<std::string> written_by_sectors;
   std::set<std::string> types;  // empty: every type
   std::string label;            // system|code
+  // Only resources for which this FHIRPath expression is true (an Encounter carrying a Mental
+  // Health Act legal status, say); null: every resource of `types`.
+  std::shared_ptr<const fhirpath::Expression> when;
 };
 
 struct Policy {

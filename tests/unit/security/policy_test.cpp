@@ -48,6 +48,28 @@ BOOST_AUTO_TEST_CASE(mistakes_are_reported_with_line_and_column) {
   BOOST_CHECK(text.find("ics.json:5:") != std::string::npos);
 }
 
+// A labelling rule's condition is FHIRPath, checked at load: a mistake is reported at the
+// condition's line and column, with the position inside the expression.
+BOOST_AUTO_TEST_CASE(a_labelling_condition_is_checked_at_load) {
+  config::Diagnostics diags;
+  auto p = parsePolicy("ics.json", R"({
+  "version": "1", "rules": [{"id": "a", "sectors": ["gp"], "purposes": ["TREAT"]}],
+  "labelling": [
+    {"id": "mha", "written_by_sectors": ["acute"], "label": "PSY", "when": "extension.where(url = 'x'"}
+  ]
+})", diags);
+  BOOST_CHECK(p == nullptr);
+  std::string text = diags.toString();
+  BOOST_TEST_MESSAGE(text);
+  BOOST_CHECK(text.find("ics.json:4:") != std::string::npos);
+  BOOST_CHECK(text.find("'when': FHIRPath") != std::string::npos);
+  config::Diagnostics fine;
+  auto ok = parsePolicy("ics.json", R"J({"version": "1", "rules": [{"id": "a", "sectors": ["gp"], "purposes": ["TREAT"]}],
+    "labelling": [{"id": "mha", "written_by_sectors": ["acute"], "label": "PSY", "when": "extension.exists()"}]})J", fine);
+  BOOST_REQUIRE(ok != nullptr);
+  BOOST_CHECK(ok->labelling.front().when != nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(a_policy_needs_a_version_and_rules) {
   config::Diagnostics diags;
   BOOST_CHECK(parsePolicy("p.json", R"({"rules": []})", diags) == nullptr);
