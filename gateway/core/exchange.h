@@ -64,6 +64,8 @@ struct AuditTrail {
   std::vector<std::string> consents;  // Consent/<id> that decided
   bool break_glass = false;
   std::string break_glass_reason;
+  std::string authorised_by;          // who authorised the exchange, under a rule that needs it
+  std::string justification;          // and why
   std::string audit_query;            // an auditor's query of the audit log (itself audited)
 };
 

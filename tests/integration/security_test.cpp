@@ -44,10 +44,11 @@ struct Ics {
                       server.private_key + R"(", "client_ca": ")" + pki.caFile() +
                       R"(", "client_certificates": "optional"})";
     std::vector<TestPartner> partners = {
-        {"gp-riverside", "gp", {"TREAT", "HOPERAT"}, {"system/*.cruds"}, "Y12345", "", ""},
-        {"mh-spa", "mental-health", {"TREAT"}, {"system/*.cruds"}, "RX4", "", ""},
-        {"crisis-team", "mental-health", {"TREAT", "ETREAT"}, {"system/*.rs"}, "RX4", "", ""},
-        {"council-adults", "social-care", {"TREAT"}, {"system/*.rs"}, "LA123", "", ""},
+        {"gp-riverside", "gp", {"TREAT", "HOPERAT", "safeguarding"}, {"system/*.cruds"}, "Y12345", "", ""},
+        {"mh-spa", "mental-health", {"TREAT", "safeguarding"}, {"system/*.cruds"}, "RX4", "", ""},
+        {"crisis-team", "mental-health", {"TREAT", "ETREAT", "safeguarding"}, {"system/*.rs"}, "RX4", "", ""},
+        {"council-adults", "social-care", {"TREAT", "safeguarding"}, {"system/*.rs"}, "LA123", "", ""},
+        {"council-safeguarding", "social-care", {"TREAT", "safeguarding"}, {"system/*.cruds"}, "LA123", "", ""},
         {"vcfse-befriending", "vcfse", {"TREAT"},
          {"system/Patient.rs", "system/ServiceRequest.rs", "system/Task.cruds"}, "VCF01", "", ""},
         {"ics-auditor", "auditor", {"HOPERAT"}, {"system/AuditEvent.rs"}, "ICS01", "", ""},
@@ -408,6 +409,57 @@ BOOST_AUTO_TEST_CASE(s11_mental_health_act_status_is_labelled_by_content) {
   auto writes = s.as("ics-auditor").get("/fhir/AuditEvent?entity=Encounter/" + s136 + "&agent=acute-general&action=C,U");
   BOOST_CHECK_EQUAL(writes.status, 200);
   BOOST_CHECK_GE(entries(writes), 2u);
+}
+
+// S9: an adult safeguarding concern shared without consent. The person has refused sharing with
+// the mental health trust and the GP practice; the local authority records a section 42 enquiry
+// (a Flag and a Communication labelled SDV and R, and the alleged perpetrator as a RelatedPerson).
+// Under the policy's safeguarding rule (legal basis: not consent), the CMHT and the GP named in
+// it see the concern when a safeguarding lead authorises the request and says why; never the
+// third party's record; a partner the rule does not name gets nothing; the audit record carries
+// the local purpose, the authoriser as an agent of its own and the justification.
+BOOST_AUTO_TEST_CASE(s9_safeguarding_concern_shared_without_consent) {
+  Ics& s = ics();
+  auto council = s.as("council-safeguarding");
+  std::string patient = created(council.send("POST", "/fhir/Patient", patientJson("9000000114")));
+  created(council.send("POST", "/fhir/Consent", consentJson(patient, R"({"type": "deny", "actor": [)" + odsActor("RX4") + ", " +
+                                                                         odsActor("Y12345") + "]}")));
+  const std::string labels = R"("meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "SDV"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]})";
+  std::string flag = created(council.send("POST", "/fhir/Flag", R"({"resourceType": "Flag", )" + labels + R"(, "status": "active",
+    "code": {"text": "Adult safeguarding concern: Care Act 2014 s42 enquiry"}, "subject": {"reference": "Patient/)" + patient + R"("}})"));
+  created(council.send("POST", "/fhir/Communication", R"({"resourceType": "Communication", )" + labels + R"(, "status": "completed",
+    "subject": {"reference": "Patient/)" + patient + R"("}, "payload": [{"contentString": "Section 42 enquiry opened"}]})"));
+  std::string other = created(council.send("POST", "/fhir/RelatedPerson", R"({"resourceType": "RelatedPerson", )" + labels + R"(,
+    "patient": {"reference": "Patient/)" + patient + R"("}, "name": [{"family": "Alleged", "given": ["Person"]}]})"));
+
+  // Direct care: the person's refusal holds.
+  BOOST_CHECK_EQUAL(s.as("mh-spa").get("/fhir/Flag/" + flag).status, 403);
+  // Under the safeguarding rule, a request needs who authorised it and why.
+  auto cmht = s.as("mh-spa", "safeguarding");
+  auto bare = cmht.get("/fhir/Flag/" + flag);
+  BOOST_CHECK_EQUAL(bare.status, 400);
+  BOOST_CHECK(bare.body.find("X-Authorised-By") != std::string::npos);
+  const std::vector<std::pair<std::string, std::string>> authorised = {{"X-Authorised-By", "Sam Lead, CMHT safeguarding lead"},
+                                       {"X-Justification", "Section 42 enquiry: risk of harm from a third party"}};
+  BOOST_CHECK_EQUAL(cmht.get("/fhir/Flag/" + flag, authorised).status, 200);
+  BOOST_CHECK_EQUAL(entries(cmht.get("/fhir/Communication?patient=Patient/" + patient, authorised)), 1u);
+  // The third party's record is never disclosed under it.
+  BOOST_CHECK_EQUAL(cmht.get("/fhir/RelatedPerson/" + other, authorised).status, 403);
+  BOOST_CHECK_EQUAL(entries(cmht.get("/fhir/RelatedPerson?patient=Patient/" + patient, authorised)), 0u);
+  // The GP practice sees the SDV-labelled concern under this rule only (SDV is for mental health).
+  BOOST_CHECK_EQUAL(s.as("gp-riverside", "safeguarding").get("/fhir/Flag/" + flag, authorised).status, 200);
+  BOOST_CHECK_EQUAL(s.as("gp-riverside").get("/fhir/Flag/" + flag).status, 403);
+  // A partner the rule does not name gets nothing, however authorised.
+  BOOST_CHECK_EQUAL(s.as("crisis-team", "safeguarding").get("/fhir/Flag/" + flag, authorised).status, 403);
+  // The disclosure in the audit log: the local purpose, the authoriser, the justification.
+  auto audit = s.as("ics-auditor").get("/fhir/AuditEvent?entity=Flag/" + flag + "&agent=mh-spa");
+  BOOST_REQUIRE_EQUAL(audit.status, 200);
+  BOOST_CHECK(audit.body.find("https://onedoor.dev/fhir/CodeSystem/purpose-of-use") != std::string::npos);
+  BOOST_CHECK(audit.body.find("\"authoriser\"") != std::string::npos);
+  BOOST_CHECK(audit.body.find("Sam Lead, CMHT safeguarding lead") != std::string::npos);
+  BOOST_CHECK(audit.body.find("Section 42 enquiry: risk of harm from a third party") != std::string::npos);
+  BOOST_CHECK(audit.body.find("safeguarding-enquiry") != std::string::npos);
 }
 
 // S4 and S6: the befriending charity gets the minimal dataset only with explicit consent, and

@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <cctype>
 #include <sstream>
 #include <string_view>
 
@@ -32,14 +33,17 @@ void coding(Writer& w, std::string_view system, std::string_view code, const cha
   w.EndObject();
 }
 
-// `key`: [ {coding: [v3 PurposeOfUse `code`]} ].
+// `key`: [ {coding: [the purpose of use `code`]} ]: a v3 PurposeOfUse code (TREAT, ETREAT...), or
+// a local one of the ICS policy (lower case: safeguarding).
 void purposes(Writer& w, const char* key, const std::string& code) {
+  const bool v3 = std::none_of(code.begin(), code.end(), [](unsigned char c) { return std::islower(c) != 0; });
   w.Key(key);
   w.StartArray();
   w.StartObject();
   w.Key("coding");
   w.StartArray();
-  coding(w, "http://terminology.hl7.org/CodeSystem/v3-ActReason", code);
+  coding(w, v3 ? "http://terminology.hl7.org/CodeSystem/v3-ActReason" : "https://onedoor.dev/fhir/CodeSystem/purpose-of-use",
+         code);
   w.EndArray();
   w.EndObject();
   w.EndArray();
@@ -211,6 +215,25 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
     w.Bool(false);
     w.EndObject();
   }
+  // Whoever authorised the exchange (a safeguarding lead), named by the request, when its rule
+  // needs one.
+  if (!a.authorised_by.empty()) {
+    w.StartObject();
+    w.Key("type");
+    w.StartObject();
+    w.Key("coding");
+    w.StartArray();
+    coding(w, "https://onedoor.dev/fhir/CodeSystem/audit-agent-role", "authoriser", "Authoriser");
+    w.EndArray();
+    w.EndObject();
+    w.Key("who");
+    w.StartObject();
+    str(w, "display", a.authorised_by);
+    w.EndObject();
+    w.Key("requestor");
+    w.Bool(false);
+    w.EndObject();
+  }
   // The gateway (BALP server).
   w.StartObject();
   w.Key("type");
@@ -336,6 +359,10 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
     if (a.break_glass) {
       detail("break-glass", "true");
       detail("break-glass-reason", a.break_glass_reason);
+    }
+    if (!a.authorised_by.empty()) {
+      detail("authorised-by", a.authorised_by);
+      detail("justification", a.justification);
     }
     w.EndArray();
     w.EndObject();

@@ -246,7 +246,7 @@ Decision ConsentEvaluator::decideWith(const Requester& who, const std::string& t
                                       const std::string& now, const OdsLookup& ods) const {
   Decision d;
   // 1. The policy rule for the sector and purpose.
-  const PolicyRule* rule = policy_->rule(who.sector, who.purpose);
+  const PolicyRule* rule = policy_->rule(who.sector, who.purpose, who.partner);
   if (rule == nullptr || rule->access == "none") {
     d.rule = "no-rule";
     d.reason = "no rule of policy " + policy_->version + " lets a " + who.sector + " partner have data for purpose " + who.purpose;
@@ -263,11 +263,19 @@ Decision ConsentEvaluator::decideWith(const Requester& who, const std::string& t
       }
     }
   }
+  // Types a rule never discloses (a third party's data under a safeguarding rule).
+  if (rule->withhold_types.count(type)) {
+    d.rule = rule->id;
+    d.reason = "rule " + rule->id + " never discloses " + type + " (another person's data)";
+    return d;
+  }
   // 3. The patient's Consents, judged on the resource itself when there is one (its labels,
-  // code and date); for a type alone, as an unlabelled resource of that type.
+  // code and date); for a type alone, as an unlabelled resource of that type. Not consulted under
+  // a rule whose legal basis is not consent.
   std::vector<std::string> labels = resource != nullptr ? ConsentEvaluator::labels(*resource) : std::vector<std::string>{};
   bool label_permit = false;
-  Decision c = consentsSay(who, resource, type, consents, action, now, ods, label_permit, labels);
+  const bool consent_applies = rule->consent != "not-required";
+  Decision c = consent_applies ? consentsSay(who, resource, type, consents, action, now, ods, label_permit, labels) : Decision{};
   bool consent_denies = c.effect == Decision::Effect::kDeny && !c.rule.empty();
   if (consent_denies && !who.break_glass) return c;
   if (rule->consent == "explicit" && c.rule != "consent-permit" && !who.break_glass) {
@@ -281,7 +289,7 @@ Decision ConsentEvaluator::decideWith(const Requester& who, const std::string& t
     auto it = policy_->sensitive.find(l);
     if (it == policy_->sensitive.end()) continue;
     sensitive = true;
-    cleared = cleared && it->second.count(who.sector) > 0;
+    cleared = cleared && (it->second.count(who.sector) > 0 || rule->sees_labels.count(l) > 0);
   }
   if (sensitive && !cleared && !label_permit && !who.break_glass) {
     d.rule = "sensitive";
@@ -309,6 +317,7 @@ Decision ConsentEvaluator::decideWith(const Requester& who, const std::string& t
   }
   d.reason = d.effect == Decision::Effect::kMask ? "minimal dataset under rule " + rule->id
              : d.rule == "break-glass"           ? "break-glass access (emergency) set aside what would deny this"
+             : !consent_applies ? "permitted by rule " + rule->id + ", whose legal basis is not consent (the patient's Consents are not consulted)"
                                                  : "permitted by rule " + rule->id;
   return d;
 }

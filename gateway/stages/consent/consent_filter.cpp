@@ -91,7 +91,7 @@ core::Status ConsentStage::filterBundle(core::Exchange& ex, const Requester& bas
     return core::Status::ok();
   }
   fhir::Node& bundle = *ex.response.resource;
-  const PolicyRule* rule = evaluator_.policy().rule(base.sector, base.purpose);
+  const PolicyRule* rule = evaluator_.policy().rule(base.sector, base.purpose, base.partner);
   std::int64_t now_ms = core::epochMillis(env_->now());
   std::size_t withheld = 0, masked = 0, kept = 0;
   int hwm = 3;  // N
@@ -169,7 +169,7 @@ core::Status ConsentStage::respond(core::Exchange& ex) {
   // a partner that hidden data exists (unless its rule is trusted to reveal that).
   bool reading = fr.interaction == Interaction::kRead || fr.interaction == Interaction::kVread;
   if (reading && (ex.response.status == 404 || ex.response.status == 410) && fr.type != "AuditEvent") {
-    const PolicyRule* rule = evaluator_.policy().rule(ex.principal.sector, ex.principal.purpose);
+    const PolicyRule* rule = evaluator_.policy().rule(ex.principal.sector, ex.principal.purpose, ex.principal.partner);
     if (rule == nullptr || !rule->reveal_missing) {
       deny(ex, Decision{Decision::Effect::kDeny, ex.response.status == 404 ? "not-found" : "gone", "", "", ""});
     }

@@ -148,6 +148,29 @@ void ConsentStage::label(fhir::Node& resource, const std::string& sector) const 
   }
 }
 
+core::Flow ConsentStage::authorisation(core::Exchange& ex, const PolicyRule& rule) const {
+  // Who authorised the exchange (a safeguarding lead, say) and why: both recorded in its audit
+  // record. Free text, one line each, never empty.
+  auto line = [&](const char* header, std::size_t max, std::string& into) {
+    auto v = ex.request.headers.get(header);
+    if (!v || v->empty()) {
+      ex.fail(core::invalid(std::string("rule ") + rule.id + " needs " + header +
+                            " on every request: X-Authorised-By names who authorised it, X-Justification says why"));
+      return false;
+    }
+    if (v->size() > max || std::any_of(v->begin(), v->end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+      ex.fail(core::invalid(std::string(header) + " must be one line of at most " + std::to_string(max) + " characters"));
+      return false;
+    }
+    into = *v;
+    return true;
+  };
+  if (!line("X-Authorised-By", 200, ex.audit.authorised_by) || !line("X-Justification", 1000, ex.audit.justification)) {
+    return core::Flow::kRespond;
+  }
+  return core::Flow::kContinue;
+}
+
 core::Flow ConsentStage::breakGlass(core::Exchange& ex, Requester& who) const {
   const Policy& policy = evaluator_.policy();
   auto reason = ex.request.headers.get("X-Break-Glass-Reason");
@@ -343,7 +366,7 @@ core::Result<core::Flow> ConsentStage::run(core::Exchange& ex) {
   // The audit log has its own gate (auditors only) in the route stage; its reads are audited.
   if (fr.type == "AuditEvent") return core::Flow::kContinue;
   Requester who = requester(ex);
-  const PolicyRule* rule = evaluator_.policy().rule(who.sector, who.purpose);
+  const PolicyRule* rule = evaluator_.policy().rule(who.sector, who.purpose, who.partner);
   if (rule == nullptr || rule->access == "none") {
     deny(ex, Decision{Decision::Effect::kDeny, "no-rule", "", "", ""});
     return core::Flow::kRespond;
@@ -361,6 +384,7 @@ core::Result<core::Flow> ConsentStage::run(core::Exchange& ex) {
       }
     }
   }
+  if (rule->requires_authoriser && authorisation(ex, *rule) == core::Flow::kRespond) return core::Flow::kRespond;
   if (breakGlass(ex, who) == core::Flow::kRespond) return core::Flow::kRespond;
   return decideWrites(ex, who);
 }

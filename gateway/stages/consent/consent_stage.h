@@ -51,6 +51,8 @@ class ConsentStage : public core::Stage {
   // consent_stage.cpp
   bool scopesAllow(core::Exchange& ex) const;
   core::Flow breakGlass(core::Exchange& ex, Requester& who) const;
+  // A rule that requires_authoriser: the request's X-Authorised-By and X-Justification, into the audit.
+  core::Flow authorisation(core::Exchange& ex, const PolicyRule& rule) const;
   core::Flow decideWrites(core::Exchange& ex, const Requester& who) const;
   core::Flow decidePatch(core::Exchange& ex, const Requester& who, PatientContext& pc) const;
   void label(fhir::Node& resource, const std::string& sector) const;

@@ -42,8 +42,21 @@ PolicyPtr build(const config::JsonConfigFile& file, config::Diagnostics& diags) 
     std::vector<std::string> purposes;
     r.stringList("purposes", purposes, true);
     rule.purposes.insert(purposes.begin(), purposes.end());
+    std::vector<std::string> list;
+    r.stringList("partners", list);
+    rule.partners.insert(list.begin(), list.end());
     r.oneOf("access", rule.access, {"full", "minimal", "none"});
-    r.oneOf("consent", rule.consent, {"implied", "explicit"});
+    r.oneOf("consent", rule.consent, {"implied", "explicit", "not-required"});
+    list.clear();
+    r.stringList("sees_labels", list);
+    for (const auto& l : list) rule.sees_labels.insert(labelKey(l));
+    list.clear();
+    r.stringList("withhold_types", list);
+    rule.withhold_types.insert(list.begin(), list.end());
+    r.boolean("requires_authoriser", rule.requires_authoriser);
+    if (rule.consent == "not-required" && rule.partners.empty()) {
+      r.error("consent", "rule " + rule.id + " sets consent aside: name the partners it is for ('partners')");
+    }
     r.boolean("national_opt_out", rule.national_opt_out);
     r.boolean("exact_totals", rule.exact_totals);
     r.boolean("reverse_chaining", rule.reverse_chaining);
@@ -123,9 +136,9 @@ PolicyPtr build(const config::JsonConfigFile& file, config::Diagnostics& diags) 
 
 }  // namespace
 
-const PolicyRule* Policy::rule(const std::string& sector, const std::string& purpose) const {
+const PolicyRule* Policy::rule(const std::string& sector, const std::string& purpose, const std::string& partner) const {
   for (const auto& r : rules) {
-    if (r.sectors.count(sector) && r.purposes.count(purpose)) return &r;
+    if (r.sectors.count(sector) && r.purposes.count(purpose) && (r.partners.empty() || r.partners.count(partner))) return &r;
   }
   return nullptr;
 }

@@ -23,8 +23,14 @@ struct PolicyRule {
   std::string id;
   std::set<std::string> sectors;
   std::set<std::string> purposes;
+  std::set<std::string> partners;   // only these partner ids (empty: any partner of the sectors)
   std::string access = "full";      // full | minimal | none
-  std::string consent = "implied";  // implied | explicit: a permitting Consent is required
+  // implied | explicit (a permitting Consent is required) | not-required (a legal basis other
+  // than consent, such as a safeguarding enquiry: the patient's Consents are not consulted)
+  std::string consent = "implied";
+  std::set<std::string> sees_labels;     // sensitive labels (system|code) this rule may see
+  std::set<std::string> withhold_types;  // types never disclosed under this rule (third parties)
+  bool requires_authoriser = false;      // each request names who authorised it and why
   bool national_opt_out = false;    // the national data opt-out applies (secondary use)
   bool exact_totals = false;        // searches report Bundle.total (only for fully trusted rules)
   bool reverse_chaining = false;    // _has and chained parameters allowed (they can reveal hidden data)
@@ -56,8 +62,8 @@ struct Policy {
   std::set<std::string> break_glass_purposes;
   std::uint32_t break_glass_minutes = 240;
 
-  // The rule for a sector and purpose, or null (deny).
-  const PolicyRule* rule(const std::string& sector, const std::string& purpose) const;
+  // The rule for a partner (its id and sector) and purpose, or null (deny).
+  const PolicyRule* rule(const std::string& sector, const std::string& purpose, const std::string& partner) const;
 };
 
 using PolicyPtr = std::shared_ptr<const Policy>;

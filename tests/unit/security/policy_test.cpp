@@ -16,11 +16,11 @@ BOOST_AUTO_TEST_CASE(the_sample_policy_loads) {
   auto p = loadPolicy(ONEDOOR_SOURCE_DIR "/config/policy.sample.json", diags);
   BOOST_REQUIRE_MESSAGE(p != nullptr, diags.toString());
   BOOST_CHECK_EQUAL(p->version, "2026.11-sample");
-  BOOST_CHECK_EQUAL(p->rule("gp", "TREAT")->id, "direct-care");
-  BOOST_CHECK_EQUAL(p->rule("vcfse", "TREAT")->id, "vcfse-minimal");
-  BOOST_CHECK_EQUAL(p->rule("acute", "HRESCH")->id, "secondary-use");
-  BOOST_CHECK(p->rule("vcfse", "HRESCH") == nullptr);
-  BOOST_CHECK(p->rule("auditor", "TREAT") == nullptr);
+  BOOST_CHECK_EQUAL(p->rule("gp", "TREAT", "x")->id, "direct-care");
+  BOOST_CHECK_EQUAL(p->rule("vcfse", "TREAT", "x")->id, "vcfse-minimal");
+  BOOST_CHECK_EQUAL(p->rule("acute", "HRESCH", "x")->id, "secondary-use");
+  BOOST_CHECK(p->rule("vcfse", "HRESCH", "x") == nullptr);
+  BOOST_CHECK(p->rule("auditor", "TREAT", "x") == nullptr);
   BOOST_CHECK(p->sensitive.count("http://terminology.hl7.org/CodeSystem/v3-ActCode|PSY"));
   BOOST_CHECK(p->sensitive.at("http://terminology.hl7.org/CodeSystem/v3-ActCode|SDV").count("mental-health"));
   BOOST_CHECK(!p->sensitive.at("http://terminology.hl7.org/CodeSystem/v3-ActCode|SDV").count("social-care"));
@@ -70,6 +70,27 @@ BOOST_AUTO_TEST_CASE(a_labelling_condition_is_checked_at_load) {
   BOOST_CHECK(ok->labelling.front().when != nullptr);
 }
 
+// A rule whose legal basis is not consent (safeguarding) applies to the partners it names only,
+// and must name them.
+BOOST_AUTO_TEST_CASE(a_rule_that_sets_consent_aside_is_for_named_partners) {
+  config::Diagnostics diags;
+  auto sample = loadPolicy(ONEDOOR_SOURCE_DIR "/config/policy.sample.json", diags);
+  BOOST_REQUIRE_MESSAGE(sample != nullptr, diags.toString());
+  const auto* rule = sample->rule("mental-health", "safeguarding", "mh-spa");
+  BOOST_REQUIRE(rule != nullptr);
+  BOOST_CHECK_EQUAL(rule->consent, "not-required");
+  BOOST_CHECK(rule->requires_authoriser);
+  BOOST_CHECK(rule->withhold_types.count("RelatedPerson"));
+  BOOST_CHECK(rule->sees_labels.count("http://terminology.hl7.org/CodeSystem/v3-ActCode|SDV"));
+  BOOST_CHECK(sample->rule("mental-health", "safeguarding", "crisis-team") == nullptr);
+  config::Diagnostics unnamed;
+  auto p = parsePolicy("ics.json", R"({"version": "1", "rules": [
+    {"id": "s", "sectors": ["gp"], "purposes": ["safeguarding"], "consent": "not-required"}]})", unnamed);
+  BOOST_CHECK(p == nullptr);
+  BOOST_CHECK(unnamed.toString().find("ics.json:2:") != std::string::npos);
+  BOOST_CHECK(unnamed.toString().find("'partners'") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_policy_needs_a_version_and_rules) {
   config::Diagnostics diags;
   BOOST_CHECK(parsePolicy("p.json", R"({"rules": []})", diags) == nullptr);
@@ -81,7 +102,7 @@ BOOST_AUTO_TEST_CASE(a_policy_needs_a_version_and_rules) {
 
 BOOST_AUTO_TEST_CASE(without_a_policy_nothing_is_shared) {
   auto p = stages::consent::denyAllPolicy();
-  BOOST_CHECK(p->rule("gp", "TREAT") == nullptr);
+  BOOST_CHECK(p->rule("gp", "TREAT", "x") == nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
