@@ -84,11 +84,11 @@ class SampleIcs {
   onedoor::testing::HttpClient as(const std::string& partner) {
     if (!gw_) {
       std::vector<onedoor::testing::TestPartner> partners = {
-          {"gp-riverside", "gp", {"TREAT", "HOPERAT"}, {"system/*.cruds"}, "Y12345", "", ""},
+          {"gp-riverside", "gp", {"TREAT", "HOPERAT", "safeguarding"}, {"system/*.cruds"}, "Y12345", "", ""},
           {"acute-general", "acute", {"TREAT", "ETREAT", "HOPERAT"}, {"system/*.cruds"}, "RX1", "", ""},
-          {"mh-spa", "mental-health", {"TREAT"}, {"system/*.cruds"}, "RX4", "", ""},
+          {"mh-spa", "mental-health", {"TREAT", "ETREAT", "safeguarding"}, {"system/*.cruds"}, "RX4", "", ""},
           {"crisis-team", "mental-health", {"TREAT", "ETREAT"}, {"system/*.rs"}, "RX4", "", ""},
-          {"council-adults", "social-care", {"TREAT"}, {"system/*.rs"}, "LA123", "", ""},
+          {"council-adults", "social-care", {"TREAT", "safeguarding"}, {"system/*.rs"}, "LA123", "", ""},
           {"vcfse-befriending", "vcfse", {"TREAT"},
            {"system/Patient.rs", "system/ServiceRequest.rs", "system/Task.cruds"}, "VCF01", "", ""},
           {"ics-auditor", "auditor", {"HOPERAT"}, {"system/AuditEvent.rs"}, "ICS01", "", ""},
