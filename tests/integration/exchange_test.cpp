@@ -90,7 +90,10 @@ struct Exchange {
          R"(/mappings/vcfse/referral-out-csv.map", "backoff_initial_ms": 20, "backoff_max_ms": 80})"},
         {"flaky-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1F", "",
          fhirMessage(flaky_rx.url(), R"(, "max_attempts": 3, "breaker_failures": 100, "timeout_ms": 2000)")},
-        {"poison-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1P", "", fhirMessage(poison_rx.url())},
+        // Down for a while in one test: however slow the machine, neither the attempts nor the
+        // circuit breaker (30 s open by default) run out before it is back.
+        {"poison-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1P", "",
+         fhirMessage(poison_rx.url(), R"(, "max_attempts": 1000, "breaker_failures": 1000, "timeout_ms": 2000)")},
         {"slow-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1S", "",
          fhirMessage(slow_rx.url(), R"(, "timeout_ms": 300, "max_attempts": 2)")},
         {"acute-pas", "acute", {"TREAT"}, {"system/*.cruds"}, "RX1", "", ""},
