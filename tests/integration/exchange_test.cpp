@@ -292,6 +292,40 @@ BOOST_AUTO_TEST_CASE(s4_s6_minimal_csv_to_the_charity_then_nothing_after_withdra
   BOOST_CHECK_MESSAGE(denied.out.find("2 record(s)") != std::string::npos, denied.out);
 }
 
+// BaRS: an X-Request-Id the sender used before for another message is 409 REC_CONFLICT (audited,
+// nothing stored or delivered); the same message sent again with it is answered as the first time.
+BOOST_AUTO_TEST_CASE(a_request_id_used_again_for_another_message_is_a_conflict) {
+  Exchange& x = exchange();
+  auto gp = x.as("gp-riverside");
+  std::string patient = created(gp.send("POST", "/fhir/Patient", patientJson("9000000149", "Adeyemi")));
+  const std::string rid = "5f1c2a9e-1b7d-4c1e-9a57-3d2f0c6b8e01";
+  auto send = [&](const std::string& body, const std::string& request_id) {
+    return gp.request("POST", "/fhir/$process-message", body,
+                      {{"Content-Type", "application/fhir+json"}, {"X-Request-Id", request_id}});
+  };
+  const std::size_t before = x.spa_rx.taken();
+  std::string first = message("rid-0001", "servicerequest-request", referral("rid-0001", patient, "First"));
+  auto ack = send(first, rid);
+  BOOST_REQUIRE_MESSAGE(ack.status == 200, ack.body);
+  auto again = send(first, rid);
+  BOOST_CHECK_EQUAL(again.status, 200);
+  BOOST_CHECK_EQUAL(again.body, ack.body);
+  std::string other = message("rid-0002", "servicerequest-request", referral("rid-0002", patient, "Second"));
+  auto conflict = send(other, rid);
+  BOOST_CHECK_EQUAL(conflict.status, 409);
+  BOOST_CHECK(conflict.body.find("REC_CONFLICT") != std::string::npos);
+  BOOST_CHECK(conflict.body.find("rid-0001") != std::string::npos);
+  // With a request id of its own, the second message goes.
+  BOOST_CHECK_EQUAL(send(other, "0b6f7c1e-2d3a-4f5b-8c9d-0e1f2a3b4c5d").status, 200);
+  BOOST_REQUIRE(x.spa_rx.waitTaken(before + 2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  BOOST_CHECK_EQUAL(x.spa_rx.taken(), before + 2);
+  // The refusal is in the audit log, with its request id.
+  auto refused = testing::runOnedoor({"audit", "query", "--config", (x.gw->dir() / "onedoor.json").string(), "--agent",
+                                      "gp-riverside", "--outcome", "4", "--ndjson"});
+  BOOST_CHECK_MESSAGE(refused.out.find(rid) != std::string::npos, refused.out);
+}
+
 // A receiver answering 500: retried with back-off until the partner's last attempt, then a dead
 // letter; replayed once the receiver is well, it is delivered — once.
 BOOST_AUTO_TEST_CASE(failing_receiver_dead_letter_then_replay) {
@@ -666,7 +700,7 @@ BOOST_AUTO_TEST_CASE(metrics_show_requests_queues_and_deliveries) {
   for (const char* want : {"onedoor_requests_total{outcome=\"2xx\"}", "onedoor_request_duration_seconds_bucket{le=\"+Inf\"}",
                            "onedoor_consent_decisions_total{decision=\"permit\"}", "onedoor_deliveries_total{outcome=\"dead\"}",
                            "onedoor_outbox_messages{destination=\"poison-ward\",state=\"dead\"} 1",
-                           "onedoor_outbox_messages{destination=\"mh-spa\",state=\"delivered\"} 2",
+                           "onedoor_outbox_messages{destination=\"mh-spa\",state=\"delivered\"} 4",
                            "onedoor_outbox_oldest_pending_age_seconds{destination=\"flaky-ward\"}"}) {
     BOOST_CHECK_MESSAGE(m.body.find(want) != std::string::npos, std::string("missing ") + want);
   }

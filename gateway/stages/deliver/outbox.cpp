@@ -131,9 +131,22 @@ core::Result<std::optional<std::string>> processedResponse(storage::Store& store
 }
 
 core::Status recordProcessed(storage::WriteTx& tx, const std::string& sender, const std::string& message_id,
-                             const std::string& response, std::int64_t now_ms) {
-  return tx.sql().exec("INSERT INTO processed_message (sender, message_id, received_ms, response) VALUES (?, ?, ?, ?)",
-                       {sender, message_id, now_ms, response});
+                             const std::string& response, std::int64_t now_ms, const std::string& request_id) {
+  if (request_id.empty()) {
+    return tx.sql().exec("INSERT INTO processed_message (sender, message_id, received_ms, response) VALUES (?, ?, ?, ?)",
+                         {sender, message_id, now_ms, response});
+  }
+  return tx.sql().exec("INSERT INTO processed_message (sender, message_id, received_ms, response, request_id) "
+                       "VALUES (?, ?, ?, ?, ?)",
+                       {sender, message_id, now_ms, response, request_id});
+}
+
+core::Result<std::optional<std::string>> messageWithRequestId(storage::WriteTx& tx, const std::string& sender,
+                                                              const std::string& request_id) {
+  GW_ASSIGN_OR_RETURN(auto rows, tx.sql().query("SELECT message_id FROM processed_message WHERE sender = ? AND "
+                                                "request_id = ?",
+                                                {sender, request_id}));
+  return firstResponse(rows);
 }
 
 core::Result<std::vector<OutboxEntry>> Outbox::claim(const std::string& owner, std::int64_t now_ms, std::int64_t lease_ms,

@@ -83,8 +83,12 @@ class DirectDelivery {
 // processed before; and recording one.
 core::Result<std::optional<std::string>> processedResponse(storage::WriteTx& tx, const std::string& sender,
                                                            const std::string& message_id);
+// `request_id`: the X-Request-Id the sender gave it ("" if none), unique per sender.
 core::Status recordProcessed(storage::WriteTx& tx, const std::string& sender, const std::string& message_id,
-                             const std::string& response, std::int64_t now_ms);
+                             const std::string& response, std::int64_t now_ms, const std::string& request_id = "");
+// The message id a sender's earlier message with X-Request-Id `request_id` had, if any.
+core::Result<std::optional<std::string>> messageWithRequestId(storage::WriteTx& tx, const std::string& sender,
+                                                              const std::string& request_id);
 // The same look-up outside a write unit (a read: a message being processed right now is not seen).
 core::Result<std::optional<std::string>> processedResponse(storage::Store& store, const std::string& sender,
                                                            const std::string& message_id);

@@ -130,11 +130,22 @@ class RestEngine {
   // `keep_with`, when given, runs first inside that transaction (what a transport keeps of the
   // message beside it); it does not run when nothing is written. `entry_persons`, when given, is
   // who the message's Patient entries are (core::Exchange::entry_persons), not looked up again.
+  // `request_id`, the sender's X-Request-Id: one it used before for another message is 409
+  // (BaRS REC_CONFLICT); the same message sent again is answered as the first time.
+  struct AcceptOptions {
+    storage::WriteUnit keep_with;
+    const std::vector<std::string>* entry_persons = nullptr;
+    std::string request_id;
+  };
   core::Result<AcceptedMessage> acceptMessage(const fhir::Node& bundle, const std::string& sender,
                                               const std::string& message_id,
                                               const std::function<std::string(const std::string& now)>& response,
-                                              const storage::WriteUnit& keep_with = {},
-                                              const std::vector<std::string>* entry_persons = nullptr) const;
+                                              const AcceptOptions& options) const;
+  core::Result<AcceptedMessage> acceptMessage(const fhir::Node& bundle, const std::string& sender,
+                                              const std::string& message_id,
+                                              const std::function<std::string(const std::string& now)>& response) const {
+    return acceptMessage(bundle, sender, message_id, response, AcceptOptions{});
+  }
 
   const fhir::Model& model() const { return *model_; }
   const search::Indexer& indexer() const { return *indexer_; }

@@ -58,6 +58,14 @@ bool sameDemographics(const fhir::Node& kept, const fhir::Node& incoming) {
 
 }  // namespace
 
+namespace {
+// The X-Request-Id the client gave, when the gateway uses it as the exchange's ("" otherwise).
+std::string clientRequestId(const core::Exchange& ex) {
+  auto given = ex.request.headers.get("X-Request-Id");
+  return given && *given == ex.request_id ? *given : std::string();
+}
+}  // namespace
+
 void RestEngine::processMessage(core::Exchange& ex) const {
   if (ex.request.method != "POST" || !ex.fhir.type.empty()) {
     ex.fail(core::invalid("$process-message is POST [base]/$process-message with a message Bundle"));
@@ -93,7 +101,7 @@ void RestEngine::processMessage(core::Exchange& ex) const {
       [&](const std::string& now) {
         return fhir::writeJson(responseMessage(*model_, bundle, message_id, env_->uuid(), now, config_.base_url));
       },
-      ex.keep_with, ex.entry_persons ? &*ex.entry_persons : nullptr);
+      AcceptOptions{ex.keep_with, ex.entry_persons ? &*ex.entry_persons : nullptr, clientRequestId(ex)});
   if (!accepted.isOk()) {
     ex.fail(accepted.status());
     return;
@@ -108,8 +116,7 @@ void RestEngine::processMessage(core::Exchange& ex) const {
 core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle, const std::string& sender,
                                                        const std::string& message_id,
                                                        const std::function<std::string(const std::string& now)>& response,
-                                                       const storage::WriteUnit& keep_with,
-                                                       const std::vector<std::string>* entry_persons) const {
+                                                       const AcceptOptions& options) const {
   if (messaging_ == nullptr) return core::Status(core::Code::kNotImplemented, "this gateway has no messaging configured");
   auto now_tp = env_->now();
   std::string now = core::formatInstant(now_tp);
@@ -119,7 +126,7 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
   // A message seen before is found inside the write (no read of its own before it: one per
   // message costs more than planning the rare copy); one that can no longer be planned (the
   // routes changed since) is still answered as it was.
-  auto plan = messaging_->plan(bundle, sender, message_id, now, now_ms, entry_persons);
+  auto plan = messaging_->plan(bundle, sender, message_id, now, now_ms, options.entry_persons);
   if (!plan.isOk()) {
     GW_ASSIGN_OR_RETURN(auto seen, deliver::processedResponse(*store_, sender, message_id));
     if (!seen) return plan.status();
@@ -143,12 +150,20 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
   std::optional<deliver::Lease> lease = direct != nullptr ? direct->reserve(plan->entries.size(), now_ms) : std::nullopt;
   std::vector<deliver::OutboxEntry> leased;
   core::Status written = store_->write([&](storage::WriteTx& tx) -> core::Status {
-    if (keep_with) GW_RETURN_IF_ERROR(keep_with(tx));
+    if (options.keep_with) GW_RETURN_IF_ERROR(options.keep_with(tx));
     GW_ASSIGN_OR_RETURN(auto prior, deliver::processedResponse(tx, sender, message_id));
     if (prior) {
       out.response = *prior;
       out.duplicate = true;
       return core::Status::ok();
+    }
+    if (!options.request_id.empty()) {
+      GW_ASSIGN_OR_RETURN(auto used, deliver::messageWithRequestId(tx, sender, options.request_id));
+      if (used) {
+        return core::Status(core::Code::kConflict, "REC_CONFLICT: X-Request-Id " + options.request_id +
+                                                       " was already used for message " + *used +
+                                                       "; each new message needs a new request id");
+      }
     }
     if (audit_ && !audited) audited = audit_->appendLater(std::move(disclosures));
     GW_RETURN_IF_ERROR(putPrepared(tx, stored));
@@ -159,7 +174,7 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
       if (taken) leased.push_back(std::move(*taken));
     }
     out.response = answer;
-    return deliver::recordProcessed(tx, sender, message_id, out.response, now_ms);
+    return deliver::recordProcessed(tx, sender, message_id, out.response, now_ms, options.request_id);
   }, carriesPatients(bundle) ? storage::WriteMode::kAnyTime : storage::WriteMode::kChecksFirst);
   if (!written.isOk() || out.duplicate) leased.clear();  // nothing of it was kept
   // The dispatcher is woken only for what the senders were not handed (its claims find it).
