@@ -31,6 +31,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <cctype>
 #include <filesystem>
@@ -179,8 +180,12 @@ void httpRun(std::uint16_t port, const std::string& token, int senders, double s
         std::string id = "b" + std::to_string(senders) + "-" + std::to_string(t) + "-" + std::to_string(n);
         std::string body = message(id);
         const auto sent = Clock::now();
+        // A request id of its own per message, as BaRS senders send (UUID form).
+        char rid[40];
+        std::snprintf(rid, sizeof rid, "00000000-0000-4000-8%03x-%012x", senders % 0x1000, (t << 24) | (n & 0xffffff));
         std::string request = "POST /fhir/$process-message HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
-                              token + "\r\nContent-Type: application/fhir+json\r\nContent-Length: " +
+                              token + "\r\nX-Request-Id: " + rid +
+                              "\r\nContent-Type: application/fhir+json\r\nContent-Length: " +
                               std::to_string(body.size()) + "\r\n\r\n" + body;
         socket.sendBytes(request.data(), static_cast<int>(request.size()));
         if (!readMessage(socket, buf, head, answer)) {
