@@ -215,8 +215,24 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
     w.Bool(false);
     w.EndObject();
   }
+  // The gateway (BALP server).
+  w.StartObject();
+  w.Key("type");
+  w.StartObject();
+  w.Key("coding");
+  w.StartArray();
+  coding(w, kDcm, "110152", "Destination Role ID");
+  w.EndArray();
+  w.EndObject();
+  w.Key("who");
+  w.StartObject();
+  str(w, "display", observer);
+  w.EndObject();
+  w.Key("requestor");
+  w.Bool(false);
+  w.EndObject();
   // Whoever authorised the exchange (a safeguarding lead), named by the request, when its rule
-  // needs one.
+  // needs one: last, so that the other agents keep their places.
   if (!a.authorised_by.empty()) {
     w.StartObject();
     w.Key("type");
@@ -234,22 +250,6 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
     w.Bool(false);
     w.EndObject();
   }
-  // The gateway (BALP server).
-  w.StartObject();
-  w.Key("type");
-  w.StartObject();
-  w.Key("coding");
-  w.StartArray();
-  coding(w, kDcm, "110152", "Destination Role ID");
-  w.EndArray();
-  w.EndObject();
-  w.Key("who");
-  w.StartObject();
-  str(w, "display", observer);
-  w.EndObject();
-  w.Key("requestor");
-  w.Bool(false);
-  w.EndObject();
   w.EndArray();
 
   w.Key("source");
