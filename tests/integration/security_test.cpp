@@ -460,6 +460,17 @@ BOOST_AUTO_TEST_CASE(s9_safeguarding_concern_shared_without_consent) {
   BOOST_CHECK(audit.body.find("Sam Lead, CMHT safeguarding lead") != std::string::npos);
   BOOST_CHECK(audit.body.find("Section 42 enquiry: risk of harm from a third party") != std::string::npos);
   BOOST_CHECK(audit.body.find("safeguarding-enquiry") != std::string::npos);
+  // An auditor's report of what was disclosed about the person under the safeguarding purpose:
+  // the CMHT's read and search, its refused read of the third party, the GP's read.
+  auto report = s.as("ics-auditor").get("/fhir/AuditEvent?purpose=safeguarding&patient=Patient/" + patient);
+  BOOST_REQUIRE_EQUAL(report.status, 200);
+  BOOST_CHECK_EQUAL(entries(report), 4u);
+  auto refusals = s.as("ics-auditor").get("/fhir/AuditEvent?purpose=safeguarding&outcome=4&entity=RelatedPerson/" + other);
+  BOOST_CHECK_EQUAL(entries(refusals), 1u);  // the third party's record: asked for, refused
+  BOOST_CHECK(report.body.find("gp-riverside") != std::string::npos);
+  // The crisis team's attempt, refused before anything was read, is found by what it asked for.
+  auto attempt = s.as("ics-auditor").get("/fhir/AuditEvent?entity=Flag/" + flag + "&agent=crisis-team&outcome=4");
+  BOOST_CHECK_EQUAL(entries(attempt), 1u);
 }
 
 // S4 and S6: the befriending charity gets the minimal dataset only with explicit consent, and

@@ -290,7 +290,11 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
     coding(w, "http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient");
     w.EndObject();
   }
-  for (const auto& e : a.entities) {
+  // What was disclosed or written; when nothing was (a request refused before anything was read),
+  // what the request named, so that an auditor finds attempts on a resource as well as accesses.
+  std::vector<core::AuditTrail::Entity> asked;
+  if (a.entities.empty() && !ex.fhir.type.empty() && !ex.fhir.id.empty()) asked.push_back({ex.fhir.type + "/" + ex.fhir.id, {}});
+  for (const auto& e : a.entities.empty() ? asked : a.entities) {
     f.entities.push_back(e.reference.substr(0, e.reference.find("/_history")));
     w.StartObject();
     w.Key("what");
