@@ -148,6 +148,14 @@ struct Response {
   std::string content_type;
 };
 
+// Who a Patient resource coming in stands for, looked up ahead of the write that keeps it.
+struct IncomingPerson {
+  std::string linked;             // Patient/<id> the write will link it to; "" when none
+  // When none because two or more kept records score as the same person and only someone
+  // looking can tell them apart (the write links neither): each of them, Patient/<id>.
+  std::vector<std::string> tied;
+};
+
 class Exchange {
  public:
   explicit Exchange(const fhir::Model& model) : model_(&model) {}
@@ -165,11 +173,11 @@ class Exchange {
   // store's writer thread while this exchange's thread waits for the write. Not run when the
   // exchange writes nothing: whoever set it then keeps its record on its own.
   std::function<Status(storage::WriteTx&)> keep_with;
-  // For a message Bundle: the stored person ("Patient/<id>", or "" when none) each entry's Patient
-  // resource stands for, by entry position, as the consent stage looked them up (identity::personOf)
-  // to decide the sender's write; the plan of its deliveries uses the same, without looking again.
-  // Unset when no stage looked.
-  std::optional<std::vector<std::string>> entry_persons;
+  // For a message Bundle: the person each entry's Patient resource stands for, by entry position
+  // (empty for other entries), as the consent stage looked them up (identity::personOf) to decide
+  // the sender's write; the plan of its deliveries uses the same, without looking again. Unset
+  // when no stage looked.
+  std::optional<std::vector<IncomingPerson>> entry_persons;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   Issues& issues() { return issues_; }

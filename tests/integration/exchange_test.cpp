@@ -521,6 +521,20 @@ BOOST_AUTO_TEST_CASE(a_feeds_message_is_decided_per_recipient_with_the_matched_p
     return m.message_id.rfind("MSG-REFUSED-1/", 0) == 0 && m.ordering_key == "Patient/" + id;
   });
   BOOST_CHECK(ordered);
+  // Tied: two kept records (different NHS numbers) with the same name, birth date, gender and
+  // postcode, one of whom refused the CMHT; a feed message without an NHS number could be either,
+  // so the write links neither, and the CMHT is not sent it (any tied person's deny withholds).
+  refusesCmht(R"({"resourceType": "Patient", "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number",
+      "value": "9000002044"}], "name": [{"family": "Nakamura", "given": ["Ren"]}], "gender": "male",
+      "birthDate": "1979-07-21", "address": [{"line": ["9 Park Row"], "city": "Leeds", "postalCode": "LS1 5AB"}]})");
+  created(gp.send("POST", "/fhir/Patient", R"({"resourceType": "Patient", "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number",
+      "value": "9000002052"}], "name": [{"family": "Nakamura", "given": ["Ren"]}], "gender": "male",
+      "birthDate": "1979-07-21", "address": [{"line": ["9 Park Row"], "city": "Leeds", "postalCode": "LS1 5AB"}]})"));
+  discharge("MSG-TIED-1", "PID|1||RX1-990011^^^RX1^MR||Nakamura^Ren||19790721|M|||9 Park Row^^Leeds^^LS1 5AB^GBR");
+  BOOST_REQUIRE(x.gp_rx.waitTaken(gp_before + 3));
+  BOOST_CHECK(x.gp_rx.received().back().body.find("RX1-990011") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  BOOST_CHECK_EQUAL(x.cmht_rx.count(), cmht_before);
 }
 
 // S2's re-routing: the Single Point of Access reassigns a referral to the crisis team — the same

@@ -220,7 +220,8 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
     deny(ex, Decision{Decision::Effect::kDeny, "error", "", "", ""});
     return core::Flow::kRespond;
   };
-  std::vector<std::string> entry_persons;
+  // The write is decided as the write links: with the person linked (none for a tie).
+  std::vector<core::IncomingPerson> entry_persons;
   std::map<std::string, std::string> persons;  // fullUrl -> Patient/<id>
   if (fr.interaction == Interaction::kBatch || message) {
     for (const fhir::Node* entry : fr.resource->childrenNamed("entry")) {
@@ -230,13 +231,15 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
       if (!message && (!identity_ || !r->childValue("id").empty())) continue;
       auto person = personOf(*r, message ? identity::PersonLookup::kMessage : identity::PersonLookup::kLinked);
       if (!person.isOk()) return lookupFailed();
-      entry_persons.back() = *person;
-      if (!person->empty() && !entry->childValue("fullUrl").empty()) persons[std::string(entry->childValue("fullUrl"))] = *person;
+      if (!person->linked.empty() && !entry->childValue("fullUrl").empty()) {
+        persons[std::string(entry->childValue("fullUrl"))] = person->linked;
+      }
+      entry_persons.back() = std::move(*person);
     }
     if (message) ex.entry_persons = entry_persons;
   }
   // `entry_person`: the person looked up for a Bundle entry's Patient (null outside a Bundle).
-  auto decideOne = [&](fhir::Node& resource, const std::string* entry_person) -> bool {
+  auto decideOne = [&](fhir::Node& resource, const core::IncomingPerson* entry_person) -> bool {
     if (!validating) label(resource, who.sector);
     auto patients = pc.patientsOf(resource);
     if ((patients.empty() || message) && resource.type->name == "Patient") {
@@ -244,14 +247,14 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
       // the person it will be matched to, with that person's Consents.
       std::string person;
       if (entry_person != nullptr) {
-        person = *entry_person;
+        person = entry_person->linked;
       } else {
         auto found = personOf(resource, identity::PersonLookup::kLinked);
         if (!found.isOk()) {
           lookupFailed();
           return false;
         }
-        person = *found;
+        person = found->linked;
       }
       if (!person.empty()) patients = {person};
     }
@@ -281,7 +284,7 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
     std::size_t index = 0;
     for (auto& entry : fr.resource->children) {
       if (entry.name != "entry") continue;
-      const std::string* entry_person = &entry_persons[index++];
+      const core::IncomingPerson* entry_person = &entry_persons[index++];
       fhir::Node* r = entry.child("resource");
       if (r != nullptr && r->type != nullptr && !decideOne(*r, entry_person)) return core::Flow::kRespond;
     }
@@ -300,7 +303,7 @@ void ConsentStage::addPersons(const fhir::Node& n, const std::map<std::string, s
   });
 }
 
-core::Result<std::string> ConsentStage::personOf(const fhir::Node& patient, identity::PersonLookup how) const {
+core::Result<core::IncomingPerson> ConsentStage::personOf(const fhir::Node& patient, identity::PersonLookup how) const {
   return identity::personOf(how, identity_.get(), patient, identity::storeFinder(*store_, indexer_->registry(), *model_),
                             *model_, [&](const std::string& id) { return store_->read("Patient", id); });
 }

@@ -56,8 +56,8 @@ class ConsentStage : public core::Stage {
   core::Flow decideWrites(core::Exchange& ex, const Requester& who) const;
   core::Flow decidePatch(core::Exchange& ex, const Requester& who, PatientContext& pc) const;
   void label(fhir::Node& resource, const std::string& sector) const;
-  // The kept Patient a Patient being written will become, as Patient/<id>; "" (identity::personOf).
-  core::Result<std::string> personOf(const fhir::Node& patient, identity::PersonLookup how) const;
+  // The kept Patient a Patient being written will become (identity::personOf).
+  core::Result<core::IncomingPerson> personOf(const fhir::Node& patient, identity::PersonLookup how) const;
   // Adds the persons of the Bundle references in `n` (fullUrl → Patient/<id>) to `patients`.
   static void addPersons(const fhir::Node& n, const std::map<std::string, std::string>& persons,
                          std::vector<std::string>& patients);

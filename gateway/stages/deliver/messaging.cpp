@@ -44,7 +44,7 @@ fhir::Node asTransaction(const fhir::Model& model, const fhir::Node& bundle) {
 
 core::Result<Plan> Messaging::plan(const fhir::Node& bundle, const std::string& sender, const std::string& message_id,
                                    const std::string& now, std::int64_t now_ms,
-                                   const std::vector<std::string>* entry_persons) const {
+                                   const std::vector<core::IncomingPerson>* entry_persons) const {
   Plan plan;
   // Deliveries to one partner about one patient keep their order.
   std::string ordering_key = messageOrderingKey(message_id);
@@ -53,15 +53,20 @@ core::Result<Plan> Messaging::plan(const fhir::Node& bundle, const std::string& 
   // A message's Patient entries are the sender's own (an HL7 v2 feed's are made by its map): each
   // recipient is decided with the Consents of the person the store knows.
   GW_ASSIGN_OR_RETURN(const Persons persons, personsOf(bundle, entry_persons));
-  std::vector<std::string> patients;
+  std::vector<std::string> patients, tied;
   for (const fhir::Node* e : bundle.childrenNamed("entry")) {
     const fhir::Node* r = e->child("resource");
     if (r == nullptr || r->type == nullptr || r->type->name == "MessageHeader") continue;
-    for (auto& p : patientsIn(*r, pc, persons)) {
+    for (auto& p : patientsIn(*r, pc, persons, &tied)) {
       if (std::find(patients.begin(), patients.end(), p) == patients.end()) patients.push_back(std::move(p));
     }
   }
-  if (!patients.empty()) ordering_key = patients.front();
+  // The queue key is the person the message is about; not a record merely tied for them.
+  for (const auto& p : patients) {
+    if (std::find(tied.begin(), tied.end(), p) != tied.end()) continue;
+    ordering_key = p;
+    break;
+  }
   RouteSearch search = [this](const search::SearchQuery& q) -> core::Result<std::vector<fhir::Node>> {
     GW_ASSIGN_OR_RETURN(auto page, store_->search(q));
     std::vector<fhir::Node> found;
@@ -110,7 +115,7 @@ core::Result<std::string> Messaging::withheldNow(const OutboxEntry& m, const std
 }
 
 core::Result<Messaging::Persons> Messaging::personsOf(const fhir::Node& bundle,
-                                                     const std::vector<std::string>* entry_persons) const {
+                                                     const std::vector<core::IncomingPerson>* entry_persons) const {
   Persons persons;
   const identity::PatientFinder find = identity::storeFinder(*store_, indexer_->registry(), *model_);
   const identity::PatientReader read = [&](const std::string& id) { return store_->read("Patient", id); };
@@ -119,32 +124,44 @@ core::Result<Messaging::Persons> Messaging::personsOf(const fhir::Node& bundle,
     const std::size_t at = index++;
     const fhir::Node* r = e->child("resource");
     if (r == nullptr || r->type == nullptr || r->type->name != "Patient") continue;
-    std::string person;
+    core::IncomingPerson person;
     if (entry_persons != nullptr && at < entry_persons->size()) {
       person = (*entry_persons)[at];
     } else {
       GW_ASSIGN_OR_RETURN(person, identity::personOf(identity::PersonLookup::kMessage, identity_.get(), *r, find,
                                                      *model_, read));
     }
-    if (person.empty()) continue;
+    if (person.linked.empty() && person.tied.empty()) continue;
     if (!e->childValue("fullUrl").empty()) persons[std::string(e->childValue("fullUrl"))] = person;
     if (!r->childValue("id").empty()) persons["Patient/" + std::string(r->childValue("id"))] = person;
   }
   return persons;
 }
 
-std::vector<std::string> Messaging::patientsIn(const fhir::Node& r, consent::PatientContext& pc, const Persons& persons) {
+std::vector<std::string> Messaging::patientsIn(const fhir::Node& r, consent::PatientContext& pc, const Persons& persons,
+                                                std::vector<std::string>* tied) {
   std::vector<std::string> out;
   auto add = [&](const std::string& p) {
     if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
   };
+  auto addPerson = [&](const core::IncomingPerson& person) {
+    if (!person.linked.empty()) return add(person.linked);
+    for (const auto& p : person.tied) {
+      add(p);
+      if (tied != nullptr && std::find(tied->begin(), tied->end(), p) == tied->end()) tied->push_back(p);
+    }
+  };
   for (const auto& p : pc.patientsOf(r)) {
     auto it = persons.find(p);
-    add(it == persons.end() ? p : it->second);
+    if (it == persons.end()) {
+      add(p);
+    } else {
+      addPerson(it->second);
+    }
   }
   if (!persons.empty()) {
     fhir::forEachReference(r, [&](const fhir::Node& ref) {
-      if (auto it = persons.find(ref.value); it != persons.end()) add(it->second);
+      if (auto it = persons.find(ref.value); it != persons.end()) addPerson(it->second);
     });
   }
   return out;

@@ -70,7 +70,7 @@ class Messaging {
   // (core::Exchange::entry_persons, as the consent stage found them): not looked up again.
   core::Result<Plan> plan(const fhir::Node& bundle, const std::string& sender, const std::string& message_id,
                           const std::string& now, std::int64_t now_ms,
-                          const std::vector<std::string>* entry_persons = nullptr) const;
+                          const std::vector<core::IncomingPerson>* entry_persons = nullptr) const;
 
   // The audit records of each recipient's decision (permit, redact, deny) as a disclosure.
   std::vector<storage::AuditEntry> disclosureAudits(core::Env& env, const std::vector<Disclosure>& disclosures,
@@ -86,12 +86,16 @@ class Messaging {
 
  private:
   // The message's own references to its Patient entries (fullUrl, Patient/<its id>) -> the
-  // Patient the store knows that person as (Patient/<id>), as the write will keep it
-  // (identity::personOf, PersonLookup::kMessage), or as `entry_persons` gives it.
-  using Persons = std::map<std::string, std::string>;
-  core::Result<Persons> personsOf(const fhir::Node& bundle, const std::vector<std::string>* entry_persons) const;
-  // The patients resource `r` of the message is about, as the store knows them.
-  static std::vector<std::string> patientsIn(const fhir::Node& r, consent::PatientContext& pc, const Persons& persons);
+  // Patient the store knows that person as, as the write will keep it (identity::personOf,
+  // PersonLookup::kMessage), or as `entry_persons` gives it; or, when records are tied for that
+  // person, each of them.
+  using Persons = std::map<std::string, core::IncomingPerson>;
+  core::Result<Persons> personsOf(const fhir::Node& bundle, const std::vector<core::IncomingPerson>* entry_persons) const;
+  // The patients resource `r` of the message is about, as the store knows them: for a person tied
+  // between records, each of them (a disclosure is decided with all their Consents: any deny
+  // withholds), also added to `tied` when given.
+  static std::vector<std::string> patientsIn(const fhir::Node& r, consent::PatientContext& pc, const Persons& persons,
+                                             std::vector<std::string>* tied = nullptr);
   // The message as `recipient` may see it, or nullopt when it may see nothing of it.
   std::optional<fhir::Node> redact(const fhir::Node& bundle, const config::PartnerConfig& recipient,
                                    consent::PatientContext& pc, const Persons& persons, Disclosure& d,

@@ -103,8 +103,10 @@ const Candidate* linkedCandidate(const std::vector<Candidate>& candidates) {
   return &candidates.front();
 }
 
-core::Result<std::string> personOf(PersonLookup how, const Resolver* resolver, const fhir::Node& patient,
-                                   const PatientFinder& find, const fhir::Model& model, const PatientReader& read) {
+core::Result<core::IncomingPerson> personOf(PersonLookup how, const Resolver* resolver, const fhir::Node& patient,
+                                            const PatientFinder& find, const fhir::Model& model,
+                                            const PatientReader& read) {
+  core::IncomingPerson out;
   if (how == PersonLookup::kMessage) {
     bool any = false;
     for (const fhir::Node* id : patient.childrenNamed("identifier")) {
@@ -115,14 +117,21 @@ core::Result<std::string> personOf(PersonLookup how, const Resolver* resolver, c
                                            2));
       if (found.size() != 1) continue;
       GW_ASSIGN_OR_RETURN(auto rec, followReplacement(std::move(found.front()), model, read));
-      return "Patient/" + rec.id;
+      out.linked = "Patient/" + rec.id;
+      return out;
     }
-    if (!any) return std::string();
+    if (!any) return out;
   }
-  if (resolver == nullptr) return std::string();
+  if (resolver == nullptr) return out;
   GW_ASSIGN_OR_RETURN(auto candidates, resolver->candidates(patient, find));
-  const Candidate* linked = linkedCandidate(candidates);
-  return linked != nullptr ? "Patient/" + linked->record.id : std::string();
+  if (const Candidate* linked = linkedCandidate(candidates)) {
+    out.linked = "Patient/" + linked->record.id;
+  } else if (ambiguous(candidates)) {
+    for (const auto& c : candidates) {
+      if (linksAutomatically(c.comparison.grade)) out.tied.push_back("Patient/" + c.record.id);
+    }
+  }
+  return out;
 }
 
 }  // namespace onedoor::stages::identity

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/exchange.h"
 #include "core/status.h"
 #include "fhir/model.h"
 #include "fhir/node.h"
@@ -58,15 +59,16 @@ bool ambiguous(const std::vector<Candidate>& candidates);
 const Candidate* linkedCandidate(const std::vector<Candidate>& candidates);
 
 class Resolver;
-// The stored person ("Patient/<id>") a Patient resource coming in without a store id will be
-// linked to by a write, looked ahead of it (committed data, as `find` searches): "" when none.
-// - kLinked (a create, a batch entry): the record the resolver links it to; "" without a resolver.
+// The stored person a Patient resource coming in without a store id will be linked to by a write,
+// looked ahead of it (committed data, as `find` searches); none, or the records tied for it.
+// - kLinked (a create, a batch entry): the record the resolver links it to; none without a resolver.
 // - kMessage (a message's Patient entry, kept by its identifiers): the Patient one of its
-//   identifiers finds (a merged record stands for its replacement), else the linked record; ""
+//   identifiers finds (a merged record stands for its replacement), else the linked record; none
 //   when it has no identifier (a message's write keeps no Patient without one).
 enum class PersonLookup { kLinked, kMessage };
-core::Result<std::string> personOf(PersonLookup how, const Resolver* resolver, const fhir::Node& patient,
-                                   const PatientFinder& find, const fhir::Model& model, const PatientReader& read);
+core::Result<core::IncomingPerson> personOf(PersonLookup how, const Resolver* resolver, const fhir::Node& patient,
+                                            const PatientFinder& find, const fhir::Model& model,
+                                            const PatientReader& read);
 
 class Resolver {
  public:

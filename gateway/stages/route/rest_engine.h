@@ -134,7 +134,7 @@ class RestEngine {
   // (BaRS REC_CONFLICT); the same message sent again is answered as the first time.
   struct AcceptOptions {
     storage::WriteUnit keep_with;
-    const std::vector<std::string>* entry_persons = nullptr;
+    const std::vector<core::IncomingPerson>* entry_persons = nullptr;
     std::string request_id;
   };
   core::Result<AcceptedMessage> acceptMessage(const fhir::Node& bundle, const std::string& sender,
