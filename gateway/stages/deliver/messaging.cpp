@@ -117,8 +117,6 @@ core::Result<std::string> Messaging::withheldNow(const OutboxEntry& m, const std
 core::Result<Messaging::Persons> Messaging::personsOf(const fhir::Node& bundle,
                                                      const std::vector<core::IncomingPerson>* entry_persons) const {
   Persons persons;
-  const identity::PatientFinder find = identity::storeFinder(*store_, indexer_->registry(), *model_);
-  const identity::PatientReader read = [&](const std::string& id) { return store_->read("Patient", id); };
   std::size_t index = 0;
   for (const fhir::Node* e : bundle.childrenNamed("entry")) {
     const std::size_t at = index++;
@@ -127,9 +125,10 @@ core::Result<Messaging::Persons> Messaging::personsOf(const fhir::Node& bundle,
     core::IncomingPerson person;
     if (entry_persons != nullptr && at < entry_persons->size()) {
       person = (*entry_persons)[at];
-    } else {
-      GW_ASSIGN_OR_RETURN(person, identity::personOf(identity::PersonLookup::kMessage, identity_.get(), *r, find,
-                                                     *model_, read));
+    } else {  // no consent stage looked (it is not in the pipeline)
+      GW_ASSIGN_OR_RETURN(person, identity::personOf(identity::PersonLookup::kMessage, identity_.get(), *r,
+                                                     identity::storeFinder(*store_, indexer_->registry(), *model_), *model_,
+                                                     [&](const std::string& id) { return store_->read("Patient", id); }));
     }
     if (person.linked.empty() && person.tied.empty()) continue;
     if (!e->childValue("fullUrl").empty()) persons[std::string(e->childValue("fullUrl"))] = person;

@@ -112,7 +112,8 @@ core::Result<std::optional<OutboxEntry>> enqueue(storage::WriteTx& tx, const Out
 namespace {
 constexpr const char* kProcessedResponse = "SELECT response FROM processed_message WHERE sender = ? AND message_id = ?";
 
-std::optional<std::string> firstResponse(const std::vector<storage::SqlRow>& rows) {
+// The first column of the first row, if there is a row.
+std::optional<std::string> firstValue(const std::vector<storage::SqlRow>& rows) {
   if (rows.empty()) return std::nullopt;
   return asString(rows.front()[0]);
 }
@@ -121,24 +122,22 @@ std::optional<std::string> firstResponse(const std::vector<storage::SqlRow>& row
 core::Result<std::optional<std::string>> processedResponse(storage::WriteTx& tx, const std::string& sender,
                                                            const std::string& message_id) {
   GW_ASSIGN_OR_RETURN(auto rows, tx.sql().query(kProcessedResponse, {sender, message_id}));
-  return firstResponse(rows);
+  return firstValue(rows);
 }
 
 core::Result<std::optional<std::string>> processedResponse(storage::Store& store, const std::string& sender,
                                                            const std::string& message_id) {
   GW_ASSIGN_OR_RETURN(auto rows, store.query(kProcessedResponse, {sender, message_id}));
-  return firstResponse(rows);
+  return firstValue(rows);
 }
 
 core::Status recordProcessed(storage::WriteTx& tx, const std::string& sender, const std::string& message_id,
                              const std::string& response, std::int64_t now_ms, const std::string& request_id) {
-  if (request_id.empty()) {
-    return tx.sql().exec("INSERT INTO processed_message (sender, message_id, received_ms, response) VALUES (?, ?, ?, ?)",
-                         {sender, message_id, now_ms, response});
-  }
+  // No request id: NULL, which the unique index on (sender, request_id) leaves out.
+  storage::SqlValue rid = request_id.empty() ? storage::SqlValue(nullptr) : storage::SqlValue(request_id);
   return tx.sql().exec("INSERT INTO processed_message (sender, message_id, received_ms, response, request_id) "
                        "VALUES (?, ?, ?, ?, ?)",
-                       {sender, message_id, now_ms, response, request_id});
+                       {sender, message_id, now_ms, response, rid});
 }
 
 core::Result<std::optional<std::string>> messageWithRequestId(storage::WriteTx& tx, const std::string& sender,
@@ -146,7 +145,7 @@ core::Result<std::optional<std::string>> messageWithRequestId(storage::WriteTx& 
   GW_ASSIGN_OR_RETURN(auto rows, tx.sql().query("SELECT message_id FROM processed_message WHERE sender = ? AND "
                                                 "request_id = ?",
                                                 {sender, request_id}));
-  return firstResponse(rows);
+  return firstValue(rows);
 }
 
 core::Result<std::vector<OutboxEntry>> Outbox::claim(const std::string& owner, std::int64_t now_ms, std::int64_t lease_ms,
