@@ -2,7 +2,6 @@
 
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
-#include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
 #include <openssl/evp.h>
 
@@ -18,6 +17,7 @@
 #include <thread>
 
 #include "core/env.h"
+#include "storage/session_pool.h"
 #include "storage/sql.h"
 #include "storage/sqlite_statement.h"
 #include "storage/statement_cache.h"
@@ -483,8 +483,7 @@ std::string auditHash(const std::string& prev_hash, std::int64_t seq, const std:
 }
 
 core::Result<std::unique_ptr<AuditStore>> AuditStore::openSqlite(const std::string& path, AuditStoreOptions options) {
-  static std::once_flag once;
-  std::call_once(once, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+  registerSqlite();
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);

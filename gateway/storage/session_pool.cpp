@@ -1,8 +1,23 @@
 #include "storage/session_pool.h"
 
+#include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
+#include <sqlite3.h>
+
+#include <mutex>
 
 namespace onedoor::storage {
+
+void registerSqlite() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Both settings only apply before SQLite's first use; if something in the process used it
+    // first (SQLITE_MISUSE), the defaults stay, which are as correct and only slower.
+    (void)sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    Poco::Data::SQLite::Connector::registerConnector();
+  });
+}
 
 SessionPool::Lease SessionPool::acquire() {
   std::unique_lock lock(mu_);

@@ -15,6 +15,12 @@
 
 namespace onedoor::storage {
 
+// Registers Poco's SQLite connector, once per process, after setting SQLite up for how the stores
+// use it: each connection is used by one thread at a time (a pool lease, a writer thread, a reader
+// behind a lock), so SQLite's own per-connection mutexes are off; and so is its memory accounting,
+// which takes a process-wide mutex on every allocation. Call it before opening any SQLite session.
+void registerSqlite();
+
 class SessionPool {
  public:
   using Factory = std::function<Poco::Data::Session()>;

@@ -4,7 +4,6 @@
 
 #include <set>
 
-#include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Exception.h>
 #include <Poco/SharedLibrary.h>
@@ -530,8 +529,7 @@ core::Result<Store::InboundReceipt> keepInbound(WriteTx& tx, const InboundMessag
 
 core::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
                                                      const StoreOptions& options) {
-  static std::once_flag once;
-  std::call_once(once, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+  registerSqlite();
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);

@@ -2,9 +2,11 @@
 // decided per recipient by the sample ICS policy and the patients' Consents, kept in the outbox in
 // the same transaction, and delivered by the workers to real receivers on loopback ports — with
 // receivers that fail, hang, refuse or are down, dead letters and replay.
+#include <Poco/Data/Session.h>
 #include <boost/test/unit_test.hpp>
 #include <rapidjson/document.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <mutex>
@@ -75,7 +77,8 @@ group Main(source b : Bundle, target msg : ADT) {
 )";
 
 struct Exchange {
-  TestReceiver gp_rx, spa_rx, vcfse_rx, flaky_rx, poison_rx, slow_rx, returns_rx, crisis_rx, eating_rx, perinatal_rx, walks_rx;
+  TestReceiver gp_rx, spa_rx, vcfse_rx, flaky_rx, poison_rx, slow_rx, returns_rx, crisis_rx, eating_rx, perinatal_rx, walks_rx,
+      audited_rx;
   MllpReceiver cmht_rx;
   testing::TempDir maps;
   std::unique_ptr<testing::TestGateway> gw;
@@ -106,6 +109,7 @@ struct Exchange {
          R"({"transport": "http", "endpoint": ")" + walks_rx.url("/referrals") + R"(", "map": ")" ONEDOOR_SOURCE_DIR
          R"(/mappings/vcfse/referral-out-csv.map", "backoff_initial_ms": 20, "backoff_max_ms": 50, "max_attempts": 1000,
             "breaker_failures": 1000})"},
+        {"audited-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1A", "", fhirMessage(audited_rx.url())},
         {"ops-team", "operator", {"TREAT"}, {"system/*.rs"}, "", "", ""},
         {"cmht-north", "mental-health", {"TREAT"}, {"system/*.rs"}, "RX4C", "",
          R"({"transport": "mllp", "endpoint": "127.0.0.1:)" + std::to_string(cmht_rx.server->port()) + R"(", "map": ")" +
@@ -125,6 +129,7 @@ struct Exchange {
         {"name": "reassigned", "event": "servicerequest-reassign",
          "to_ods": "entry.resource.ofType(Task).owner.identifier.value | entry.resource.ofType(Task).requester.identifier.value"},
         {"name": "walks", "event": "walks-referral", "to": ["vcfse-walks"]},
+        {"name": "audited", "event": "test-audited", "to": ["audited-ward"]},
         {"name": "care-plan-to-open-episodes", "event": "careplan-update",
          "to_search": "EpisodeOfCare?status=active&patient={patient}"},
         {"name": "discharge", "event": "http://terminology.hl7.org/CodeSystem/v2-0003|A03",
@@ -235,6 +240,34 @@ BOOST_AUTO_TEST_CASE(s1_referral_to_spa_and_accepted_task_back_to_gp) {
   BOOST_REQUIRE(x.gp_rx.waitTaken(1));
   BOOST_CHECK(x.gp_rx.received().back().body.find("\"accepted\"") != std::string::npos);
   BOOST_CHECK_EQUAL(x.spa_rx.taken(), 1u);  // the sender does not get its own message
+}
+
+// Nothing is sent before its recipient's decision is in the audit log: while the log cannot be
+// written (another writer holds its lock), the message is neither delivered nor acknowledged; once
+// the log takes the decision, both happen.
+BOOST_AUTO_TEST_CASE(nothing_is_delivered_before_its_decision_is_audited) {
+  Exchange& x = exchange();
+  auto client = x.as("test-client");
+  std::string patient = created(client.send("POST", "/fhir/Patient", patientJson("9000001153", "Audited")));
+  Poco::Data::Session log("SQLite", (x.gw->dir() / "db/audit.db").string());
+  log << "BEGIN IMMEDIATE", Poco::Data::Keywords::now;
+  HttpResponse ack;
+  std::atomic<bool> answered{false};
+  std::thread sender([&] {
+    ack = post(client, message("audited-0001", "test-audited", referral("audited-0001", patient, "x")));
+    answered = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  BOOST_CHECK_EQUAL(x.audited_rx.received().size(), 0u);
+  BOOST_CHECK(!answered);
+  log << "ROLLBACK", Poco::Data::Keywords::now;
+  sender.join();
+  BOOST_CHECK_MESSAGE(ack.status == 200, ack.body);
+  BOOST_CHECK(x.audited_rx.waitTaken(1));
+  auto routed = testing::runOnedoor({"audit", "query", "--config", (x.gw->dir() / "onedoor.json").string(), "--agent",
+                                     "audited-ward", "--ndjson"});
+  BOOST_CHECK(routed.out.find("\"code\":\"route\"") != std::string::npos);
+  BOOST_CHECK(routed.out.find("\"code\":\"deliver\"") != std::string::npos);
 }
 
 // S4 and S6: the GP's social prescriber refers to the befriending charity, which gets the referral

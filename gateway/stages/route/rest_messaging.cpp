@@ -177,12 +177,17 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
     return deliver::recordProcessed(tx, sender, message_id, out.response, now_ms, options.request_id);
   }, carriesPatients(bundle) ? storage::WriteMode::kAnyTime : storage::WriteMode::kChecksFirst);
   if (!written.isOk() || out.duplicate) leased.clear();  // nothing of it was kept
+  // Nothing is sent before its recipient's decision is in the audit log. If the log failed, the
+  // senders are not handed the messages: they wait, kept, for their leases to run out, and the
+  // sender is told of the failure (sent again, the message is answered as the first time).
+  const core::Status decisions_audited = audited ? audited() : core::Status::ok();
+  if (!decisions_audited.isOk()) leased.clear();
   // The dispatcher is woken only for what the senders were not handed (its claims find it).
   const bool all_handed = leased.size() == plan->entries.size();
   if (lease) direct->handOff(std::move(leased), plan->entries.size(), now_ms);
-  if (written.isOk() && !out.duplicate && !all_handed) messaging_->notify();
-  if (audited) (void)audited();
+  if (written.isOk() && !out.duplicate && decisions_audited.isOk() && !all_handed) messaging_->notify();
   GW_RETURN_IF_ERROR(written);
+  GW_RETURN_IF_ERROR(decisions_audited);
   if (out.duplicate) return out;
   out.stored_id = stored_id;
   out.deliveries = plan->entries.size();
