@@ -97,7 +97,7 @@ int outboxCommand(const std::vector<std::string>& args) {
   const auto& m = **found;
   if (what == "show") {
     std::cout << "id: " << m.id << "\nstate: " << m.state << "\ndestination: " << m.destination
-              << "\nmessage id: " << m.message_id << "\nevent: " << m.event << "\nfrom: " << m.source
+              << "\nmessage id: " << m.message_id << "\ncorrelation id: " << m.correlation_id << "\nevent: " << m.event << "\nfrom: " << m.source
               << "\nordering key: " << m.ordering_key << "\nattempts: " << m.attempts << "\ncreated: " << when(m.created_ms)
               << "\nnext attempt: "
               << (m.state == "pending" && m.next_attempt_ms >= stages::deliver::kHeldBehind

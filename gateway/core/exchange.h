@@ -165,6 +165,9 @@ class Exchange {
   FhirRequest fhir;
   Response response;
   std::string request_id;
+  // The client's X-Correlation-Id (BaRS: the conversation), when it gave a usable one; mirrored
+  // back, and sent on with the deliveries of a message it sends.
+  std::string correlation_id;
   Principal principal;  // set by the authenticate stage
   AuditTrail audit;     // filled on the way, written by the audit stage
   // What a transport keeps of the exchange in the same transaction as what the exchange writes,

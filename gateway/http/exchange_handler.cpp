@@ -21,7 +21,8 @@ namespace {
 
 constexpr std::string_view kFhirBase = "/fhir";
 
-// A client's X-Request-Id is echoed when it is safe to log: 1-200 visible ASCII characters.
+// A client's X-Request-Id (or X-Correlation-Id) is echoed when it is safe to log: 1-200 visible
+// ASCII characters.
 bool usableRequestId(const std::string& id) {
   if (id.empty() || id.size() > 200) return false;
   for (char c : id) {
@@ -93,6 +94,7 @@ void ExchangeHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
   try {
     auto rid = req.get("X-Request-Id", "");
     ex.request_id = usableRequestId(rid) ? rid : core::Env::real()->uuid();
+    if (auto cid = req.get("X-Correlation-Id", ""); usableRequestId(cid)) ex.correlation_id = cid;
     ex.request.method = req.getMethod();
     ex.request.remote_address = req.clientAddress().toString();
     ex.request.client_certificate_subject = clientCertificateSubject(req);

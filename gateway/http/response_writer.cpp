@@ -32,6 +32,7 @@ void writeResponse(core::Exchange& ex, bool head, Poco::Net::HTTPServerResponse&
   out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
   for (const auto& [k, v] : r.headers.all()) out.set(k, v);
   out.set("X-Request-Id", ex.request_id);
+  if (!ex.correlation_id.empty()) out.set("X-Correlation-Id", ex.correlation_id);
   if (!content_type.empty()) out.setContentType(content_type);
   out.setContentLength64(static_cast<Poco::Int64>(body.size()));
   std::ostream& os = out.send();

@@ -199,8 +199,15 @@ BOOST_AUTO_TEST_CASE(s1_referral_to_spa_and_accepted_task_back_to_gp) {
   auto gp = x.as("gp-riverside");
   std::string patient = created(gp.send("POST", "/fhir/Patient", patientJson("9000000017", "Okafor")));
   std::string body = message("ref-s1-0001", "servicerequest-request", referral("ref-s1-0001", patient, "Low mood"));
-  auto ack = post(gp, body);
+  // BaRS: X-Request-Id and X-Correlation-Id are mirrored back; the conversation's id goes on
+  // with the delivery.
+  const std::string correlation = "5b1b6e4e-8f0c-4c53-9d59-0a4f3c2f7a11";
+  auto ack = gp.request("POST", "/fhir/$process-message", body,
+                        {{"Content-Type", "application/fhir+json"}, {"X-Request-Id", "0e0d1b5c-1f7e-4a53-8e4a-6b3f2d9c1a01"},
+                         {"X-Correlation-Id", correlation}});
   BOOST_REQUIRE_MESSAGE(ack.status == 200, ack.body);
+  BOOST_CHECK_EQUAL(ack.header("X-Request-Id"), "0e0d1b5c-1f7e-4a53-8e4a-6b3f2d9c1a01");
+  BOOST_CHECK_EQUAL(ack.header("X-Correlation-Id"), correlation);
   auto response = json(ack);
   BOOST_CHECK_EQUAL(std::string(response["type"].GetString()), "message");
   const auto& header = response["entry"][0]["resource"];
@@ -210,6 +217,7 @@ BOOST_AUTO_TEST_CASE(s1_referral_to_spa_and_accepted_task_back_to_gp) {
   auto got = x.spa_rx.received();
   BOOST_CHECK_EQUAL(got.front().path, "/fhir/$process-message");
   BOOST_CHECK_EQUAL(got.front().idempotency_key, "ref-s1-0001/mh-spa");
+  BOOST_CHECK_EQUAL(got.front().correlation_id, correlation);
   BOOST_CHECK(got.front().body.find("Low mood") != std::string::npos);
   // Sent again: the same answer, nothing delivered twice.
   auto again = post(gp, body);

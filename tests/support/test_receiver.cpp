@@ -21,6 +21,7 @@ class TestReceiver::Handler : public Poco::Net::HTTPRequestHandler {
     got.path = req.getURI();
     got.content_type = req.getContentType();
     got.idempotency_key = req.get("Idempotency-Key", "");
+    got.correlation_id = req.get("X-Correlation-Id", "");
     Poco::StreamCopier::copyToString(req.stream(), got.body);
     std::chrono::milliseconds hang{0};
     {

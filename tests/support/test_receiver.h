@@ -26,6 +26,7 @@ class TestReceiver {
     std::string path;
     std::string content_type;
     std::string idempotency_key;
+    std::string correlation_id;  // X-Correlation-Id
     std::string body;
     int answered = 0;
   };

@@ -13,7 +13,7 @@ using storage::asString;
 
 constexpr const char* kColumns =
     "id, destination, ordering_key, message_id, event, source, content_type, body, state, attempts, "
-    "next_attempt_ms, last_error, created_ms, delivered_ms";
+    "next_attempt_ms, last_error, created_ms, delivered_ms, correlation_id";
 
 OutboxEntry toEntry(const storage::SqlRow& r) {
   OutboxEntry e;
@@ -31,6 +31,7 @@ OutboxEntry toEntry(const storage::SqlRow& r) {
   e.last_error = asString(r[11]);
   e.created_ms = asInt(r[12]);
   e.delivered_ms = asInt(r[13]);
+  e.correlation_id = storage::isNull(r[14]) ? std::string() : asString(r[14]);
   return e;
 }
 
@@ -98,11 +99,11 @@ core::Result<std::optional<OutboxEntry>> enqueue(storage::WriteTx& tx, const Out
   GW_ASSIGN_OR_RETURN(
       auto rows,
       tx.sql().query("INSERT INTO outbox (destination, ordering_key, message_id, event, source, content_type, body, state, "
-                     "attempts, next_attempt_ms, created_ms, lease_owner, lease_until_ms) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?) RETURNING id",
+                     "attempts, next_attempt_ms, created_ms, lease_owner, lease_until_ms, correlation_id) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?) RETURNING id",
                      {e.destination, e.ordering_key, e.message_id, e.event, e.source, e.content_type, e.body,
                       out.next_attempt_ms, e.created_ms, take ? lease->owner : std::string(),
-                      take ? lease->until_ms : std::int64_t{0}}));
+                      take ? lease->until_ms : std::int64_t{0}, e.correlation_id}));
   if (!take) return std::optional<OutboxEntry>();
   if (rows.empty()) return core::internal("the outbox gave no id for a new message");
   out.id = asInt(rows.front()[0]);

@@ -40,6 +40,7 @@ struct OutboxEntry {
   std::string destination;   // partner id
   std::string ordering_key;  // delivered in order per destination and key (Patient/<id>, or the message)
   std::string message_id;    // the idempotency key receivers get
+  std::string correlation_id;  // X-Correlation-Id sent with it (the conversation, BaRS)
   std::string event;         // MessageHeader event code, or the HL7 v2 trigger
   std::string source;        // where it came from: sender|message id
   std::string content_type;

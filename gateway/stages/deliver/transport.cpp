@@ -69,6 +69,7 @@ SendResult httpPost(const config::DeliveryConfig& d, const std::string& url, con
     req.setContentLength(static_cast<std::streamsize>(m.body.size()));
     req.set("Idempotency-Key", m.message_id);
     req.set("X-Request-ID", m.message_id);
+    if (!m.correlation_id.empty()) req.set("X-Correlation-Id", m.correlation_id);
     req.set("Accept", "application/fhir+json");
     session->sendRequest(req) << m.body;
     Poco::Net::HTTPResponse resp;

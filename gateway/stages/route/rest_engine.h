@@ -136,6 +136,7 @@ class RestEngine {
     storage::WriteUnit keep_with;
     const std::vector<core::IncomingPerson>* entry_persons = nullptr;
     std::string request_id;
+    std::string correlation_id;  // sent with each delivery (X-Correlation-Id)
   };
   core::Result<AcceptedMessage> acceptMessage(const fhir::Node& bundle, const std::string& sender,
                                               const std::string& message_id,

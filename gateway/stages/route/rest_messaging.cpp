@@ -101,7 +101,8 @@ void RestEngine::processMessage(core::Exchange& ex) const {
       [&](const std::string& now) {
         return fhir::writeJson(responseMessage(*model_, bundle, message_id, env_->uuid(), now, config_.base_url));
       },
-      AcceptOptions{ex.keep_with, ex.entry_persons ? &*ex.entry_persons : nullptr, clientRequestId(ex)});
+      AcceptOptions{ex.keep_with, ex.entry_persons ? &*ex.entry_persons : nullptr, clientRequestId(ex),
+                    ex.correlation_id.empty() ? ex.request_id : ex.correlation_id});
   if (!accepted.isOk()) {
     ex.fail(accepted.status());
     return;
@@ -169,7 +170,8 @@ core::Result<AcceptedMessage> RestEngine::acceptMessage(const fhir::Node& bundle
     GW_RETURN_IF_ERROR(putPrepared(tx, stored));
     GW_RETURN_IF_ERROR(keepMessagePatients(tx, bundle, sender, out.patients));
     leased.clear();
-    for (const auto& entry : plan->entries) {
+    for (auto& entry : plan->entries) {
+      entry.correlation_id = options.correlation_id;
       GW_ASSIGN_OR_RETURN(auto taken, deliver::enqueue(tx, entry, lease ? &*lease : nullptr));
       if (taken) leased.push_back(std::move(*taken));
     }

@@ -34,6 +34,7 @@ void writeEntry(Writer& w, const deliver::OutboxEntry& m, bool with_body) {
   field(w, "state", m.state);
   field(w, "destination", m.destination);
   field(w, "messageId", m.message_id);
+  field(w, "correlationId", m.correlation_id);
   field(w, "event", m.event);
   field(w, "source", m.source);
   field(w, "orderingKey", m.ordering_key);
