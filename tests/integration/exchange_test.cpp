@@ -278,6 +278,39 @@ BOOST_AUTO_TEST_CASE(nothing_is_delivered_before_its_decision_is_audited) {
   BOOST_CHECK(routed.out.find("\"code\":\"deliver\"") != std::string::npos);
 }
 
+// Every delivery attempt is audited, even one made while the audit log could not be written: its
+// record is kept and written once the log is back. (A gateway of its own: its audit log is locked
+// for longer than the log waits for a lock, 10 s.)
+BOOST_AUTO_TEST_CASE(an_attempt_is_audited_once_the_log_is_back) {
+  TestReceiver rx;
+  rx.hang(std::chrono::milliseconds(1500));
+  std::vector<TestPartner> partners = {{"lab-ward", "acute", {"TREAT"}, {"system/*.rs"}, "RX1L", "", fhirMessage(rx.url())}};
+  testing::TestGateway gw("", R"("delivery": {"poll_ms": 50, "workers": 1},
+      "routes": [{"name": "lab", "event": "test-lab", "to": ["lab-ward"]}])",
+                          partners, nullptr, testing::readFile(ONEDOOR_SOURCE_DIR "/config/policy.sample.json"));
+  auto client = gw.client(gw.token());
+  std::string patient = created(client.send("POST", "/fhir/Patient", patientJson("9000001161", "Lab")));
+  BOOST_REQUIRE_EQUAL(post(client, message("lab-0001", "test-lab", referral("lab-0001", patient, "x"))).status, 200);
+  // The attempt is under way (the receiver takes 1.5 s) when the log is locked.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  Poco::Data::Session log("SQLite", (gw.dir() / "db/audit.db").string());
+  log << "BEGIN IMMEDIATE", Poco::Data::Keywords::now;
+  std::this_thread::sleep_for(std::chrono::milliseconds(12000));
+  log << "ROLLBACK", Poco::Data::Keywords::now;
+  BOOST_CHECK_EQUAL(rx.taken(), 1u);
+  auto deliveries = [&] {
+    auto q = testing::runOnedoor({"audit", "query", "--config", (gw.dir() / "onedoor.json").string(), "--agent", "lab-ward",
+                                  "--ndjson"});
+    std::size_t n = 0;
+    std::istringstream lines(q.out);
+    for (std::string line; std::getline(lines, line);) n += line.find("\"code\":\"deliver\"") != std::string::npos;
+    return n;
+  };
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (deliveries() == 0 && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  BOOST_CHECK_EQUAL(deliveries(), 1u);
+}
+
 // S4 and S6: the GP's social prescriber refers to the befriending charity, which gets the referral
 // as its minimal-dataset CSV, only with the patient's explicit consent, and nothing once the
 // consent is withdrawn.

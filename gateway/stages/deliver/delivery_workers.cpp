@@ -233,17 +233,34 @@ void DeliveryWorkers::sendLoop() {
 void DeliveryWorkers::settleLoop() {
   std::vector<Outbox::Outcome> outcomes;
   std::vector<storage::AuditEntry> audits;
+  std::vector<storage::AuditEntry> unaudited;  // attempts' records the audit log has not taken yet
   while (true) {
     {
       std::unique_lock lock(mu_);
-      done_cv_.wait(lock, [&] { return settler_stop_ || !done_.empty(); });
-      if (done_.empty()) return;  // stopping, and nothing left to record
+      auto ready = [&] { return settler_stop_ || !done_.empty(); };
+      if (unaudited.empty()) {
+        done_cv_.wait(lock, ready);
+      } else {
+        done_cv_.wait_for(lock, std::chrono::milliseconds(config_->delivery.poll_ms), ready);
+      }
+      if (done_.empty() && settler_stop_) {
+        if (!unaudited.empty()) (void)audit_->appendAll(std::move(unaudited));  // a last try
+        return;  // stopping, and nothing left to record
+      }
       outcomes.swap(done_);
       audits.swap(done_audits_);
     }
     // Every outcome that came in since the last commit, in one. Not recorded (the database
     // fails): the leases lapse and the messages go again, with the same idempotency keys.
-    if (outbox_->settle(outcomes).isOk()) (void)audit_->appendAll(std::move(audits));
+    if (!outcomes.empty()) (void)outbox_->settle(outcomes);
+    // Every attempt is audited, its outcome recorded or not: it was made either way. Records the
+    // log cannot take now are kept, and tried again (first, in order) until it takes them.
+    unaudited.insert(unaudited.end(), std::make_move_iterator(audits.begin()), std::make_move_iterator(audits.end()));
+    if (!unaudited.empty()) {
+      const bool taken = audit_->appendAll(unaudited).isOk();
+      if (taken) unaudited.clear();
+      audit_failing_ = !taken;
+    }
     {
       std::lock_guard lock(mu_);
       in_flight_ -= std::min(in_flight_, outcomes.size());
@@ -267,6 +284,7 @@ Outbox::Outcome DeliveryWorkers::deliver(const OutboxEntry& m, std::vector<stora
     return {m.id, Kind::kDead, m.attempts, now, error};
   }
   const config::DeliveryConfig& d = partner->delivery;
+  if (audit_failing_) return {m.id, Kind::kReleased, m.attempts, now + d.backoff_initial_ms, ""};
   {
     std::lock_guard lock(mu_);
     Breaker& b = breakers_[m.destination];

@@ -105,6 +105,9 @@ class DeliveryWorkers : public DirectDelivery {
   bool settler_stop_ = false;   // after the senders have stopped: the last outcomes recorded first
   std::uint64_t wakes_ = 0;
   std::size_t in_flight_ = 0;   // claimed and not yet settled
+  // The audit log refused the last attempts' records (kept by the settler and tried again): no
+  // attempt is made until it takes them, so that nothing is sent that cannot be audited.
+  std::atomic<bool> audit_failing_{false};
   std::deque<Claimed> work_;
   std::vector<Outbox::Outcome> done_;
   std::vector<storage::AuditEntry> done_audits_;
