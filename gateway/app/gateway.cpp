@@ -220,6 +220,14 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(config::GatewayConfigPtr c
     return Check::kWithhold;
   });
   engine->setMessaging(messaging);
+  // GP Connect (S10): the TLS context for the Spine Secure Proxy and the record's map, made now.
+  if (!config->gp_connect.ssp.empty()) {
+    GW_ASSIGN_OR_RETURN(auto client, stages::deliver::GpConnectClient::create(*config, rest.base_url));
+    GW_ASSIGN_OR_RETURN(auto map, loadMapFile(config->resolvePath(config->gp_connect.map), gw->model_));
+    std::string url = map->map().url;
+    engine->setGpConnect(std::move(client), std::move(map), std::move(url),
+                         [config](const std::string& ods) { return config->gp_connect.practice(ods); });
+  }
   ctx.rest = engine;
   core::StageRegistry registry;
   GW_RETURN_IF_ERROR(stages::registerBuiltinStages(registry, ctx));

@@ -50,6 +50,33 @@ void readIdentity(ObjectReader r, IdentityConfig& id) {
 }
 
 
+void readGpConnect(ObjectReader r, GpConnectConfig& g) {
+  if (!r.valid()) return;
+  r.string("ssp", g.ssp, true);
+  r.string("asid", g.asid, true);
+  r.string("ods", g.ods, true);
+  r.string("organization_name", g.organization_name);
+  r.string("certificate", g.certificate, true);
+  r.string("private_key", g.private_key, true);
+  r.string("ca_file", g.ca_file, true);
+  r.string("map", g.map, true);
+  r.u32("timeout_ms", g.timeout_ms, false, 100, 120000);
+  if (!g.ssp.empty() && g.ssp.rfind("https://", 0) != 0) r.error("ssp", "the Spine Secure Proxy is reached over https only");
+  r.objects("practices", [&](ObjectReader& p) {
+    GpConnectPracticeConfig practice;
+    p.string("ods", practice.ods, true);
+    p.string("asid", practice.asid, true);
+    p.string("fhir_base", practice.fhir_base, true);
+    if (!practice.fhir_base.empty() && practice.fhir_base.rfind("https://", 0) != 0) {
+      p.error("fhir_base", "a GP Connect FHIR base URL is https://...");
+    }
+    if (g.practice(practice.ods) != nullptr) p.error("ods", "practice '" + practice.ods + "' is listed twice");
+    p.done();
+    g.practices.push_back(std::move(practice));
+  }, true);
+  r.done();
+}
+
 bool isLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost";
 }
@@ -284,6 +311,7 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
   audit.done();
 
   readIdentity(root.object("identity"), cfg->identity);
+  readGpConnect(root.object("gp_connect"), cfg->gp_connect);
 
   root.string("$comment", cfg->source);  // free text for humans; value ignored
   cfg->source = file.name();
@@ -297,6 +325,13 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
 const PartnerConfig* GatewayConfig::partner(std::string_view id) const {
   for (const auto& p : partners) {
     if (p.id == id) return &p;
+  }
+  return nullptr;
+}
+
+const GpConnectPracticeConfig* GpConnectConfig::practice(std::string_view ods_code) const {
+  for (const auto& p : practices) {
+    if (p.ods == ods_code) return &p;
   }
   return nullptr;
 }

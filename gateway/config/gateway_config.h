@@ -195,6 +195,28 @@ struct AuditConfig {
   std::uint32_t max_batch = 256;              // audit records grouped into one commit at most
 };
 
+// GP Connect (scenario S10): this gateway as a consumer of GP practices' Access Record Structured
+// ($gpc.getstructuredrecord), through the Spine Secure Proxy, with mutual TLS (docs/gp-connect.md).
+struct GpConnectPracticeConfig {
+  std::string ods;        // the practice's ODS code, as Patient.generalPractitioner names it
+  std::string asid;       // its ASID (Ssp-To), as the Spine Directory Service gives it
+  std::string fhir_base;  // its GP Connect FHIR base URL (https)
+};
+
+struct GpConnectConfig {
+  std::string ssp;                // the SSP's https base URL; empty: GP Connect is off
+  std::string asid;               // this gateway's ASID (Ssp-From)
+  std::string ods;                // this organisation's ODS code (the JWT's requesting_organization)
+  std::string organization_name;  // its name, for the same
+  std::string certificate;        // client certificate (PEM) the SSP checks
+  std::string private_key;        // its key
+  std::string ca_file;            // the CAs the SSP's certificate is checked against
+  std::string map;                // the STU3 record to R4 (FML)
+  std::uint32_t timeout_ms = 10000;
+  std::vector<GpConnectPracticeConfig> practices;
+  const GpConnectPracticeConfig* practice(std::string_view ods_code) const;
+};
+
 struct GatewayConfig {
   std::string source;                    // the file it came from ("" for defaults)
   std::string base_dir;                  // folder relative paths are resolved against
@@ -212,6 +234,7 @@ struct GatewayConfig {
   ConsentConfig consent;
   AuditConfig audit;
   IdentityConfig identity;
+  GpConnectConfig gp_connect;
 
   const PartnerConfig* partner(std::string_view id) const;
 

@@ -67,6 +67,9 @@ struct AuditTrail {
   std::string authorised_by;          // who authorised the exchange, under a rule that needs it
   std::string justification;          // and why
   std::string audit_query;            // an auditor's query of the audit log (itself audited)
+  // Other systems' ids of this exchange (name, value), recorded as transactions beside the
+  // request id: the Spine Secure Proxy's Ssp-TraceID of a GP Connect call.
+  std::vector<std::pair<std::string, std::string>> transactions;
 };
 
 struct Request {

@@ -278,6 +278,24 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
   w.Key("type");
   coding(w, "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType", "XrequestId");
   w.EndObject();
+  for (const auto& [name, value] : a.transactions) {
+    f.entities.push_back(value);  // an auditor finds the exchange by the other system's id too
+    w.StartObject();
+    w.Key("what");
+    w.StartObject();
+    w.Key("identifier");
+    w.StartObject();
+    w.Key("type");
+    w.StartObject();
+    str(w, "text", name);
+    w.EndObject();
+    str(w, "value", value);
+    w.EndObject();
+    w.EndObject();
+    w.Key("type");
+    coding(w, "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType", "XrequestId");
+    w.EndObject();
+  }
   for (const auto& patient : a.patients) {
     w.StartObject();
     w.Key("what");

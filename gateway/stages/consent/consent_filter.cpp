@@ -2,6 +2,7 @@
 // partner; refused reads become a generic 403, searches lose what may not be seen and mask what
 // may be seen in part; the audit trail gets every patient, resource and decision.
 #include <algorithm>
+#include <set>
 
 #include "fhir/codec.h"
 #include "stages/consent/consent_stage.h"
@@ -96,6 +97,8 @@ core::Status ConsentStage::filterBundle(core::Exchange& ex, const Requester& bas
   std::size_t withheld = 0, masked = 0, kept = 0;
   int hwm = 3;  // N
   std::vector<fhir::Node> entries, others;
+  std::set<std::string> withheld_refs;  // Type/id of each resource withheld
+  std::set<std::string> from_withheld;  // what the withheld resources refer to
   for (auto& entry : bundle.children) {
     if (entry.name != "entry") {
       others.push_back(std::move(entry));
@@ -125,6 +128,9 @@ core::Status ConsentStage::filterBundle(core::Exchange& ex, const Requester& bas
     if (d.rule == "break-glass" || who.break_glass) ex.audit.break_glass = true;
     if (d.effect == Decision::Effect::kDeny) {
       ++withheld;
+      withheld_refs.insert(r->type->name + "/" + std::string(r->childValue("id")));
+      if (!entry.childValue("fullUrl").empty()) withheld_refs.insert(std::string(entry.childValue("fullUrl")));
+      fhir::forEachReference(*r, [&](const fhir::Node& ref) { from_withheld.insert(ref.value); });
       continue;
     }
     for (const auto& p : patients) addUnique(ex.audit.patients, p);
@@ -137,6 +143,55 @@ core::Status ConsentStage::filterBundle(core::Exchange& ex, const Requester& bas
     }
     ++kept;
     entries.push_back(std::move(entry));
+  }
+  // A resource about no patient of its own that only withheld resources refer to goes with them
+  // (the Medication of a withheld MedicationStatement, included or in a GP record): on its own it
+  // would say what was withheld. What a kept resource refers to stays (Provenance targets aside).
+  if (!from_withheld.empty()) {
+    std::set<std::string> from_kept;
+    for (const auto& entry : entries) {
+      const fhir::Node* r = entry.child("resource");
+      if (r == nullptr || r->type == nullptr || r->type->name == "Provenance") continue;
+      fhir::forEachReference(*r, [&](const fhir::Node& ref) { from_kept.insert(ref.value); });
+    }
+    auto orphan = [&](const fhir::Node& entry) {
+      const fhir::Node* r = entry.child("resource");
+      if (r == nullptr || r->type == nullptr) return false;
+      // Referred to by Type/id, or by the entry's fullUrl (urn:uuid:...).
+      std::string ref = r->type->name + "/" + std::string(r->childValue("id"));
+      std::string full(entry.childValue("fullUrl"));
+      auto in = [&](const std::set<std::string>& s) { return s.count(ref) > 0 || (!full.empty() && s.count(full) > 0); };
+      if (!in(from_withheld) || in(from_kept) || !pc.patientsOf(*r).empty()) return false;
+      withheld_refs.insert(ref);
+      if (!full.empty()) withheld_refs.insert(full);
+      return true;
+    };
+    std::size_t before = entries.size();
+    entries.erase(std::remove_if(entries.begin(), entries.end(), orphan), entries.end());
+    withheld += before - entries.size();
+    kept -= before - entries.size();
+    auto& disclosed = ex.audit.entities;  // ... and is not recorded as disclosed
+    disclosed.erase(std::remove_if(disclosed.begin(), disclosed.end(),
+                                   [&](const core::AuditTrail::Entity& e) {
+                                     return withheld_refs.count(e.reference.substr(0, e.reference.find("/_history"))) > 0;
+                                   }),
+                    disclosed.end());
+  }
+  // A kept List or Provenance does not name what was withheld (a GP record's section Lists, its
+  // Provenance): the reference alone would tell that hidden data exists.
+  if (!withheld_refs.empty()) {
+    for (auto& entry : entries) {
+      fhir::Node* r = entry.child("resource");
+      if (r == nullptr || r->type == nullptr) continue;
+      const bool list = r->type->name == "List", provenance = r->type->name == "Provenance";
+      if (!list && !provenance) continue;
+      auto& c = r->children;
+      c.erase(std::remove_if(c.begin(), c.end(), [&](const fhir::Node& n) {
+                const fhir::Node* ref = list && n.name == "entry" ? n.child("item") : provenance && n.name == "target" ? &n : nullptr;
+                return ref != nullptr && withheld_refs.count(std::string(ref->childValue("reference"))) > 0;
+              }),
+              c.end());
+    }
   }
   // The kept entries go back where entries were: before the signature, if any, in order.
   auto at = std::find_if(others.begin(), others.end(), [](const fhir::Node& c) { return c.name == "signature"; });
@@ -177,9 +232,11 @@ core::Status ConsentStage::respond(core::Exchange& ex) {
   }
   if (ex.response.status < 200 || ex.response.status >= 300) return core::Status::ok();
   if (fr.type == "AuditEvent" || fr.interaction == Interaction::kCapabilities) return core::Status::ok();
-  // $match answers a searchset: filtered like a search, so that it never reveals a patient the
-  // partner may not see. Other operations decide for themselves.
-  bool matching = fr.interaction == Interaction::kOperation && fr.operation == "match";
+  // $match answers a searchset, $gpc.getstructuredrecord a collection (a GP record): filtered like
+  // a search, so that neither reveals what the partner may not see. Other operations decide for
+  // themselves.
+  bool matching = fr.interaction == Interaction::kOperation &&
+                  (fr.operation == "match" || fr.operation == "gpc.getstructuredrecord");
   if (fr.interaction == Interaction::kOperation && !matching) return core::Status::ok();
   PatientContext pc(*model_, *store_, *indexer_, &consent_cache_);
   Requester who = requester(ex);

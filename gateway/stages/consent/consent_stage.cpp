@@ -113,6 +113,14 @@ bool ConsentStage::scopesAllow(core::Exchange& ex) const {
         return true;
       }
       if (fr.operation == "match") return need("Patient", 's');  // a search by demographics
+      if (fr.operation == "gpc.getstructuredrecord") {
+        // A GP record: read on every kind it may hold.
+        for (const char* type : {"Patient", "Organization", "Practitioner", "List", "AllergyIntolerance", "Condition",
+                                 "MedicationStatement", "MedicationRequest", "Medication"}) {
+          if (!need(type, 'r')) return false;
+        }
+        return true;
+      }
       if (fr.operation == "validate") {
         return authenticate::allows(scopes, fr.type, 'c') || authenticate::allows(scopes, fr.type, 'u') ||
                need(fr.type, 'r');

@@ -70,6 +70,11 @@ void RestEngine::capabilities(core::Exchange& ex) const {
                                                         : config_.base_url + "/OperationDefinition/Patient-" + op);
       }
     }
+    if (t->name == "Patient" && gp_connect_) {
+      fhir::Node* o = r->add("operation");
+      o->set("name", "gpc.getstructuredrecord");
+      o->set("definition", "https://fhir.nhs.uk/STU3/OperationDefinition/GPConnect-GetStructuredRecord-Operation-1");
+    }
   }
   for (const auto& i : systemInteractions()) rest->add("interaction")->set("code", i);
   ex.response.status = 200;

@@ -50,6 +50,7 @@ void RestEngine::handle(core::Exchange& ex) const {
   if (ex.fhir.isOutboxOperation()) return outboxAdmin(ex);
   if (ex.fhir.interaction == Interaction::kOperation && ex.fhir.type == "Patient") {
     if (ex.fhir.operation == "match") return matchOperation(ex);
+    if (ex.fhir.operation == "gpc.getstructuredrecord") return gpConnectRecord(ex);
     if (ex.fhir.operation == "merge" || ex.fhir.operation == "unmerge") return mergeOperation(ex);
   }
   switch (ex.fhir.interaction) {

@@ -15,6 +15,8 @@
 #include "fhir/node.h"
 #include "search/indexer.h"
 #include "search/query.h"
+#include "fml/engine.h"
+#include "stages/deliver/gp_connect.h"
 #include "stages/deliver/messaging.h"
 #include "stages/parse/rest_url.h"
 #include "stages/identity/resolver.h"
@@ -123,6 +125,15 @@ class RestEngine {
   void setAuditStore(std::shared_ptr<storage::AuditStore> audit) { audit_ = std::move(audit); }
   // Routing and delivery of FHIR messages (set at start-up, before the engine is shared).
   void setMessaging(std::shared_ptr<const deliver::Messaging> messaging) { messaging_ = std::move(messaging); }
+  // GP Connect (scenario S10): the client, the STU3-to-R4 map (and its URL, for what the answer
+  // says) and the practices by ODS code (set at start-up, before the engine is shared).
+  void setGpConnect(std::shared_ptr<const deliver::GpConnectClient> client, fml::CompiledMapPtr map, std::string map_url,
+                    std::function<const config::GpConnectPracticeConfig*(const std::string& ods)> practices) {
+    gp_connect_ = std::move(client);
+    gp_map_ = std::move(map);
+    gp_map_url_ = std::move(map_url);
+    gp_practices_ = std::move(practices);
+  }
   // Keeps message `bundle` from `sender` with the deliveries the routing table and consent give,
   // and `response(now)` as its answer, in one transaction; a message id seen before from that
   // sender is a duplicate, answered as before. Then wakes the delivery workers and audits each
@@ -187,6 +198,7 @@ class RestEngine {
   void transformOperation(core::Exchange& ex) const;
   // rest_messaging.cpp: POST $process-message.
   void processMessage(core::Exchange& ex) const;
+  void gpConnectRecord(core::Exchange& ex) const;
   void read(core::Exchange& ex) const;
   void vread(core::Exchange& ex) const;
   void createInteraction(core::Exchange& ex) const;
@@ -206,6 +218,10 @@ class RestEngine {
   std::shared_ptr<storage::Store> store_;
   std::shared_ptr<storage::AuditStore> audit_;
   std::shared_ptr<const deliver::Messaging> messaging_;
+  std::shared_ptr<const deliver::GpConnectClient> gp_connect_;
+  fml::CompiledMapPtr gp_map_;
+  std::string gp_map_url_;
+  std::function<const config::GpConnectPracticeConfig*(const std::string& ods)> gp_practices_;
   std::shared_ptr<core::Env> env_;
   std::shared_ptr<const search::Indexer> indexer_;
   std::shared_ptr<const identity::Resolver> identity_;
