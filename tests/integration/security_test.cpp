@@ -354,6 +354,33 @@ BOOST_AUTO_TEST_CASE(s5_social_care_reads_the_care_plan_with_sdv_withheld) {
   BOOST_CHECK(history.body.find("Third-party") == std::string::npos);
 }
 
+// What a withheld resource refers to does not come in its place: a Medication included through a
+// MedicationRequest the partner may not see is left out too (on its own it says what the patient
+// takes); one included through a request it may see is there.
+BOOST_AUTO_TEST_CASE(an_include_goes_with_the_resource_withheld) {
+  Ics& s = ics();
+  auto mh = s.as("mh-spa");
+  std::string patient = created(mh.send("POST", "/fhir/Patient", patientJson("9000001013")));
+  auto medication = [&](const std::string& name) {
+    return created(mh.send("POST", "/fhir/Medication", R"({"resourceType": "Medication", "code": {"text": ")" + name + R"("}})"));
+  };
+  auto request = [&](const std::string& med, const std::string& security) {
+    return created(mh.send("POST", "/fhir/MedicationRequest", R"({"resourceType": "MedicationRequest", )" + security +
+                                                                  R"("status": "active", "intent": "order",
+      "medicationReference": {"reference": "Medication/)" + med + R"("}, "subject": {"reference": "Patient/)" + patient + R"("}})"));
+  };
+  request(medication("Clozapine 100mg tablets"),
+          R"("meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "SDV"}]}, )");
+  request(medication("Omeprazole 20mg capsules"), "");
+  auto found = s.as("council-adults").get("/fhir/MedicationRequest?patient=Patient/" + patient + "&_include=MedicationRequest:medication");
+  BOOST_REQUIRE_EQUAL(found.status, 200);
+  BOOST_CHECK_MESSAGE(found.body.find("Clozapine") == std::string::npos, found.body);
+  BOOST_CHECK(found.body.find("Omeprazole") != std::string::npos);
+  // The mental health team sees both.
+  auto own = mh.get("/fhir/MedicationRequest?patient=Patient/" + patient + "&_include=MedicationRequest:medication");
+  BOOST_CHECK(own.body.find("Clozapine") != std::string::npos);
+}
+
 // S11: a person detained under section 136: the acute trust records the Encounter with its
 // Mental Health Act legal status, which the policy labels PSY and R by its content (an ordinary
 // Encounter of the same trust is not); the status and its change reach the CMHT, social care (the
