@@ -2,8 +2,6 @@
 // the gateway, as a GP Connect consumer, asks the practice through a Spine Secure Proxy (a real
 // HTTPS server on loopback that demands the gateway's client certificate, made for the run),
 // converts the STU3 answer to R4 with the sample map, and decides and audits what the CMHT gets.
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -19,6 +17,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "core/base64.h"
 #include "support/test_pki.h"
 #include "support/test_support.h"
 
@@ -112,24 +111,9 @@ class FakeSsp {
   std::vector<Seen> seen_;
 };
 
-std::string base64(const std::string& s) {
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out);
-  enc.rdbuf()->setLineLength(0);
-  enc << s;
-  enc.close();
-  return out.str();
-}
+std::string fromBase64Url(const std::string& s) { return core::fromBase64(s, core::Base64::kUrlNoPadding).value_or(""); }
 
-std::string fromBase64Url(std::string s) {
-  for (char& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (s.size() % 4 != 0) s += '=';
-  std::istringstream in(s);
-  Poco::Base64Decoder dec(in);
-  return std::string(std::istreambuf_iterator<char>(dec), std::istreambuf_iterator<char>());
-}
-
-const std::string kPractitioner = base64(R"({"resourceType": "Practitioner",
+const std::string kPractitioner = core::base64(R"({"resourceType": "Practitioner",
   "identifier": [{"system": "https://fhir.nhs.uk/Id/sds-user-id", "value": "555021935107"},
                  {"system": "https://fhir.nhs.uk/Id/sds-role-profile-id", "value": "555021936108"}],
   "name": [{"family": "Adeyemi", "given": ["Tola"]}]})");

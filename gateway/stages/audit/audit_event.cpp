@@ -1,12 +1,12 @@
 #include "stages/audit/audit_event.h"
 
-#include <Poco/Base64Encoder.h>
+#include "core/base64.h"
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cctype>
-#include <sstream>
 #include <string_view>
 
 namespace onedoor::stages::audit {
@@ -47,15 +47,6 @@ void purposes(Writer& w, const char* key, const std::string& code) {
   w.EndArray();
   w.EndObject();
   w.EndArray();
-}
-
-std::string base64(const std::string& s) {
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out);
-  enc.rdbuf()->setLineLength(0);
-  enc << s;
-  enc.close();
-  return out.str();
 }
 
 std::string outcomeOf(int status) { return status < 400 ? "0" : status < 500 ? "4" : "8"; }
@@ -351,7 +342,7 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
     coding(w, "http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object");
     w.Key("role");
     coding(w, "http://terminology.hl7.org/CodeSystem/object-role", "24", "Query");
-    str(w, "query", base64(q));
+    str(w, "query", core::base64(q));
     w.EndObject();
   }
   // The consent decision.

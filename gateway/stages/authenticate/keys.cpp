@@ -1,7 +1,5 @@
 #include "stages/authenticate/keys.h"
 
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
 #include <Poco/Crypto/ECDSADigestEngine.h>
 #include <Poco/Crypto/ECKey.h>
 #include <Poco/Crypto/RSAKey.h>
@@ -11,7 +9,8 @@
 
 #include <fstream>
 #include <memory>
-#include <sstream>
+
+#include "core/base64.h"
 
 namespace onedoor::stages::authenticate {
 
@@ -59,26 +58,6 @@ void configure(Poco::JWT::Signer& s, const Poco::SharedPtr<Poco::Crypto::ECKey>&
 // signature, these functions convert between DER and the JWS form.
 constexpr int kEs384Half = 48;
 
-std::string base64Url(const std::string& bytes) {
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
-  enc.rdbuf()->setLineLength(0);
-  enc << bytes;
-  enc.close();
-  return out.str();
-}
-
-bool fromBase64Url(const std::string& text, std::string& bytes) {
-  try {
-    std::istringstream in(text);
-    Poco::Base64Decoder dec(in, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
-    bytes.assign(std::istreambuf_iterator<char>(dec), std::istreambuf_iterator<char>());
-    return true;
-  } catch (const Poco::Exception&) {
-    return false;
-  }
-}
-
 using SigPtr = std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)>;
 
 std::string derToRaw(const std::string& der) {
@@ -125,7 +104,7 @@ std::string JwtKey::sign(Poco::JWT::Token& token) const {
   token.setAlgorithm(alg_);
   std::string input = Poco::JWT::Serializer::serialize(token.header()) + "." +
                       Poco::JWT::Serializer::serialize(token.payload());
-  return input + "." + base64Url(derToRaw(signBytes(input)));
+  return input + "." + core::base64(derToRaw(signBytes(input)), core::Base64::kUrlNoPadding);
 }
 
 bool JwtKey::verify(const std::string& jwt, Poco::JWT::Token& token) const {
@@ -135,9 +114,9 @@ bool JwtKey::verify(const std::string& jwt, Poco::JWT::Token& token) const {
       if (dot == std::string::npos) return false;
       Poco::JWT::Token parsed(jwt);
       if (parsed.getAlgorithm() != alg_) return false;
-      std::string raw;
-      if (!fromBase64Url(jwt.substr(dot + 1), raw)) return false;
-      std::string der = rawToDer(raw);
+      auto raw = core::fromBase64(jwt.substr(dot + 1), core::Base64::kUrlNoPadding);
+      if (!raw) return false;
+      std::string der = rawToDer(*raw);
       if (der.empty() || !verifyBytes(jwt.substr(0, dot), der)) return false;
       token = std::move(parsed);
       return true;

@@ -5,12 +5,9 @@
 // gateway's own Patient, says what it left out and where the record came from (Provenance). The
 // consent stage then decides each resource for the partner, and the audit stage records the query
 // with the SSP's trace id.
-#include <Poco/Base64Decoder.h>
-#include <Poco/Exception.h>
-
 #include <map>
-#include <sstream>
 
+#include "core/base64.h"
 #include "fhir/codec.h"
 #include "formats/any_format.h"
 #include "stages/identity/demographics.h"
@@ -37,15 +34,9 @@ core::Result<deliver::RequestingPractitioner> requestingPractitioner(const fhir:
       "id (identifier system https://fhir.nhs.uk/Id/sds-user-id), as GP Connect records who asked";
   auto header = ex.request.headers.get("NHSD-Requesting-Practitioner");
   if (!header || header->empty() || header->size() > 16384) return core::invalid(why);
-  std::string json;
-  try {
-    std::istringstream in(*header);
-    Poco::Base64Decoder dec(in);
-    json.assign(std::istreambuf_iterator<char>(dec), std::istreambuf_iterator<char>());
-  } catch (const Poco::Exception&) {
-    return core::invalid(why + " (it is not base64)");
-  }
-  auto read = fhir::readJson(model, json);
+  auto json = core::fromBase64(*header);
+  if (!json) return core::invalid(why + " (it is not base64)");
+  auto read = fhir::readJson(model, *json);
   if (!read.ok()) return core::invalid(why + " (" + read.issues.front().message + ")");
   if (read.resource.type == nullptr || read.resource.type->name != "Practitioner") return core::invalid(why);
   deliver::RequestingPractitioner p;

@@ -1,12 +1,10 @@
 // JWT keys and SMART scopes: ES384 signatures in the JWS form (fixed 96 bytes), verification that
 // accepts only the key's own algorithm, RS384, and scope parsing in v1 and v2 forms.
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
 #include <Poco/JWT/Signer.h>
 #include <boost/test/unit_test.hpp>
 
-#include <sstream>
 
+#include "core/base64.h"
 #include "stages/authenticate/keys.h"
 #include "stages/authenticate/scopes.h"
 #include "support/test_support.h"
@@ -18,9 +16,7 @@ using onedoor::stages::authenticate::parseScope;
 namespace {
 
 std::string signatureBytes(const std::string& jwt) {
-  std::istringstream in(jwt.substr(jwt.rfind('.') + 1));
-  Poco::Base64Decoder dec(in, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
-  return std::string(std::istreambuf_iterator<char>(dec), std::istreambuf_iterator<char>());
+  return onedoor::core::fromBase64(jwt.substr(jwt.rfind('.') + 1), onedoor::core::Base64::kUrlNoPadding).value_or("");
 }
 
 Poco::JWT::Token claims(int i) {
