@@ -245,6 +245,23 @@ BOOST_AUTO_TEST_CASE(client_certificates_are_mapped_to_partners) {
   BOOST_CHECK_THROW(HttpClient(s.gw->port(), acute_token, wrong_ca).get("/fhir/metadata"), Poco::Exception);
 }
 
+// client_certificates "required": a partner's certificate is checked against the partners' CA and
+// mapped to the partner, not matched with the address it connects from (a system's certificate
+// names the system, not its IP address); a client without one is refused at the handshake.
+BOOST_AUTO_TEST_CASE(required_client_certificates_are_checked_against_the_ca_not_the_address) {
+  Ics& s = ics();
+  std::string tls = R"("tls": {"certificate": ")" + s.server.certificate + R"(", "private_key": ")" +
+                    s.server.private_key + R"(", "client_ca": ")" + s.pki.caFile() + R"(", "client_certificates": "required"})";
+  testing::TestGateway gw(tls, "", {{"acute-general", "acute", {"TREAT"}, {"system/*.cruds"}, "RX1", kAcuteSubject, ""}});
+  auto acute_cert = s.pki.client("acute-required", "acute-general", "General Hospital NHS Trust");
+  ClientTls with_cert{s.pki.caFile(), acute_cert.certificate, acute_cert.private_key};
+  gw.useTls(with_cert);
+  std::string token = gw.token("acute-general");
+  auto mapped = HttpClient(gw.port(), token, with_cert).get("/fhir/Patient");
+  BOOST_CHECK_MESSAGE(mapped.status == 200, mapped.body);
+  BOOST_CHECK_THROW(HttpClient(gw.port(), token, ClientTls{s.pki.caFile(), "", ""}).get("/fhir/metadata"), Poco::Exception);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(Scenarios)
