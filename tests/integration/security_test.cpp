@@ -398,6 +398,30 @@ BOOST_AUTO_TEST_CASE(an_include_goes_with_the_resource_withheld) {
   BOOST_CHECK(own.body.find("Clozapine") != std::string::npos);
 }
 
+// A delete is decided like a write of what it deletes: a partner the patient refused cannot
+// delete their record either (it could before: only the scope was checked).
+BOOST_AUTO_TEST_CASE(a_delete_is_decided_by_the_patients_consent) {
+  Ics& s = ics();
+  auto mh = s.as("mh-spa");
+  std::string patient = created(mh.send("POST", "/fhir/Patient", patientJson("9000001021")));
+  auto condition = [&](const std::string& text) {
+    return created(mh.send("POST", "/fhir/Condition", R"({"resourceType": "Condition", "subject": {"reference": "Patient/)" +
+                                                          patient + R"("}, "code": {"text": ")" + text + R"("}})"));
+  };
+  std::string first = condition("Low mood"), second = condition("Insomnia");
+  auto gp = s.as("gp-riverside");
+  BOOST_CHECK_EQUAL(gp.request("DELETE", "/fhir/Condition/" + first).status, 200);  // allowed: the GP may correct it
+  // The person refuses their GP practice this kind of record.
+  created(mh.send("POST", "/fhir/Consent", consentJson(patient, R"({"type": "permit", "provision": [{"type": "deny",
+    "actor": [)" + odsActor("Y12345") + R"(], "class": [{"system": "http://hl7.org/fhir/resource-types", "code": "Condition"}]}]})")));
+  auto refused = gp.request("DELETE", "/fhir/Condition/" + second);
+  BOOST_CHECK_EQUAL(refused.status, 403);
+  BOOST_CHECK_EQUAL(mh.get("/fhir/Condition/" + second).status, 200);  // still there
+  auto conditional = gp.request("DELETE", "/fhir/Condition?subject=Patient/" + patient);
+  BOOST_CHECK_EQUAL(conditional.status, 403);
+  BOOST_CHECK_EQUAL(mh.get("/fhir/Condition/" + second).status, 200);
+}
+
 // S11: a person detained under section 136: the acute trust records the Encounter with its
 // Mental Health Act legal status, which the policy labels PSY and R by its content (an ordinary
 // Encounter of the same trust is not); the status and its change reach the CMHT, social care (the

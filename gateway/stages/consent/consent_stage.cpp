@@ -215,7 +215,7 @@ core::Flow ConsentStage::decideWrites(core::Exchange& ex, const Requester& who) 
   bool validating = fr.interaction == Interaction::kOperation && fr.operation == "validate";
   bool message = fr.interaction == Interaction::kOperation && fr.operation == "process-message";
   PatientContext pc(*model_, *store_, *indexer_, &consent_cache_);
-  if (fr.interaction == Interaction::kPatch) return decidePatch(ex, who, pc);
+  if (fr.interaction == Interaction::kPatch || fr.interaction == Interaction::kDelete) return decideStored(ex, who, pc);
   if (!fr.resource || (fr.interaction != Interaction::kCreate && fr.interaction != Interaction::kUpdate &&
                        fr.interaction != Interaction::kBatch && !validating && !message)) {
     return core::Flow::kContinue;
@@ -316,9 +316,10 @@ core::Result<core::IncomingPerson> ConsentStage::personOf(const fhir::Node& pati
                             *model_, [&](const std::string& id) { return store_->read("Patient", id); });
 }
 
-core::Flow ConsentStage::decidePatch(core::Exchange& ex, const Requester& who, PatientContext& pc) const {
-  // A patch is decided on what it changes: the stored resource (by id, or the one resource its
-  // condition finds). Nothing found: the route stage answers 404 or 412, nothing is written.
+core::Flow ConsentStage::decideStored(core::Exchange& ex, const Requester& who, PatientContext& pc) const {
+  // A patch or a delete is decided on what it changes: the stored resource (by id, or what its
+  // condition finds), with the Consents of its patients, as a write of it would be. Nothing found:
+  // the route stage answers (404 or 412 for a patch), nothing is written.
   const auto& fr = ex.fhir;
   std::vector<std::string> jsons;
   if (fr.conditional) {

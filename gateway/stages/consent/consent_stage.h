@@ -54,7 +54,7 @@ class ConsentStage : public core::Stage {
   // A rule that requires_authoriser: the request's X-Authorised-By and X-Justification, into the audit.
   core::Flow authorisation(core::Exchange& ex, const PolicyRule& rule) const;
   core::Flow decideWrites(core::Exchange& ex, const Requester& who) const;
-  core::Flow decidePatch(core::Exchange& ex, const Requester& who, PatientContext& pc) const;
+  core::Flow decideStored(core::Exchange& ex, const Requester& who, PatientContext& pc) const;
   void label(fhir::Node& resource, const std::string& sector) const;
   // The kept Patient a Patient being written will become (identity::personOf).
   core::Result<core::IncomingPerson> personOf(const fhir::Node& patient, identity::PersonLookup how) const;
