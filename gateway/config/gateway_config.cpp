@@ -186,6 +186,7 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
     });
     r.string("certificate_subject", p.certificate_subject);
     r.string("development_key", p.development_key);
+    r.boolean("patient_facing", p.patient_facing);
     ObjectReader d = r.object("delivery");
     if (d.valid()) {
       DeliveryConfig& dc = p.delivery;
@@ -301,6 +302,20 @@ GatewayConfigPtr build(const JsonConfigFile& file, Diagnostics& diags) {
     auth.errorHere("partners need 'signing_key', the gateway's key for access tokens");
   }
   auth.done();
+  ObjectReader login = root.object("nhs_login");
+  if (login.valid()) {
+    login.string("issuer", cfg->nhs_login.issuer, true);
+    login.string("client_id", cfg->nhs_login.client_id, true);
+    login.objects("keys", [&](ObjectReader& k) {
+      PartnerKey key;
+      k.string("kid", key.kid, true);
+      k.oneOf("alg", key.alg, {"RS512", "RS384", "ES384"}, true);
+      k.string("public_key", key.public_key, true);
+      k.done();
+      cfg->nhs_login.keys.push_back(std::move(key));
+    }, true);
+    login.done();
+  }
   ObjectReader consent = root.object("consent");
   consent.string("policy", cfg->consent.policy);
   consent.done();

@@ -76,7 +76,7 @@ struct ValidationConfig {
 // A key a partner signs its client assertions with (SMART Backend Services).
 struct PartnerKey {
   std::string kid;
-  std::string alg;         // RS384 | ES384: the only algorithm this key is accepted with
+  std::string alg;         // RS384 | ES384 (RS512 for NHS login): the only algorithm this key is accepted with
   std::string public_key;  // PEM file
 };
 
@@ -106,6 +106,9 @@ struct PartnerConfig {
   std::vector<PartnerKey> keys;
   std::string certificate_subject;       // mTLS: the client certificate subject mapped to it
   std::string development_key;           // PEM private key `onedoor token` signs with (dev only)
+  // A patient-facing service (a self-referral form): it may act for a person signed in with NHS
+  // login, passing their ID token in NHSD-User-Identity (docs/security.md).
+  bool patient_facing = false;
   DeliveryConfig delivery;
 };
 
@@ -165,6 +168,13 @@ struct AuthConfig {
   std::uint32_t token_ttl_s = 300;       // access token lifetime
   std::uint32_t max_assertion_s = 300;   // longest client assertion lifetime accepted
   std::uint32_t clock_skew_s = 30;
+};
+
+// NHS login (scenario S2): the ID tokens patient-facing partners pass on are checked against these.
+struct NhsLoginConfig {
+  std::string issuer;              // iss of its ID tokens; empty: NHS login is off
+  std::string client_id;           // their aud: the patient-facing service's NHS login client id
+  std::vector<PartnerKey> keys;    // its signing keys (kid, alg RS512, public key PEM)
 };
 
 struct ConsentConfig {
@@ -231,6 +241,7 @@ struct GatewayConfig {
   std::vector<RouteConfig> routes;
   DeliveryWorkersConfig delivery;
   AuthConfig auth;
+  NhsLoginConfig nhs_login;
   ConsentConfig consent;
   AuditConfig audit;
   IdentityConfig identity;

@@ -47,6 +47,12 @@ struct Principal {
   std::string purpose;                // the purpose of use of this request (v3 code)
   std::string token_id;               // jti of the access token
   std::string certificate_subject;    // of the TLS client certificate, if any
+  // Acting for a person signed in with NHS login (a patient-facing partner passed their ID token):
+  // their NHS number, identity proofing level (P9: the NHS number is verified) and NHS login sub.
+  std::string patient_nhs_number;
+  std::string patient_proofing;
+  std::string patient_subject;
+  bool actsForPatient() const { return !patient_nhs_number.empty(); }
 };
 
 // What the audit record of an exchange must say beyond the request and response: filled by the

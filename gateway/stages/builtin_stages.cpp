@@ -12,7 +12,8 @@ namespace onedoor::stages {
 core::Status registerBuiltinStages(core::StageRegistry& registry, const StageContext& ctx) {
   GW_RETURN_IF_ERROR(registry.add("authenticate", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {
     if (ctx.tokens == nullptr) return core::internal("the authenticate stage needs the token service");
-    return std::unique_ptr<core::Stage>(std::make_unique<authenticate::AuthenticateStage>(ctx.tokens, ctx.config));
+    GW_ASSIGN_OR_RETURN(auto nhs_login, authenticate::NhsLoginVerifier::create(*ctx.config, ctx.env));
+    return std::unique_ptr<core::Stage>(std::make_unique<authenticate::AuthenticateStage>(ctx.tokens, ctx.config, nhs_login));
   }));
   GW_RETURN_IF_ERROR(registry.add("parse", [ctx]() -> core::Result<std::unique_ptr<core::Stage>> {
     parse::ParseConfig cfg;

@@ -198,7 +198,8 @@ TestGateway::TestGateway(const std::string& server_extra, const std::string& ext
                     R"(, "scopes": )" + quoteList(p.scopes) + R"(, "keys": [{"kid": "k1", "alg": "ES384", "public_key": "keys/)" +
                     p.id + R"(.pub.pem"}], "development_key": "keys/)" + p.id + R"(.key.pem")" +
                     (p.certificate_subject.empty() ? "" : R"(, "certificate_subject": ")" + p.certificate_subject + "\"") +
-                    (p.delivery.empty() ? "" : R"(, "delivery": )" + p.delivery) + "}";
+                    (p.delivery.empty() ? "" : R"(, "delivery": )" + p.delivery) +
+                    (p.patient_facing ? R"(, "patient_facing": true)" : "") + "}";
   }
   bool own_storage = extra.find("\"storage\"") != std::string::npos;
   std::string text = R"({"server": {"host": "127.0.0.1", "port": 0, "allow_plain_http": true)" +

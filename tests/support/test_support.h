@@ -86,6 +86,7 @@ struct TestPartner {
   std::string ods;
   std::string certificate_subject;
   std::string delivery;  // the partner's "delivery" object (JSON text), if it receives messages
+  bool patient_facing = false;  // may act for a person signed in with NHS login
 };
 
 // A gateway on 127.0.0.1 with an OS-chosen port, a fresh SQLite database, its own generated

@@ -166,7 +166,7 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
   w.EndObject();
   if (!p.certificate_subject.empty()) str(w, "altId", p.certificate_subject);
   w.Key("requestor");
-  w.Bool(true);
+  w.Bool(!p.actsForPatient());  // a patient-facing service acting for a person: they asked
   if (!p.token_id.empty()) {
     w.Key("policy");
     w.StartArray();
@@ -239,6 +239,31 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
     w.EndObject();
     w.Key("requestor");
     w.Bool(false);
+    w.EndObject();
+  }
+  // The person signed in with NHS login for whom a patient-facing service acted (S2): the one who
+  // asked. Last, like the authoriser.
+  if (p.actsForPatient()) {
+    w.StartObject();
+    w.Key("type");
+    w.StartObject();
+    w.Key("coding");
+    w.StartArray();
+    coding(w, "http://terminology.hl7.org/CodeSystem/v3-RoleClass", "PAT", "patient");
+    w.EndArray();
+    w.EndObject();
+    w.Key("who");
+    w.StartObject();
+    w.Key("identifier");
+    w.StartObject();
+    str(w, "system", "https://fhir.nhs.uk/Id/nhs-number");
+    str(w, "value", p.patient_nhs_number);
+    w.EndObject();
+    str(w, "display", "signed in with NHS login (" + p.patient_proofing + ")");
+    w.EndObject();
+    if (!p.patient_subject.empty()) str(w, "altId", p.patient_subject);
+    w.Key("requestor");
+    w.Bool(true);
     w.EndObject();
   }
   w.EndArray();

@@ -125,6 +125,24 @@ core::Result<core::Flow> AuthenticateStage::run(core::Exchange& ex) {
     ex.fail(core::Status(core::Code::kForbidden, "purpose of use " + purpose + " is not one this client may claim"));
     return core::Flow::kRespond;
   }
+  // A patient-facing service acting for a person signed in with NHS login.
+  if (auto id_token = ex.request.headers.get("NHSD-User-Identity")) {
+    if (!partner->patient_facing || nhs_login_ == nullptr) {
+      ex.fail(core::Status(core::Code::kForbidden, nhs_login_ == nullptr
+                                                       ? "this gateway takes no NHS login ID tokens (nhs_login is not configured)"
+                                                       : "partner " + partner->id + " is not a patient-facing service: it may "
+                                                             "not act for a person (NHSD-User-Identity)"));
+      return core::Flow::kRespond;
+    }
+    auto person = nhs_login_->verify(*id_token);
+    if (!person.isOk()) {
+      unauthorized(ex, person.status().message());
+      return core::Flow::kRespond;
+    }
+    p.patient_nhs_number = person->nhs_number;
+    p.patient_proofing = person->proofing_level;
+    p.patient_subject = person->subject;
+  }
   return core::Flow::kContinue;
 }
 

@@ -10,14 +10,17 @@
 
 #include "config/gateway_config.h"
 #include "core/stage.h"
+#include "stages/authenticate/nhs_login.h"
 #include "stages/authenticate/token_service.h"
 
 namespace onedoor::stages::authenticate {
 
 class AuthenticateStage : public core::Stage {
  public:
-  AuthenticateStage(std::shared_ptr<const TokenService> tokens, config::GatewayConfigPtr config)
-      : tokens_(std::move(tokens)), config_(std::move(config)) {}
+  // `nhs_login`: null when NHS login is not configured.
+  AuthenticateStage(std::shared_ptr<const TokenService> tokens, config::GatewayConfigPtr config,
+                    std::shared_ptr<const NhsLoginVerifier> nhs_login = nullptr)
+      : tokens_(std::move(tokens)), config_(std::move(config)), nhs_login_(std::move(nhs_login)) {}
   std::string_view name() const override { return "authenticate"; }
   core::Result<core::Flow> run(core::Exchange& exchange) override;
 
@@ -27,6 +30,7 @@ class AuthenticateStage : public core::Stage {
 
   std::shared_ptr<const TokenService> tokens_;
   config::GatewayConfigPtr config_;
+  std::shared_ptr<const NhsLoginVerifier> nhs_login_;
 };
 
 }  // namespace onedoor::stages::authenticate

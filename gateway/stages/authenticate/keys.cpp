@@ -15,7 +15,9 @@
 namespace onedoor::stages::authenticate {
 
 core::Result<JwtKeyPtr> JwtKey::load(const std::string& alg, const std::string& pem_file, bool is_private) {
-  if (alg != "RS384" && alg != "ES384") return core::invalid("key algorithm must be RS384 or ES384 (got " + alg + ")");
+  if (alg != "RS384" && alg != "RS512" && alg != "ES384") {
+    return core::invalid("key algorithm must be RS384, RS512 or ES384 (got " + alg + ")");
+  }
   if (!std::ifstream(pem_file)) return core::Status(core::Code::kNotFound, "cannot read key file " + pem_file);
   auto key = std::make_shared<JwtKey>();
   key->alg_ = alg;

@@ -17,7 +17,7 @@ namespace onedoor::stages::authenticate {
 class JwtKey {
  public:
   // A public key (to verify) or private key (to sign and verify) from a PEM file. `alg` is the
-  // only algorithm the key will be used with: RS384 or ES384.
+  // only algorithm the key will be used with: RS384 or ES384 (partners), RS512 (NHS login).
   static core::Result<std::shared_ptr<const JwtKey>> load(const std::string& alg, const std::string& pem_file,
                                                           bool is_private);
   // A new EC P-384 key pair (tests and `onedoor keygen`); written as PEM if paths are given.

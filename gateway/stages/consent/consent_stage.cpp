@@ -311,6 +311,75 @@ void ConsentStage::addPersons(const fhir::Node& n, const std::map<std::string, s
   });
 }
 
+namespace {
+
+constexpr const char* kNhsNumberSystem = "https://fhir.nhs.uk/Id/nhs-number";
+constexpr const char* kVerificationUrl = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus";
+
+// The NHS number's verification status as NHS login proved it: 01 (present and verified) at P9,
+// else 03 (trace required).
+void stampVerification(fhir::Node& identifier, const std::string& proofing) {
+  auto& c = identifier.children;
+  c.erase(std::remove_if(c.begin(), c.end(), [](const fhir::Node& n) {
+            return n.name == "extension" && n.childValue("url") == kVerificationUrl;
+          }),
+          c.end());
+  fhir::Node* ext = identifier.add("extension");
+  if (ext == nullptr) return;
+  ext->set("url", kVerificationUrl);
+  fhir::Node* coding = ext->add("valueCodeableConcept")->add("coding");
+  coding->set("system", "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland");
+  coding->set("code", proofing == "P9" ? "01" : "03");
+  coding->set("display", proofing == "P9" ? "Number present and verified" : "Trace required");
+}
+
+}  // namespace
+
+core::Status ConsentStage::forThePerson(core::Exchange& ex) const {
+  const core::Principal& who = ex.principal;
+  fhir::Node& body = *ex.fhir.resource;
+  std::vector<fhir::Node*> resources;
+  if (body.type != nullptr && body.type->name == "Bundle") {
+    for (auto& entry : body.children) {
+      if (fhir::Node* r = entry.name == "entry" ? entry.child("resource") : nullptr; r != nullptr && r->type != nullptr) {
+        resources.push_back(r);
+      }
+    }
+  } else {
+    resources.push_back(&body);
+  }
+  for (fhir::Node* r : resources) {
+    if (r->type->name != "Patient") {
+      // About the person of this request only: a kept record is not theirs to write to.
+      bool kept = false;
+      fhir::forEachReference(*r, [&](const fhir::Node& ref) { kept = kept || ref.value.rfind("Patient/", 0) == 0; });
+      if (kept) {
+        return core::Status(core::Code::kForbidden, "acting for a person signed in with NHS login, refer to them by the "
+                                                    "Patient entry of this transaction, not to a kept record (" +
+                                                        r->type->name + ")");
+      }
+      continue;
+    }
+    bool theirs = false;
+    for (auto& id : r->children) {
+      if (id.name != "identifier" || id.childValue("system") != kNhsNumberSystem) continue;
+      if (id.childValue("value") != who.patient_nhs_number) {
+        return core::Status(core::Code::kForbidden, "a person signed in with NHS login refers themselves only: the Patient's "
+                                                    "NHS number " + std::string(id.childValue("value")) + " is not theirs");
+      }
+      stampVerification(id, who.patient_proofing);
+      theirs = true;
+    }
+    if (!theirs) {
+      fhir::Node* id = r->add("identifier");
+      id->set("system", kNhsNumberSystem);
+      id->set("value", who.patient_nhs_number);
+      stampVerification(*id, who.patient_proofing);
+    }
+  }
+  return core::Status::ok();
+}
+
 core::Result<core::IncomingPerson> ConsentStage::personOf(const fhir::Node& patient, identity::PersonLookup how) const {
   return identity::personOf(how, identity_.get(), patient, identity::storeFinder(*store_, indexer_->registry(), *model_),
                             *model_, [&](const std::string& id) { return store_->read("Patient", id); });
@@ -377,6 +446,20 @@ core::Result<core::Flow> ConsentStage::run(core::Exchange& ex) {
   if (fr.interaction == Interaction::kCapabilities) return core::Flow::kContinue;
   // The audit log has its own gate (auditors only) in the route stage; its reads are audited.
   if (fr.type == "AuditEvent") return core::Flow::kContinue;
+  if (ex.principal.actsForPatient()) {
+    const bool transaction = fr.interaction == Interaction::kBatch && fr.resource && fr.resource->childValue("type") == "transaction";
+    if ((fr.interaction != Interaction::kCreate && !transaction) || !fr.resource) {
+      ex.fail(core::Status(core::Code::kForbidden, "acting for a person signed in with NHS login, a service may send their own "
+                                                   "referral (a create or a transaction) and nothing else: no reads, changes "
+                                                   "or deletions of records"));
+      return core::Flow::kRespond;
+    }
+    core::Status own = forThePerson(ex);
+    if (!own.isOk()) {
+      ex.fail(own);
+      return core::Flow::kRespond;
+    }
+  }
   Requester who = requester(ex);
   const PolicyRule* rule = evaluator_.policy().rule(who.sector, who.purpose, who.partner);
   if (rule == nullptr || rule->access == "none") {

@@ -54,6 +54,9 @@ class ConsentStage : public core::Stage {
   // A rule that requires_authoriser: the request's X-Authorised-By and X-Justification, into the audit.
   core::Flow authorisation(core::Exchange& ex, const PolicyRule& rule) const;
   core::Flow decideWrites(core::Exchange& ex, const Requester& who) const;
+  // Acting for a person signed in with NHS login: what is written is about them only (each
+  // Patient carries their NHS number, with the verification NHS login gives it).
+  core::Status forThePerson(core::Exchange& ex) const;
   core::Flow decideStored(core::Exchange& ex, const Requester& who, PatientContext& pc) const;
   void label(fhir::Node& resource, const std::string& sector) const;
   // The kept Patient a Patient being written will become (identity::personOf).
