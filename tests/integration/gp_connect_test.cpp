@@ -283,7 +283,7 @@ BOOST_AUTO_TEST_CASE(s10_cmht_pulls_the_gp_record_through_the_ssp) {
   auto untraced = ask(cmht, "9000000017");
   BOOST_CHECK_EQUAL(untraced.status, 422);
   BOOST_CHECK(untraced.body.find("has not been traced") != std::string::npos);
-  registrar.send("POST", "/fhir/Patient", traceablePatient("9000000025", true));
+  std::string elsewhere_patient = testing::created(registrar.send("POST", "/fhir/Patient", traceablePatient("9000000025", true)));
   auto elsewhere = ask(cmht, "9000000025");
   BOOST_CHECK_EQUAL(elsewhere.status, 502);
   BOOST_CHECK_MESSAGE(elsewhere.body.find("No patient with this NHS number is registered here") != std::string::npos, elsewhere.body);
@@ -291,6 +291,16 @@ BOOST_AUTO_TEST_CASE(s10_cmht_pulls_the_gp_record_through_the_ssp) {
   BOOST_CHECK_EQUAL(bad.status, 400);
   BOOST_CHECK(bad.body.find("not a valid NHS number") != std::string::npos);
   BOOST_CHECK_EQUAL(ssp.seen().size(), 3u);  // only the traced patient elsewhere went out
+
+  // A person who refused the CMHT altogether is not asked about: their practice hears nothing.
+  registrar.send("POST", "/fhir/Consent", R"({"resourceType": "Consent", "status": "active",
+    "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+    "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+    "patient": {"reference": "Patient/)" + elsewhere_patient + R"("}, "dateTime": "2026-11-01",
+    "provision": {"type": "deny", "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+      "code": "IRCP"}]}, "reference": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RX4C"}}}]}})");
+  BOOST_CHECK_EQUAL(ask(cmht, "9000000025").status, 403);
+  BOOST_CHECK_EQUAL(ssp.seen().size(), 3u);
 
   // The GP record is not shared onward to the voluntary sector.
   auto charity = gw.client(gw.token("vcfse-befriending"));

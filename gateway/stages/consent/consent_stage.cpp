@@ -385,6 +385,42 @@ core::Result<core::IncomingPerson> ConsentStage::personOf(const fhir::Node& pati
                             *model_, [&](const std::string& id) { return store_->read("Patient", id); });
 }
 
+core::Flow ConsentStage::decideGpRecord(core::Exchange& ex, const Requester& who) const {
+  // The person's GP record is asked of their practice only if the partner may see them at all: a
+  // person who refused the partner is not asked about (each resource is decided again on the way
+  // back). No NHS number, or none the gateway knows: the route stage says so.
+  std::string nhs;
+  if (ex.fhir.resource) {
+    for (const fhir::Node* p : ex.fhir.resource->childrenNamed("parameter")) {
+      const fhir::Node* id = p->childValue("name") == "patientNHSNumber" ? p->child("value") : nullptr;
+      if (id != nullptr) nhs = std::string(id->childValue("value"));
+    }
+  }
+  if (nhs.empty()) return core::Flow::kContinue;
+  auto q = search::parseQuery(indexer_->registry(), *model_, {"Patient"},
+                              {{"identifier", "https://fhir.nhs.uk/Id/nhs-number|" + nhs}}, false, {});
+  if (!q.isOk()) return core::Flow::kContinue;
+  auto page = store_->search(*q);
+  PatientContext pc(*model_, *store_, *indexer_, &consent_cache_);
+  std::vector<std::string> patients;
+  if (page.isOk()) {
+    for (const auto& rec : page->matches) patients.push_back("Patient/" + rec.id);
+  }
+  auto consents = pc.consentsOf(patients);
+  if (!page.isOk() || !consents.isOk()) {
+    deny(ex, Decision{Decision::Effect::kDeny, "error", "", "", ""});
+    return core::Flow::kRespond;
+  }
+  Decision d = evaluator_.decideForType(who, "Patient", *consents, "access", now(),
+                                        [&](const std::string& r) { return pc.odsOf(r); });
+  if (d.effect == Decision::Effect::kDeny) {
+    for (const auto& p : patients) ex.audit.patients.push_back(p);
+    deny(ex, d);
+    return core::Flow::kRespond;
+  }
+  return core::Flow::kContinue;
+}
+
 core::Flow ConsentStage::decideStored(core::Exchange& ex, const Requester& who, PatientContext& pc) const {
   // A patch or a delete is decided on what it changes: the stored resource (by id, or what its
   // condition finds), with the Consents of its patients, as a write of it would be. Nothing found:
@@ -481,6 +517,7 @@ core::Result<core::Flow> ConsentStage::run(core::Exchange& ex) {
   }
   if (rule->requires_authoriser && authorisation(ex, *rule) == core::Flow::kRespond) return core::Flow::kRespond;
   if (breakGlass(ex, who) == core::Flow::kRespond) return core::Flow::kRespond;
+  if (fr.interaction == Interaction::kOperation && fr.operation == "gpc.getstructuredrecord") return decideGpRecord(ex, who);
   return decideWrites(ex, who);
 }
 

@@ -58,6 +58,8 @@ class ConsentStage : public core::Stage {
   // Patient carries their NHS number, with the verification NHS login gives it).
   core::Status forThePerson(core::Exchange& ex) const;
   core::Flow decideStored(core::Exchange& ex, const Requester& who, PatientContext& pc) const;
+  // $gpc.getstructuredrecord: may the partner see the person at all, before their practice is asked.
+  core::Flow decideGpRecord(core::Exchange& ex, const Requester& who) const;
   void label(fhir::Node& resource, const std::string& sector) const;
   // The kept Patient a Patient being written will become (identity::personOf).
   core::Result<core::IncomingPerson> personOf(const fhir::Node& patient, identity::PersonLookup how) const;
