@@ -33,6 +33,26 @@ void coding(Writer& w, std::string_view system, std::string_view code, const cha
   w.EndObject();
 }
 
+// An agent's "type": {"coding": [system|code]}.
+void agentType(Writer& w, std::string_view system, std::string_view code, const char* display = nullptr) {
+  w.Key("type");
+  w.StartObject();
+  w.Key("coding");
+  w.StartArray();
+  coding(w, system, code, display);
+  w.EndArray();
+  w.EndObject();
+}
+
+// "identifier": {system, value}.
+void identifier(Writer& w, std::string_view system, std::string_view value) {
+  w.Key("identifier");
+  w.StartObject();
+  str(w, "system", system);
+  str(w, "value", value);
+  w.EndObject();
+}
+
 // `key`: [ {coding: [the purpose of use `code`]} ]: a v3 PurposeOfUse code (TREAT, ETREAT...), or
 // a local one of the ICS policy (lower case: safeguarding).
 void purposes(Writer& w, const char* key, const std::string& code) {
@@ -149,20 +169,10 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
   w.StartArray();
   // The requesting partner system (BALP client), with its purpose of use and token.
   w.StartObject();
-  w.Key("type");
-  w.StartObject();
-  w.Key("coding");
-  w.StartArray();
-  coding(w, kDcm, "110153", "Source Role ID");
-  w.EndArray();
-  w.EndObject();
+  agentType(w, kDcm, "110153", "Source Role ID");
   w.Key("who");
   w.StartObject();
-  w.Key("identifier");
-  w.StartObject();
-  str(w, "system", kPartnerSystem);
-  str(w, "value", p.partner.empty() ? "unknown" : p.partner);
-  w.EndObject();
+  identifier(w, kPartnerSystem, p.partner.empty() ? "unknown" : p.partner);
   w.EndObject();
   if (!p.certificate_subject.empty()) str(w, "altId", p.certificate_subject);
   w.Key("requestor");
@@ -187,20 +197,10 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
   // The partner's organisation.
   if (!p.ods.empty()) {
     w.StartObject();
-    w.Key("type");
-    w.StartObject();
-    w.Key("coding");
-    w.StartArray();
-    coding(w, "http://terminology.hl7.org/CodeSystem/extra-security-role-type", "humanuser");
-    w.EndArray();
-    w.EndObject();
+    agentType(w, "http://terminology.hl7.org/CodeSystem/extra-security-role-type", "humanuser");
     w.Key("who");
     w.StartObject();
-    w.Key("identifier");
-    w.StartObject();
-    str(w, "system", kOds);
-    str(w, "value", p.ods);
-    w.EndObject();
+    identifier(w, kOds, p.ods);
     w.EndObject();
     w.Key("requestor");
     w.Bool(false);
@@ -208,13 +208,7 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
   }
   // The gateway (BALP server).
   w.StartObject();
-  w.Key("type");
-  w.StartObject();
-  w.Key("coding");
-  w.StartArray();
-  coding(w, kDcm, "110152", "Destination Role ID");
-  w.EndArray();
-  w.EndObject();
+  agentType(w, kDcm, "110152", "Destination Role ID");
   w.Key("who");
   w.StartObject();
   str(w, "display", observer);
@@ -226,13 +220,7 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
   // needs one: last, so that the other agents keep their places.
   if (!a.authorised_by.empty()) {
     w.StartObject();
-    w.Key("type");
-    w.StartObject();
-    w.Key("coding");
-    w.StartArray();
-    coding(w, "https://onedoor.dev/fhir/CodeSystem/audit-agent-role", "authoriser", "Authoriser");
-    w.EndArray();
-    w.EndObject();
+    agentType(w, "https://onedoor.dev/fhir/CodeSystem/audit-agent-role", "authoriser", "Authoriser");
     w.Key("who");
     w.StartObject();
     str(w, "display", a.authorised_by);
@@ -245,20 +233,10 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
   // asked. Last, like the authoriser.
   if (p.actsForPatient()) {
     w.StartObject();
-    w.Key("type");
-    w.StartObject();
-    w.Key("coding");
-    w.StartArray();
-    coding(w, "http://terminology.hl7.org/CodeSystem/v3-RoleClass", "PAT", "patient");
-    w.EndArray();
-    w.EndObject();
+    agentType(w, "http://terminology.hl7.org/CodeSystem/v3-RoleClass", "PAT", "patient");
     w.Key("who");
     w.StartObject();
-    w.Key("identifier");
-    w.StartObject();
-    str(w, "system", "https://fhir.nhs.uk/Id/nhs-number");
-    str(w, "value", p.patient_nhs_number);
-    w.EndObject();
+    identifier(w, "https://fhir.nhs.uk/Id/nhs-number", p.patient_nhs_number);
     str(w, "display", "signed in with NHS login (" + p.patient_proofing + ")");
     w.EndObject();
     if (!p.patient_subject.empty()) str(w, "altId", p.patient_subject);
