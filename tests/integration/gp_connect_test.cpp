@@ -150,12 +150,15 @@ BOOST_AUTO_TEST_CASE(s10_cmht_pulls_the_gp_record_through_the_ssp) {
       {"cmht-north", "mental-health", {"TREAT"}, {"system/*.rs"}, "RX4C", "", ""},
       {"vcfse-befriending", "vcfse", {"TREAT"}, {"system/Patient.rs"}, "VCF01", "", ""},
   };
-  std::string extra = R"("gp_connect": {"ssp": ")" + ssp.url() + R"(", "asid": "200000000359", "ods": "RX4",
-      "organization_name": "Riverside Mental Health Trust", "certificate": ")" + gateway_cert.certificate +
-                      R"(", "private_key": ")" + gateway_cert.private_key + R"(", "ca_file": ")" + pki.caFile() +
-                      R"(", "map": ")" ONEDOOR_SOURCE_DIR R"(/mappings/gp/gpconnect-structured-to-r4.map",
+  auto gpConnect = [&](const testing::PemPair& cert, const std::string& ca) {
+    return R"("gp_connect": {"ssp": ")" + ssp.url() + R"(", "asid": "200000000359", "ods": "RX4",
+      "organization_name": "Riverside Mental Health Trust", "certificate": ")" + cert.certificate +
+           R"(", "private_key": ")" + cert.private_key + R"(", "ca_file": ")" + ca +
+           R"(", "map": ")" ONEDOOR_SOURCE_DIR R"(/mappings/gp/gpconnect-structured-to-r4.map", "timeout_ms": 5000,
       "practices": [{"ods": "Y12345", "asid": "918999198738", "fhir_base": "https://gp.example/Y12345/STU3/1/gpconnect/structured/fhir"}]})";
-  testing::TestGateway gw("", extra, partners, nullptr, testing::readFile(ONEDOOR_SOURCE_DIR "/config/policy.sample.json"));
+  };
+  const std::string policy = testing::readFile(ONEDOOR_SOURCE_DIR "/config/policy.sample.json");
+  testing::TestGateway gw("", gpConnect(gateway_cert, pki.caFile()), partners, nullptr, policy);
   auto registrar = gw.client(gw.token());
   std::string patient = testing::created(registrar.send("POST", "/fhir/Patient", traceablePatient("9000000009", true)));
   auto cmht = gw.client(gw.token("cmht-north"));
@@ -305,6 +308,20 @@ BOOST_AUTO_TEST_CASE(s10_cmht_pulls_the_gp_record_through_the_ssp) {
   // The GP record is not shared onward to the voluntary sector.
   auto charity = gw.client(gw.token("vcfse-befriending"));
   BOOST_CHECK_EQUAL(ask(charity, "9000000009").status, 403);
+  BOOST_CHECK_EQUAL(ssp.seen().size(), 3u);
+
+  // Mutual TLS is checked both ways: a gateway whose certificate another CA issued is refused by the
+  // SSP at the handshake, and an SSP the gateway's CA file does not vouch for is not talked to.
+  testing::TestPki rogue(pki_dir.path() / "rogue", "Rogue CA");
+  auto rogue_cert = rogue.client("rogue-gateway", "onedoor.test.nhs.uk", "OneDoor ICS");
+  for (const auto& [cert, ca] : {std::pair{rogue_cert, pki.caFile()}, std::pair{gateway_cert, rogue.caFile()}}) {
+    testing::TestGateway other("", gpConnect(cert, ca), partners, nullptr, policy);
+    testing::created(other.client(other.token()).send("POST", "/fhir/Patient", traceablePatient("9000000009", true)));
+    auto client = other.client(other.token("cmht-north"));
+    auto refused = ask(client, "9000000009");
+    BOOST_CHECK_EQUAL(refused.status, 503);
+    BOOST_CHECK_MESSAGE(refused.body.find("could not be reached") != std::string::npos, refused.body);
+  }
   BOOST_CHECK_EQUAL(ssp.seen().size(), 3u);
 }
 
