@@ -76,6 +76,9 @@ struct AuditTrail {
   // Other systems' ids of this exchange (name, value), recorded as transactions beside the
   // request id: the Spine Secure Proxy's Ssp-TraceID of a GP Connect call.
   std::vector<std::pair<std::string, std::string>> transactions;
+  // More of the decision, for the auditor (type, value): what an aggregate excluded and how it
+  // was de-identified.
+  std::vector<std::pair<std::string, std::string>> details;
 };
 
 struct Request {

@@ -422,6 +422,53 @@ BOOST_AUTO_TEST_CASE(a_delete_is_decided_by_the_patients_consent) {
   BOOST_CHECK_EQUAL(mh.get("/fhir/Condition/" + second).status, 200);
 }
 
+// S12: the ICS counts mental health referrals by locality for planning (secondary use). Only
+// counts leave, under 5 not shown; a person who registered a national data opt-out is not counted
+// under a secondary-use purpose (they are for direct care); the audit says how many were excluded
+// and how the result was de-identified.
+BOOST_AUTO_TEST_CASE(s12_referral_counts_by_locality_honour_the_national_data_opt_out) {
+  Ics& s = ics();
+  auto mh = s.as("mh-spa");
+  std::vector<std::string> patients;
+  for (int i = 0; i < 9; ++i) {
+    std::string postcode = i < 7 ? "LS1 4AP" : "LS6 2QQ";
+    patients.push_back(created(mh.send("POST", "/fhir/Patient", R"({"resourceType": "Patient", "name": [{"family": "Planner)" +
+                                                                   std::string(1, static_cast<char>('A' + i)) + R"(", "given": ["Sam"]}],
+      "birthDate": "1970-03-1)" + std::to_string(i) + R"(", "address": [{"postalCode": ")" + postcode + R"("}]})")));
+    created(mh.send("POST", "/fhir/ServiceRequest", R"({"resourceType": "ServiceRequest", "status": "active", "intent": "order",
+      "authoredOn": "2016-11-15", "code": {"text": "Referral to the SPA"}, "subject": {"reference": "Patient/)" + patients.back() + R"("}})"));
+  }
+  // One person in LS1 has registered a national data opt-out.
+  created(mh.send("POST", "/fhir/Consent", R"({"resourceType": "Consent", "status": "active",
+    "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+    "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+    "patient": {"reference": "Patient/)" + patients[0] + R"("}, "dateTime": "2026-11-01",
+    "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTOUT"}]},
+    "provision": {"type": "deny"}})"));
+  auto counts = [&](const std::string& purpose) {
+    auto r = s.as("gp-riverside").get("/fhir/ServiceRequest/$stratified-count?authored=2016-11-15&stratifier=locality",
+                                     {{"X-Purpose-Of-Use", purpose}});
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+    return r;
+  };
+  auto planning = counts("HOPERAT");
+  auto report = json(planning);
+  BOOST_CHECK_EQUAL(std::string(report["resourceType"].GetString()), "MeasureReport");
+  BOOST_CHECK_EQUAL(report["group"][0]["population"][0]["count"].GetInt(), 8);  // the opted-out person is not counted
+  const auto& strata = report["group"][0]["stratifier"][0]["stratum"];
+  BOOST_REQUIRE_EQUAL(strata.Size(), 1u);  // LS6 has 2: not shown
+  BOOST_CHECK_EQUAL(std::string(strata[0]["value"]["text"].GetString()), "LS1");
+  BOOST_CHECK_EQUAL(strata[0]["population"][0]["count"].GetInt(), 6);
+  BOOST_CHECK(planning.body.find("Planner") == std::string::npos);  // no patient-level data
+  BOOST_CHECK(planning.body.find("Patient/") == std::string::npos);
+  // For direct care the opt-out does not apply.
+  BOOST_CHECK_EQUAL(json(counts("TREAT"))["group"][0]["population"][0]["count"].GetInt(), 9);
+  // The auditor sees the query, what was excluded and how the result was de-identified.
+  auto audit = s.as("ics-auditor").get("/fhir/AuditEvent?agent=gp-riverside&purpose=HOPERAT");
+  BOOST_CHECK(audit.body.find("excluded-by-national-data-opt-out") != std::string::npos);
+  BOOST_CHECK(audit.body.find("counts under 5 suppressed (1 strata)") != std::string::npos);
+}
+
 // S11: a person detained under section 136: the acute trust records the Encounter with its
 // Mental Health Act legal status, which the policy labels PSY and R by its content (an ordinary
 // Encounter of the same trust is not); the status and its change reach the CMHT, social care (the

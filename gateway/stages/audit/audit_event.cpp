@@ -380,6 +380,7 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
       detail("authorised-by", a.authorised_by);
       detail("justification", a.justification);
     }
+    for (const auto& [type, value] : a.details) detail(type.c_str(), value);
     w.EndArray();
     w.EndObject();
   }

@@ -2,6 +2,8 @@
 // partner; refused reads become a generic 403, searches lose what may not be seen and mask what
 // may be seen in part; the audit trail gets every patient, resource and decision.
 #include <algorithm>
+#include <map>
+#include <cctype>
 #include <set>
 
 #include "fhir/codec.h"
@@ -99,6 +101,7 @@ core::Status ConsentStage::filterBundle(core::Exchange& ex, const Requester& bas
   std::vector<fhir::Node> entries, others;
   std::set<std::string> withheld_refs;  // Type/id of each resource withheld
   std::set<std::string> from_withheld;  // what the withheld resources refer to
+  std::size_t opted_out = 0;            // withheld by the national data opt-out
   for (auto& entry : bundle.children) {
     if (entry.name != "entry") {
       others.push_back(std::move(entry));
@@ -128,6 +131,7 @@ core::Status ConsentStage::filterBundle(core::Exchange& ex, const Requester& bas
     if (d.rule == "break-glass" || who.break_glass) ex.audit.break_glass = true;
     if (d.effect == Decision::Effect::kDeny) {
       ++withheld;
+      if (d.rule == "national-data-opt-out") ++opted_out;
       withheld_refs.insert(r->type->name + "/" + std::string(r->childValue("id")));
       if (!entry.childValue("fullUrl").empty()) withheld_refs.insert(std::string(entry.childValue("fullUrl")));
       fhir::forEachReference(*r, [&](const fhir::Node& ref) { from_withheld.insert(ref.value); });
@@ -214,6 +218,93 @@ core::Status ConsentStage::filterBundle(core::Exchange& ex, const Requester& bas
   ex.audit.rule = rule != nullptr ? rule->id : "";
   ex.audit.policy_version = evaluator_.policy().version;
   ex.audit.decision = withheld == 0 && masked == 0 ? "permit" : "redact";
+  if (opted_out > 0) ex.audit.details.emplace_back("excluded-by-national-data-opt-out", std::to_string(opted_out));
+  return core::Status::ok();
+}
+
+namespace {
+
+// The postcode district (outward code) of a UK postcode: "LS1 4AP" -> "LS1".
+std::string postcodeDistrict(std::string_view postcode) {
+  std::string compact;
+  for (char c : postcode) {
+    if (!std::isspace(static_cast<unsigned char>(c))) compact += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return compact.size() >= 5 && compact.size() <= 7 ? compact.substr(0, compact.size() - 3) : std::string();
+}
+
+constexpr std::size_t kSmallNumber = 5;  // counts below this are not shown (re-identification)
+
+}  // namespace
+
+core::Status ConsentStage::aggregate(core::Exchange& ex, PatientContext& pc) const {
+  const fhir::Node& bundle = *ex.response.resource;
+  const bool by_locality = ex.request.param("stratifier").value_or("locality") == "locality";
+  std::map<std::string, std::size_t> strata;
+  std::map<std::string, std::string> district_of;  // Patient/<id> -> district
+  std::size_t total = 0;
+  for (const fhir::Node* e : bundle.childrenNamed("entry")) {
+    const fhir::Node* r = e->child("resource");
+    if (r == nullptr || r->type == nullptr || r->type->name == "OperationOutcome") continue;
+    ++total;
+    if (!by_locality) continue;
+    std::string district = "unknown";
+    auto patients = pc.patientsOf(*r);
+    if (!patients.empty()) {
+      auto it = district_of.find(patients.front());
+      if (it == district_of.end()) {
+        std::string d;
+        GW_ASSIGN_OR_RETURN(auto rec, store_->read("Patient", patients.front().substr(8)));
+        if (rec && !rec->deleted) {
+          auto patient = fhir::readJson(*model_, rec->json);
+          if (const fhir::Node* address = patient.ok() ? patient.resource.child("address") : nullptr) {
+            d = postcodeDistrict(address->childValue("postalCode"));
+          }
+        }
+        it = district_of.emplace(patients.front(), d.empty() ? "unknown" : d).first;
+      }
+      district = it->second;
+    }
+    ++strata[district];
+  }
+  fhir::Node report = fhir::makeResource(*model_->resourceType("MeasureReport"));
+  const std::string now_text = core::formatInstant(env_->now());
+  report.set("status", "complete");
+  report.set("type", "summary");
+  report.set("measure", "https://onedoor.dev/fhir/Measure/stratified-count");
+  report.set("date", now_text);
+  report.add("period")->set("end", now_text);
+  fhir::Node* group = report.add("group");
+  group->add("code")->set("text", ex.fhir.type + " matching the search, counted for " + ex.principal.partner);
+  auto population = [&](fhir::Node& parent, std::size_t count) {
+    fhir::Node* p = parent.add("population");
+    fhir::Node* c = p->add("code")->add("coding");
+    c->set("system", "http://terminology.hl7.org/CodeSystem/measure-population");
+    c->set("code", "initial-population");
+    if (count == 0 || count >= kSmallNumber) p->set("count", std::to_string(count));
+  };
+  population(*group, total);
+  std::size_t suppressed = 0;
+  if (by_locality) {
+    fhir::Node* stratifier = group->add("stratifier");
+    stratifier->add("code")->set("text", "locality (postcode district of the patient); counts under 5 not shown");
+    for (const auto& [district, count] : strata) {
+      if (count < kSmallNumber) {
+        ++suppressed;
+        continue;
+      }
+      fhir::Node* stratum = stratifier->add("stratum");
+      stratum->add("value")->set("text", district);
+      population(*stratum, count);
+    }
+  }
+  // No patient-level data leaves: the audit names the query and how it was de-identified.
+  ex.audit.entities.clear();
+  ex.audit.details.emplace_back("counted", std::to_string(total));
+  ex.audit.details.emplace_back("de-identification", std::string(by_locality ? "aggregated by postcode district" : "aggregated") +
+                                                        "; counts under 5 suppressed (" + std::to_string(suppressed) + " strata)");
+  ex.response.raw_json.clear();
+  ex.response.resource = std::move(report);
   return core::Status::ok();
 }
 
@@ -235,8 +326,9 @@ core::Status ConsentStage::respond(core::Exchange& ex) {
   // $match answers a searchset, $gpc.getstructuredrecord a collection (a GP record): filtered like
   // a search, so that neither reveals what the partner may not see. Other operations decide for
   // themselves.
+  const bool counting = fr.interaction == Interaction::kOperation && fr.operation == "stratified-count";
   bool matching = fr.interaction == Interaction::kOperation &&
-                  (fr.operation == "match" || fr.operation == "gpc.getstructuredrecord");
+                  (fr.operation == "match" || fr.operation == "gpc.getstructuredrecord" || counting);
   if (fr.interaction == Interaction::kOperation && !matching) return core::Status::ok();
   PatientContext pc(*model_, *store_, *indexer_, &consent_cache_);
   Requester who = requester(ex);
@@ -250,6 +342,8 @@ core::Status ConsentStage::respond(core::Exchange& ex) {
     case Interaction::kDelete: break;  // decided before the write; the audit names what was written
     default: st = filterBundle(ex, who, pc); break;
   }
+  // A count: what may be counted is counted, and only the counts leave.
+  if (st.isOk() && counting && ex.response.resource) st = aggregate(ex, pc);
   if (!st.isOk()) {
     // Fail closed: whatever went wrong, nothing leaves.
     deny(ex, Decision{Decision::Effect::kDeny, "error", "", "", ""});

@@ -125,7 +125,7 @@ bool ConsentStage::scopesAllow(core::Exchange& ex) const {
         return authenticate::allows(scopes, fr.type, 'c') || authenticate::allows(scopes, fr.type, 'u') ||
                need(fr.type, 'r');
       }
-      return need(fr.type.empty() ? "*" : fr.type, fr.operation == "export" ? 's' : 'r');
+      return need(fr.type.empty() ? "*" : fr.type, fr.operation == "export" || fr.operation == "stratified-count" ? 's' : 'r');
     case Interaction::kNone: return true;
   }
   return true;

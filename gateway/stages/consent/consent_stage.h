@@ -58,6 +58,8 @@ class ConsentStage : public core::Stage {
   // Patient carries their NHS number, with the verification NHS login gives it).
   core::Status forThePerson(core::Exchange& ex) const;
   core::Flow decideStored(core::Exchange& ex, const Requester& who, PatientContext& pc) const;
+  // $stratified-count: the filtered matches become a MeasureReport of counts (consent_filter.cpp).
+  core::Status aggregate(core::Exchange& ex, PatientContext& pc) const;
   // $gpc.getstructuredrecord: may the partner see the person at all, before their practice is asked.
   core::Flow decideGpRecord(core::Exchange& ex, const Requester& who) const;
   void label(fhir::Node& resource, const std::string& sector) const;

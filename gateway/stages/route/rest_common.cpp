@@ -48,6 +48,7 @@ void RestEngine::handle(core::Exchange& ex) const {
   if (ex.fhir.interaction == Interaction::kOperation && ex.fhir.operation == "transform") return transformOperation(ex);
   if (ex.fhir.interaction == Interaction::kOperation && ex.fhir.operation == "process-message") return processMessage(ex);
   if (ex.fhir.isOutboxOperation()) return outboxAdmin(ex);
+  if (ex.fhir.interaction == Interaction::kOperation && ex.fhir.operation == "stratified-count") return stratifiedCount(ex);
   if (ex.fhir.interaction == Interaction::kOperation && ex.fhir.type == "Patient") {
     if (ex.fhir.operation == "match") return matchOperation(ex);
     if (ex.fhir.operation == "gpc.getstructuredrecord") return gpConnectRecord(ex);

@@ -199,6 +199,7 @@ class RestEngine {
   // rest_messaging.cpp: POST $process-message.
   void processMessage(core::Exchange& ex) const;
   void gpConnectRecord(core::Exchange& ex) const;
+  void stratifiedCount(core::Exchange& ex) const;
   void read(core::Exchange& ex) const;
   void vread(core::Exchange& ex) const;
   void createInteraction(core::Exchange& ex) const;
