@@ -71,6 +71,8 @@ struct AuditTrail {
   bool break_glass = false;
   std::string break_glass_reason;
   std::string authorised_by;          // who authorised the exchange, under a rule that needs it
+  std::string practitioner;           // the clinician the partner's system says asked (SDS user id)
+  std::string practitioner_name;
   std::string justification;          // and why
   std::string audit_query;            // an auditor's query of the audit log (itself audited)
   // Other systems' ids of this exchange (name, value), recorded as transactions beside the

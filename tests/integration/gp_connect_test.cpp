@@ -246,6 +246,7 @@ BOOST_AUTO_TEST_CASE(s10_cmht_pulls_the_gp_record_through_the_ssp) {
   BOOST_CHECK_MESSAGE(audit.out.find("gpc.getstructuredrecord") != std::string::npos, audit.out);
   BOOST_CHECK(audit.out.find("Patient/" + patient) != std::string::npos);
   BOOST_CHECK(audit.out.find("cmht-north") != std::string::npos);
+  BOOST_CHECK(audit.out.find("555021935107") != std::string::npos);  // the clinician the CMHT's system named
 
   // The consent stage decides each resource of the record for the CMHT: a patient who refused the
   // CMHT their medication sees it withheld, the rest still shared.

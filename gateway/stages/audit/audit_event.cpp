@@ -229,6 +229,20 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
     w.Bool(false);
     w.EndObject();
   }
+  // The clinician the partner's system says asked (a GP Connect request names them to the
+  // practice): as the partner says, not authenticated here. Last, like the authoriser.
+  if (!a.practitioner.empty()) {
+    w.StartObject();
+    agentType(w, "http://terminology.hl7.org/CodeSystem/v3-RoleClass", "PROV", "healthcare provider");
+    w.Key("who");
+    w.StartObject();
+    identifier(w, "https://fhir.nhs.uk/Id/sds-user-id", a.practitioner);
+    if (!a.practitioner_name.empty()) str(w, "display", a.practitioner_name);
+    w.EndObject();
+    w.Key("requestor");
+    w.Bool(false);
+    w.EndObject();
+  }
   // The person signed in with NHS login for whom a patient-facing service acted (S2): the one who
   // asked. Last, like the authoriser.
   if (p.actsForPatient()) {

@@ -141,6 +141,8 @@ void RestEngine::gpConnectRecord(core::Exchange& ex) const {
   if (!nhs.isOk()) return ex.fail(nhs.status());
   auto practitioner = requestingPractitioner(*model_, ex);
   if (!practitioner.isOk()) return ex.fail(practitioner.status());
+  ex.audit.practitioner = practitioner->sds_user_id;
+  ex.audit.practitioner_name = practitioner->given.empty() ? practitioner->family : practitioner->given + " " + practitioner->family;
   // The patient as this gateway knows them.
   auto q = parseSearch("Patient", {{"identifier", std::string(kNhsNumber) + "|" + *nhs}}, false);
   if (!q.isOk()) return ex.fail(q.status());
