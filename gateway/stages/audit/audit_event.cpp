@@ -1,13 +1,14 @@
 #include "stages/audit/audit_event.h"
 
-#include "core/base64.h"
-
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cctype>
 #include <string_view>
+
+#include "core/base64.h"
+#include "stages/identity/demographics.h"
 
 namespace onedoor::stages::audit {
 namespace {
@@ -250,7 +251,7 @@ AuditEventText auditEvent(const core::Exchange& ex, const std::string& id, const
     agentType(w, "http://terminology.hl7.org/CodeSystem/v3-RoleClass", "PAT", "patient");
     w.Key("who");
     w.StartObject();
-    identifier(w, "https://fhir.nhs.uk/Id/nhs-number", p.patient_nhs_number);
+    identifier(w, identity::kNhsNumberSystem, p.patient_nhs_number);
     str(w, "display", "signed in with NHS login (" + p.patient_proofing + ")");
     w.EndObject();
     if (!p.patient_subject.empty()) str(w, "altId", p.patient_subject);

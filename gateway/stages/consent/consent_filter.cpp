@@ -3,11 +3,11 @@
 // may be seen in part; the audit trail gets every patient, resource and decision.
 #include <algorithm>
 #include <map>
-#include <cctype>
 #include <set>
 
 #include "fhir/codec.h"
 #include "stages/consent/consent_stage.h"
+#include "stages/identity/demographics.h"
 
 namespace onedoor::stages::consent {
 namespace {
@@ -224,15 +224,6 @@ core::Status ConsentStage::filterBundle(core::Exchange& ex, const Requester& bas
 
 namespace {
 
-// The postcode district (outward code) of a UK postcode: "LS1 4AP" -> "LS1".
-std::string postcodeDistrict(std::string_view postcode) {
-  std::string compact;
-  for (char c : postcode) {
-    if (!std::isspace(static_cast<unsigned char>(c))) compact += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return compact.size() >= 5 && compact.size() <= 7 ? compact.substr(0, compact.size() - 3) : std::string();
-}
-
 constexpr std::size_t kSmallNumber = 5;  // counts below this are not shown (re-identification)
 
 }  // namespace
@@ -258,7 +249,7 @@ core::Status ConsentStage::aggregate(core::Exchange& ex, PatientContext& pc) con
         if (rec && !rec->deleted) {
           auto patient = fhir::readJson(*model_, rec->json);
           if (const fhir::Node* address = patient.ok() ? patient.resource.child("address") : nullptr) {
-            d = postcodeDistrict(address->childValue("postalCode"));
+            d = identity::outwardCode(identity::normalisePostcode(address->childValue("postalCode")));
           }
         }
         it = district_of.emplace(patients.front(), d.empty() ? "unknown" : d).first;

@@ -6,6 +6,8 @@
 #include "fhir/codec.h"
 #include "search/query.h"
 #include "stages/authenticate/scopes.h"
+#include "stages/deliver/gp_connect.h"
+#include "stages/identity/demographics.h"
 
 namespace onedoor::stages::consent {
 namespace {
@@ -313,20 +315,19 @@ void ConsentStage::addPersons(const fhir::Node& n, const std::map<std::string, s
 
 namespace {
 
-constexpr const char* kNhsNumberSystem = "https://fhir.nhs.uk/Id/nhs-number";
-constexpr const char* kVerificationUrl = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus";
+using identity::kNhsNumberSystem;
 
 // The NHS number's verification status as NHS login proved it: 01 (present and verified) at P9,
 // else 03 (trace required).
 void stampVerification(fhir::Node& identifier, const std::string& proofing) {
   auto& c = identifier.children;
   c.erase(std::remove_if(c.begin(), c.end(), [](const fhir::Node& n) {
-            return n.name == "extension" && n.childValue("url") == kVerificationUrl;
+            return n.name == "extension" && n.childValue("url") == identity::kNhsNumberVerificationStatus;
           }),
           c.end());
   fhir::Node* ext = identifier.add("extension");
   if (ext == nullptr) return;
-  ext->set("url", kVerificationUrl);
+  ext->set("url", identity::kNhsNumberVerificationStatus);
   fhir::Node* coding = ext->add("valueCodeableConcept")->add("coding");
   coding->set("system", "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland");
   coding->set("code", proofing == "P9" ? "01" : "03");
@@ -389,16 +390,11 @@ core::Flow ConsentStage::decideGpRecord(core::Exchange& ex, const Requester& who
   // The person's GP record is asked of their practice only if the partner may see them at all: a
   // person who refused the partner is not asked about (each resource is decided again on the way
   // back). No NHS number, or none the gateway knows: the route stage says so.
-  std::string nhs;
-  if (ex.fhir.resource) {
-    for (const fhir::Node* p : ex.fhir.resource->childrenNamed("parameter")) {
-      const fhir::Node* id = p->childValue("name") == "patientNHSNumber" ? p->child("value") : nullptr;
-      if (id != nullptr) nhs = std::string(id->childValue("value"));
-    }
-  }
-  if (nhs.empty()) return core::Flow::kContinue;
+  if (!ex.fhir.resource) return core::Flow::kContinue;
+  auto nhs = deliver::patientNhsNumber(*ex.fhir.resource);
+  if (!nhs.isOk()) return core::Flow::kContinue;
   auto q = search::parseQuery(indexer_->registry(), *model_, {"Patient"},
-                              {{"identifier", "https://fhir.nhs.uk/Id/nhs-number|" + nhs}}, false, {});
+                              {{"identifier", std::string(kNhsNumberSystem) + "|" + *nhs}}, false, {});
   if (!q.isOk()) return core::Flow::kContinue;
   auto page = store_->search(*q);
   PatientContext pc(*model_, *store_, *indexer_, &consent_cache_);

@@ -13,6 +13,8 @@
 
 #include <sstream>
 
+#include "stages/identity/demographics.h"
+
 namespace onedoor::stages::deliver {
 namespace {
 
@@ -48,6 +50,26 @@ Object::Ptr practitionerClaim(const RequestingPractitioner& p) {
 }
 
 }  // namespace
+
+core::Result<std::string> patientNhsNumber(const fhir::Node& parameters) {
+  std::size_t index = 0;
+  for (const fhir::Node* p : parameters.childrenNamed("parameter")) {
+    const std::string where = "Parameters.parameter[" + std::to_string(index++) + "]";
+    if (p->childValue("name") != "patientNHSNumber") continue;
+    const fhir::Node* id = p->child("value");  // a choice, kept under its stem
+    if (id == nullptr || id->type == nullptr || id->type->name != "Identifier" ||
+        id->childValue("system") != identity::kNhsNumberSystem) {
+      return core::invalid("patientNHSNumber is an Identifier with system " + std::string(identity::kNhsNumberSystem), where);
+    }
+    std::string value(id->childValue("value"));
+    if (!identity::validNhsNumber(value)) {
+      return core::invalid("'" + value + "' is not a valid NHS number (ten digits, the last a check digit)",
+                           where + ".valueIdentifier.value");
+    }
+    return value;
+  }
+  return core::invalid("the Parameters need patientNHSNumber (the patient's NHS number)", "Parameters");
+}
 
 core::Result<std::unique_ptr<GpConnectClient>> GpConnectClient::create(const config::GatewayConfig& config,
                                                                        std::string issuer) {

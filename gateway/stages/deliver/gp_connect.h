@@ -15,6 +15,7 @@
 
 #include "config/gateway_config.h"
 #include "core/status.h"
+#include "fhir/node.h"
 
 namespace onedoor::stages::deliver {
 
@@ -28,6 +29,10 @@ struct RequestingPractitioner {
   std::string family;
   std::string given;
 };
+
+// The Parameters' patientNHSNumber (1..1: an Identifier with the NHS number system and a valid
+// number), or 400 naming the parameter.
+core::Result<std::string> patientNhsNumber(const fhir::Node& parameters);
 
 struct GpcRequest {
   const config::GpConnectPracticeConfig* practice = nullptr;

@@ -6,9 +6,6 @@
 namespace onedoor::stages::identity {
 namespace {
 
-constexpr const char* kVerificationStatus =
-    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus";
-
 // Base letters of U+00C0..U+00FF (Latin-1 letters with accents); '?' where there is none.
 constexpr const char* kLatin1 = "AAAAAAACEEEEIIIIDNOOOOO?OUUUUYTSAAAAAAACEEEEIIIIDNOOOOO?OUUUUYTY";
 
@@ -135,6 +132,18 @@ double jaroWinkler(std::string_view a, std::string_view b) {
   return jaro + prefix * 0.1 * (1 - jaro);
 }
 
+bool verifiedNhsNumber(const fhir::Node& identifier) {
+  for (const fhir::Node* ext : identifier.childrenNamed("extension")) {
+    if (ext->childValue("url") != kNhsNumberVerificationStatus) continue;
+    if (const fhir::Node* cc = ext->child("value")) {
+      for (const fhir::Node* coding : cc->childrenNamed("coding")) {
+        if (coding->childValue("code") == "01") return true;
+      }
+    }
+  }
+  return false;
+}
+
 Demographics demographicsOf(const fhir::Node& patient, const std::string& strong_system) {
   Demographics d;
   for (const fhir::Node* id : patient.childrenNamed("identifier")) {
@@ -144,13 +153,7 @@ Demographics demographicsOf(const fhir::Node& patient, const std::string& strong
       d.nhs_invalid = true;
       continue;
     }
-    bool verified = false;
-    for (const fhir::Node* ext : id->childrenNamed("extension")) {
-      if (ext->childValue("url") != kVerificationStatus) continue;
-      if (const fhir::Node* cc = ext->child("value")) {
-        for (const fhir::Node* coding : cc->childrenNamed("coding")) verified = verified || coding->childValue("code") == "01";
-      }
-    }
+    const bool verified = verifiedNhsNumber(*id);
     // A verified number wins over an unverified one.
     if (d.nhs_number.empty() || (verified && !d.nhs_verified)) {
       d.nhs_number = normaliseNhsNumber(value);

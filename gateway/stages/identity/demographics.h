@@ -12,6 +12,11 @@
 
 namespace onedoor::stages::identity {
 
+inline constexpr const char* kNhsNumberSystem = "https://fhir.nhs.uk/Id/nhs-number";
+// UK Core's extension on an NHS number identifier: how far it was traced (01: present and verified).
+inline constexpr const char* kNhsNumberVerificationStatus =
+    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus";
+
 // The ten digits of `text` with spaces and hyphens removed ("943 476 5919" → "9434765919"), or ""
 // if anything else is there or the length is wrong.
 std::string normaliseNhsNumber(std::string_view text);
@@ -42,6 +47,9 @@ struct Demographics {
   std::vector<std::string> postcodes;  // canonical
   std::vector<std::string> phones;
 };
+
+// True when an NHS number `identifier` carries the verification status 01 (present and verified).
+bool verifiedNhsNumber(const fhir::Node& identifier);
 
 // Reads a Patient node. `strong_system` is the NHS number's identifier system.
 Demographics demographicsOf(const fhir::Node& patient, const std::string& strong_system);

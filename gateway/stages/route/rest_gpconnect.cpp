@@ -16,11 +16,9 @@
 namespace onedoor::stages::route {
 namespace {
 
-constexpr const char* kNhsNumber = "https://fhir.nhs.uk/Id/nhs-number";
 constexpr const char* kOds = "https://fhir.nhs.uk/Id/ods-organization-code";
 constexpr const char* kSdsUser = "https://fhir.nhs.uk/Id/sds-user-id";
 constexpr const char* kSdsRole = "https://fhir.nhs.uk/Id/sds-role-profile-id";
-constexpr const char* kVerification = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus";
 
 core::Status badParameters(const std::string& why, const std::string& where = "Parameters") {
   return core::invalid(why, where);
@@ -52,36 +50,11 @@ core::Result<deliver::RequestingPractitioner> requestingPractitioner(const fhir:
   return p;
 }
 
-// patientNHSNumber (1..1, an Identifier with the NHS number system and a valid number).
-core::Result<std::string> nhsNumberOf(const fhir::Node& parameters) {
-  std::size_t index = 0;
-  for (const fhir::Node* p : parameters.childrenNamed("parameter")) {
-    const std::string where = "Parameters.parameter[" + std::to_string(index++) + "]";
-    if (p->childValue("name") != "patientNHSNumber") continue;
-    const fhir::Node* id = p->child("value");  // a choice, kept under its stem
-    if (id == nullptr || id->type == nullptr || id->type->name != "Identifier" || id->childValue("system") != kNhsNumber) {
-      return badParameters("patientNHSNumber is an Identifier with system " + std::string(kNhsNumber), where);
-    }
-    std::string value(id->childValue("value"));
-    if (!identity::validNhsNumber(value)) {
-      return badParameters("'" + value + "' is not a valid NHS number (ten digits, the last a check digit)",
-                           where + ".valueIdentifier.value");
-    }
-    return value;
-  }
-  return badParameters("the Parameters need patientNHSNumber (the patient's NHS number)");
-}
-
 bool traced(const fhir::Node& patient, const std::string& nhs_number) {
   for (const fhir::Node* id : patient.childrenNamed("identifier")) {
-    if (id->childValue("system") != kNhsNumber || id->childValue("value") != nhs_number) continue;
-    for (const fhir::Node* x : id->childrenNamed("extension")) {
-      if (x->childValue("url") != kVerification) continue;
-      const fhir::Node* cc = x->child("value");
-      if (cc == nullptr || cc->type == nullptr || cc->type->name != "CodeableConcept") continue;
-      for (const fhir::Node* c : cc->childrenNamed("coding")) {
-        if (c->childValue("code") == "01") return true;
-      }
+    if (id->childValue("system") == identity::kNhsNumberSystem && id->childValue("value") == nhs_number &&
+        identity::verifiedNhsNumber(*id)) {
+      return true;
     }
   }
   return false;
@@ -137,14 +110,14 @@ void RestEngine::gpConnectRecord(core::Exchange& ex) const {
     ex.fail(core::Status(core::Code::kForbidden, "a GP record is shared for direct care only: the purpose of use must be TREAT"));
     return;
   }
-  auto nhs = nhsNumberOf(*ex.fhir.resource);
+  auto nhs = deliver::patientNhsNumber(*ex.fhir.resource);
   if (!nhs.isOk()) return ex.fail(nhs.status());
   auto practitioner = requestingPractitioner(*model_, ex);
   if (!practitioner.isOk()) return ex.fail(practitioner.status());
   ex.audit.practitioner = practitioner->sds_user_id;
   ex.audit.practitioner_name = practitioner->given.empty() ? practitioner->family : practitioner->given + " " + practitioner->family;
   // The patient as this gateway knows them.
-  auto q = parseSearch("Patient", {{"identifier", std::string(kNhsNumber) + "|" + *nhs}}, false);
+  auto q = parseSearch("Patient", {{"identifier", std::string(identity::kNhsNumberSystem) + "|" + *nhs}}, false);
   if (!q.isOk()) return ex.fail(q.status());
   auto found = store_->search(*q);
   if (!found.isOk()) return ex.fail(found.status());
